@@ -1,0 +1,72 @@
+"""Strict base45 (RFC 9285), decoded without a per-character Python loop.
+
+Decoding translates the text to digit values with ``bytes.translate``, spreads the three digits of every
+group into 32-bit lanes of one big integer each, combines them with three big-integer operations and cuts
+the result back into bytes. Every group is checked to be canonical (a 3-character group encodes at most
+65535, a final 2-character group at most 255), so there is exactly one text for every byte string.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+
+from healthpass.errors import DecodeError, ErrorCode, Stage
+
+__all__ = ["ALPHABET", "b45decode", "b45encode"]
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_INVALID = 0xFF
+_DECODE_TABLE = bytes(ALPHABET.find(chr(i)) & 0xFF if chr(i) in ALPHABET else _INVALID for i in range(256))
+#: all 2025 two-character strings (low digit first), indexed by value
+_PAIRS = tuple(ALPHABET[i % 45] + ALPHABET[i // 45] for i in range(45 * 45))
+
+
+def _fail(message: str) -> DecodeError:
+    return DecodeError(ErrorCode.BASE45_INVALID, Stage.BASE45, message)
+
+
+def _lanes(digits: bytes) -> int:
+    """One big integer holding each byte of ``digits`` in its own 32-bit little-endian lane."""
+    lanes = bytearray(4 * len(digits))
+    lanes[0::4] = digits
+    return int.from_bytes(lanes, "little")
+
+
+def b45decode(text: str | bytes) -> bytes:
+    """Decode strict base45. Raises DecodeError(``base45_invalid``) on any invalid or non-canonical input."""
+    raw = text.encode("ascii", "replace") if isinstance(text, str) else bytes(text)
+    digits = raw.translate(_DECODE_TABLE)
+    if _INVALID in digits:
+        raise _fail(f"invalid base45 character at offset {digits.index(_INVALID)}")
+    full, rest = divmod(len(digits), 3)
+    if rest == 1:
+        raise _fail("base45 length leaves a single trailing character")
+    body = digits[: full * 3]
+    value = _lanes(body[0::3]) + 45 * _lanes(body[1::3]) + 2025 * _lanes(body[2::3])
+    lanes = value.to_bytes(4 * full, "little")
+    if lanes[2::4].strip(b"\x00"):
+        raise _fail("base45 group exceeds 65535 (non-canonical)")
+    out = bytearray(2 * full + (1 if rest else 0))
+    out[0 : 2 * full : 2] = lanes[1::4]
+    out[1 : 2 * full : 2] = lanes[0::4]
+    if rest:
+        last = digits[-2] + 45 * digits[-1]
+        if last > 0xFF:
+            raise _fail("final base45 pair exceeds 255 (non-canonical)")
+        out[-1] = last
+    return bytes(out)
+
+
+def b45encode(data: bytes) -> str:
+    """Encode bytes as base45 text."""
+    pairs = _PAIRS
+    alphabet = ALPHABET
+    even = len(data) - len(data) % 2
+    words = array("H", data[:even])
+    if sys.byteorder == "little":
+        words.byteswap()  # base45 reads each pair of bytes big-endian
+    parts = [pairs[value % 2025] + alphabet[value // 2025] for value in words]
+    if even != len(data):
+        parts.append(pairs[data[-1]])
+    return "".join(parts)

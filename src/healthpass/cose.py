@@ -1,0 +1,160 @@
+"""Sign and verify COSE_Sign1 messages over the bytes received (RFC 9052 §4.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from healthpass import crypto
+from healthpass.codec import decode_sign1, encode_sign1, sig_structure
+from healthpass.codec.cbor import encode
+from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
+from healthpass.model.cose import Algorithm, CoseSign1, HeaderLabel
+from healthpass.model.policy import Limits
+from healthpass.model.trust import TrustRoot
+from healthpass.signers.base import Signer
+
+__all__ = [
+    "UNDERSTOOD_HEADERS",
+    "HeaderInfo",
+    "open_document",
+    "read_headers",
+    "seal_document",
+    "sign1",
+    "verify_with",
+]
+
+#: Header parameters this implementation understands (a ``crit`` entry naming another one is rejected).
+UNDERSTOOD_HEADERS = frozenset({HeaderLabel.ALG, HeaderLabel.KID, HeaderLabel.CONTENT_TYPE})
+
+K = TypeVar("K")
+
+
+class HeaderInfo:
+    """The algorithm and kid a message names, resolved from its headers."""
+
+    __slots__ = ("algorithm", "kid")
+
+    def __init__(self, algorithm: Algorithm, kid: bytes | None) -> None:
+        self.algorithm = algorithm
+        self.kid = kid
+
+
+def sign1(signer: Signer, payload: bytes) -> bytes:
+    """A tagged COSE_Sign1 over ``payload``: alg and kid in the protected header, empty unprotected header."""
+    protected = encode({HeaderLabel.ALG.value: signer.algorithm.value, HeaderLabel.KID.value: signer.kid})
+    signature = signer.sign(sig_structure(protected, payload))
+    return encode_sign1(protected, {}, payload, signature)
+
+
+def _check_crit(msg: CoseSign1) -> None:
+    if HeaderLabel.CRIT in msg.unprotected_header:
+        raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "crit must be in the protected header")
+    crit = msg.protected_header.get(HeaderLabel.CRIT)
+    if crit is None:
+        return
+    if type(crit) is not list or not crit:
+        raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "crit must be a non-empty array")
+    for label in crit:
+        if label not in msg.protected_header:
+            raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, f"crit names absent parameter {label!r}")
+        if label not in UNDERSTOOD_HEADERS:
+            raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, f"crit names unknown parameter {label!r}")
+
+
+def read_headers(msg: CoseSign1, *, allowed: frozenset[Algorithm], protected_alg_only: bool) -> HeaderInfo:
+    """Resolve alg and kid. The protected header wins when a parameter appears in both.
+
+    Raises DecodeError (``cose_invalid``) for a malformed ``crit`` or a missing alg, and
+    VerificationError (``algorithm_unsupported``) for an algorithm outside ``allowed``.
+    """
+    _check_crit(msg)
+    alg_value: Any = msg.protected_header.get(HeaderLabel.ALG)
+    if alg_value is None and not protected_alg_only:
+        alg_value = msg.unprotected_header.get(HeaderLabel.ALG)
+    if alg_value is None:
+        where = "protected header" if protected_alg_only else "headers"
+        raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, f"no alg in the {where}")
+    try:
+        alg = Algorithm(alg_value)
+    except ValueError:
+        alg = None
+    if alg is None or alg not in allowed:
+        raise VerificationError(ErrorCode.ALGORITHM_UNSUPPORTED, Stage.ALGORITHM,
+                                f"algorithm {alg_value} is not allowed")
+    kid = msg.protected_header.get(HeaderLabel.KID)
+    if kid is None:
+        kid = msg.unprotected_header.get(HeaderLabel.KID)
+    return HeaderInfo(alg, kid)
+
+
+def verify_with(
+    msg: CoseSign1,
+    alg: Algorithm,
+    candidates: Iterable[tuple[K, crypto.PublicKey]],
+    *,
+    require_low_s: bool,
+) -> K:
+    """Verify ``msg`` with each candidate key in turn; return the entry of the first that verifies.
+
+    Every candidate is tried (several trusted keys may share a kid). When none verifies, raises
+    ``signature_invalid`` if any candidate fits the algorithm, ``algorithm_unsupported`` otherwise.
+    """
+    to_be_signed = sig_structure(msg.protected, msg.payload)
+    failure: HealthPassError | None = None
+    for entry, key in candidates:
+        try:
+            crypto.verify_signature(alg, key, to_be_signed, msg.signature, require_low_s=require_low_s)
+        except VerificationError as err:
+            if failure is None or err.code is ErrorCode.SIGNATURE_INVALID:
+                failure = err
+            continue
+        return entry
+    if failure is None:
+        raise VerificationError(ErrorCode.KEY_UNKNOWN, Stage.KEY, "no trusted key")
+    raise failure
+
+
+def seal_document(signer: Signer, content_type: str, payload: bytes) -> bytes:
+    """A tagged COSE_Sign1 over a signed document; the protected header names its content type."""
+    protected = encode({
+        HeaderLabel.ALG.value: signer.algorithm.value,
+        HeaderLabel.CONTENT_TYPE.value: content_type,
+        HeaderLabel.KID.value: signer.kid,
+    })
+    signature = signer.sign(sig_structure(protected, payload))
+    return encode_sign1(protected, {}, payload, signature)
+
+
+def open_document(
+    data: bytes,
+    roots: Sequence[TrustRoot],
+    *,
+    content_type: str,
+    limits: Limits,
+    stage: Stage,
+) -> tuple[TrustRoot, bytes]:
+    """Verify a signed document against configured roots; return the root that signed it and the payload.
+
+    Any defect (undecodable, wrong content type, unknown root, bad signature) raises
+    TrustListError(``trust_list_invalid``) at ``stage``: such a document is never used, in part or whole.
+    """
+    try:
+        msg = decode_sign1(data, limits=limits, strict=True)
+        headers = read_headers(msg, allowed=frozenset(Algorithm), protected_alg_only=True)
+    except HealthPassError as err:
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage, f"not a signed document: {err.message}") from err
+    if msg.protected_header.get(HeaderLabel.CONTENT_TYPE) != content_type:
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage, f"content type is not {content_type}")
+    kid = msg.protected_header.get(HeaderLabel.KID)
+    matching = [root for root in roots if root.kid == kid]
+    if not matching:
+        shown = kid.hex() if isinstance(kid, bytes) else "none"
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage,
+                             f"signed by kid {shown}, which is not a configured root")
+    try:
+        root = verify_with(msg, headers.algorithm, ((r, crypto.load_public_key(r.key_der)[0]) for r in matching),
+                           require_low_s=True)
+    except VerificationError as err:
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage, f"signature check failed: {err.message}") from err
+    return root, msg.payload

@@ -1,0 +1,317 @@
+"""The only place healthpass touches ``cryptography``: keys, kids, signing and verifying per algorithm.
+
+This is the low-level layer. Signatures are COSE-shaped: ES256 is raw ``r || s`` (64 bytes), EdDSA is the
+64-byte Ed25519 signature, PS256 the RSA-PSS signature (SHA-256, MGF1-SHA-256, salt length 32).
+X.509 parsing is imported lazily, only when a certificate is actually handled.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from healthpass.errors import ErrorCode, Stage, VerificationError
+from healthpass.model.cose import Algorithm
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+__all__ = [
+    "KID_LENGTH",
+    "P256_ORDER",
+    "CertificateInfo",
+    "PrivateKey",
+    "PublicKey",
+    "ecdsa_der_to_raw",
+    "generate_private_key",
+    "is_low_s",
+    "key_algorithm",
+    "key_matches_algorithm",
+    "kid_for",
+    "load_certificate",
+    "load_private_key_pem",
+    "load_public_key",
+    "normalize_low_s",
+    "private_key_pem",
+    "public_key_from_ec_point",
+    "public_key_from_raw_ed25519",
+    "public_key_pem",
+    "sign",
+    "spki_der",
+    "verify_signature",
+]
+
+KID_LENGTH = 8
+#: Order n of the NIST P-256 group (FIPS 186-4 D.1.2.3); low-s means s <= n // 2.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_HALF = P256_ORDER // 2
+_ES256_SIG_LEN = 64
+_PSS_SALT = 32
+
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateInfo:
+    """What healthpass needs from an X.509 certificate: its DER, validity and extended key usages."""
+
+    der: bytes
+    spki: bytes
+    not_before: datetime
+    not_after: datetime
+    extended_key_usages: frozenset[str]
+
+    def __repr__(self) -> str:
+        return (
+            f"CertificateInfo(kid={kid_for(self.der).hex()}, not_before={self.not_before.isoformat()}, "
+            f"not_after={self.not_after.isoformat()})"
+        )
+
+
+def kid_for(der: bytes) -> bytes:
+    """The key identifier: the first 8 bytes of SHA-256 over SPKI DER (or over the DER certificate)."""
+    return hashlib.sha256(der).digest()[:KID_LENGTH]
+
+
+def spki_der(key: PublicKey) -> bytes:
+    """SubjectPublicKeyInfo DER of a public key."""
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_algorithm(key: PublicKey | PrivateKey) -> Algorithm:
+    """The signing algorithm healthpass uses with a key (P-256 -> ES256, Ed25519 -> EdDSA, RSA -> PS256)."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        if isinstance(key.curve, ec.SECP256R1):
+            return Algorithm.ES256
+        raise ValueError(f"unsupported EC curve {key.curve.name}: only P-256 is allowed")
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return Algorithm.EDDSA
+    if isinstance(key, rsa.RSAPublicKey):
+        return Algorithm.PS256
+    raise ValueError(f"unsupported key type {type(key).__name__}")
+
+
+def key_matches_algorithm(key: PublicKey, alg: Algorithm) -> bool:
+    """Whether ``alg`` may be used with ``key`` (an ES256 header over an Ed25519 or P-384 key may not)."""
+    if alg is Algorithm.ES256:
+        return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)
+    if alg is Algorithm.EDDSA:
+        return isinstance(key, ed25519.Ed25519PublicKey)
+    if alg is Algorithm.PS256:
+        return isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048
+    return False
+
+
+def _as_der(data: bytes) -> bytes | None:
+    """``data`` itself when it looks like DER (a SEQUENCE), else the bytes of bare base64; None if neither."""
+    if data[:1] == b"\x30":
+        return data
+    try:
+        return base64.b64decode(b"".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def load_public_key(data: bytes) -> tuple[PublicKey, bytes, CertificateInfo | None]:
+    """Load a public key from SPKI (PEM or DER) or an X.509 certificate (PEM, DER or bare base64 DER).
+
+    Returns ``(key, kid_source_der, certificate_or_None)``: the kid is computed over the certificate DER when
+    the key came as a certificate (the EU rule), over the SPKI DER otherwise.
+    Raises ValueError when the data holds no usable key.
+    """
+    if b"-----BEGIN CERTIFICATE" in data:
+        cert = load_certificate(data)
+        return _public_from_spki(cert.spki), cert.der, cert
+    if b"-----BEGIN PUBLIC KEY" in data:
+        try:
+            key = serialization.load_pem_public_key(data)
+        except (ValueError, UnsupportedAlgorithm) as err:
+            raise ValueError("not a valid PEM public key") from err
+        pub = _check_public(key)
+        return pub, spki_der(pub), None
+    der = _as_der(data)
+    if der is None:
+        raise ValueError("neither a PEM public key, a certificate, DER nor base64 DER")
+    try:
+        pub = _public_from_spki(der)
+        return pub, spki_der(pub), None
+    except ValueError:
+        cert = load_certificate(der)
+        return _public_from_spki(cert.spki), cert.der, cert
+
+
+def _public_from_spki(der: bytes) -> PublicKey:
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, UnsupportedAlgorithm) as err:
+        raise ValueError("not a valid SubjectPublicKeyInfo") from err
+    return _check_public(key)
+
+
+def _check_public(key: object) -> PublicKey:
+    if isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey):
+        return key
+    raise ValueError(f"unsupported public key type {type(key).__name__}")
+
+
+def load_certificate(data: bytes) -> CertificateInfo:
+    """Parse an X.509 certificate from PEM, DER or bare base64 DER (imports ``cryptography.x509`` lazily)."""
+    from cryptography import x509
+
+    try:
+        if b"-----BEGIN CERTIFICATE" in data:
+            cert = x509.load_pem_x509_certificate(data)
+        else:
+            der = _as_der(data)
+            if der is None:
+                raise ValueError("not base64")
+            cert = x509.load_der_x509_certificate(der)
+        return _cert_info(cert)
+    except (ValueError, UnsupportedAlgorithm) as err:
+        raise ValueError("not a valid X.509 certificate") from err
+
+
+def _cert_info(cert: x509.Certificate) -> CertificateInfo:
+    from cryptography import x509
+
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        usages = frozenset(oid.dotted_string for oid in eku)
+    except x509.ExtensionNotFound:
+        usages = frozenset()
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return CertificateInfo(
+        der=cert.public_bytes(serialization.Encoding.DER),
+        spki=spki,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        extended_key_usages=usages,
+    )
+
+
+def public_key_from_ec_point(point: bytes) -> PublicKey:
+    """A P-256 public key from an uncompressed or compressed SEC1 point (as PKCS#11 CKA_EC_POINT holds)."""
+    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+
+
+def public_key_from_raw_ed25519(raw: bytes) -> PublicKey:
+    """An Ed25519 public key from its 32 raw bytes."""
+    return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+
+
+def public_key_pem(key: PublicKey) -> bytes:
+    """SPKI PEM of a public key."""
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def generate_private_key(alg: Algorithm) -> PrivateKey:
+    """A fresh signing key for ES256 (P-256) or EdDSA (Ed25519)."""
+    if alg is Algorithm.ES256:
+        return ec.generate_private_key(ec.SECP256R1())
+    if alg is Algorithm.EDDSA:
+        return ed25519.Ed25519PrivateKey.generate()
+    raise ValueError(f"healthpass signs with ES256 or EdDSA, not {alg.name}")
+
+
+def private_key_pem(key: PrivateKey, password: bytes | None = None) -> bytes:
+    """PKCS#8 PEM, encrypted with the best available scheme when a password is given."""
+    enc: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    )
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
+
+
+def load_private_key_pem(data: bytes, password: bytes | None = None) -> PrivateKey:
+    """Load a PKCS#8 (or SEC1) PEM signing key. Raises ValueError on a bad key or password."""
+    try:
+        key = serialization.load_pem_private_key(data, password=password)
+    except TypeError as err:  # password given for an unencrypted key or missing for an encrypted one
+        raise ValueError(str(err)) from err
+    except (ValueError, UnsupportedAlgorithm) as err:
+        raise ValueError("not a valid PEM private key, or wrong password") from err
+    if isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        key_algorithm(key)  # rejects curves other than P-256
+        return key
+    raise ValueError(f"healthpass signs with P-256 or Ed25519 keys, not {type(key).__name__}")
+
+
+def is_low_s(raw: bytes) -> bool:
+    """Whether a raw ES256 signature has s <= n/2."""
+    return int.from_bytes(raw[32:], "big") <= _P256_HALF
+
+
+def normalize_low_s(raw: bytes) -> bytes:
+    """Map a raw P-256 ``r || s`` signature to its low-s twin (s -> n - s when s > n/2)."""
+    if len(raw) != _ES256_SIG_LEN:
+        raise ValueError("an ES256 signature is 64 bytes")
+    s = int.from_bytes(raw[32:], "big")
+    if s > _P256_HALF:
+        return raw[:32] + (P256_ORDER - s).to_bytes(32, "big")
+    return raw
+
+
+def ecdsa_der_to_raw(der: bytes) -> bytes:
+    """DER ECDSA-Sig-Value -> raw 64-byte ``r || s`` (P-256), low-s normalised."""
+    r, s = decode_dss_signature(der)
+    if s > _P256_HALF:
+        s = P256_ORDER - s
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def sign(key: PrivateKey, data: bytes) -> bytes:
+    """Sign ``data`` with a software key; returns a COSE signature (ES256 raw low-s r||s, or Ed25519)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return ecdsa_der_to_raw(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return key.sign(data)
+
+
+def verify_signature(
+    alg: Algorithm, key: PublicKey, data: bytes, signature: bytes, *, require_low_s: bool = False
+) -> None:
+    """Verify a COSE signature. Returns None on success, raises VerificationError otherwise.
+
+    Raises ``algorithm_unsupported`` when ``alg`` cannot be used with ``key`` and ``signature_invalid``
+    when the signature does not verify (including malformed lengths and, with ``require_low_s``, high-s).
+    """
+    if not key_matches_algorithm(key, alg):
+        raise VerificationError(
+            ErrorCode.ALGORITHM_UNSUPPORTED,
+            Stage.SIGNATURE,
+            f"algorithm {alg.jose_name} does not match the key type",
+        )
+    try:
+        if alg is Algorithm.ES256:
+            if len(signature) != _ES256_SIG_LEN:
+                raise InvalidSignature
+            r = int.from_bytes(signature[:32], "big")
+            s = int.from_bytes(signature[32:], "big")
+            if require_low_s and s > _P256_HALF:
+                raise VerificationError(
+                    ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, "ES256 signature is not low-s"
+                )
+            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg,union-attr]
+        elif alg is Algorithm.EDDSA:
+            key.verify(signature, data)  # type: ignore[call-arg,union-attr]
+        else:
+            key.verify(  # type: ignore[call-arg,union-attr]
+                signature,
+                data,
+                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=_PSS_SALT),
+                hashes.SHA256(),
+            )
+    except InvalidSignature as err:
+        raise VerificationError(
+            ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, f"{alg.jose_name} signature does not verify"
+        ) from err

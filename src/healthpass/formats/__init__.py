@@ -1,0 +1,3 @@
+"""Adapters for foreign credential formats, feeding the same verifier result (EU DCC first)."""
+
+__all__: list[str] = []

@@ -1,0 +1,104 @@
+"""COSE and CWT labels and the algorithm registry (IANA values as typed enums).
+
+No logic compares against bare integers: every label used on the wire is named here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["Algorithm", "ClaimKey", "CoseSign1", "CoseTag", "CwtClaims", "HeaderLabel"]
+
+
+class Algorithm(IntEnum):
+    """COSE algorithms healthpass knows (RFC 9053, RFC 8230). The verifier's policy is an allow-list of these."""
+
+    ES256 = -7
+    EDDSA = -8
+    PS256 = -37
+
+    @property
+    def jose_name(self) -> str:
+        return _NAMES[self]
+
+    @classmethod
+    def from_name(cls, name: str) -> Algorithm:
+        """Parse ``ES256``, ``EdDSA`` or ``PS256`` (case-insensitive)."""
+        for alg, text in _NAMES.items():
+            if text.lower() == name.strip().lower():
+                return alg
+        raise ValueError(f"unknown algorithm name: {name!r} (expected ES256, EdDSA or PS256)")
+
+
+_NAMES = MappingProxyType({Algorithm.ES256: "ES256", Algorithm.EDDSA: "EdDSA", Algorithm.PS256: "PS256"})
+
+
+class HeaderLabel(IntEnum):
+    """COSE header parameters (RFC 9052 §3.1)."""
+
+    ALG = 1
+    CRIT = 2
+    CONTENT_TYPE = 3
+    KID = 4
+    IV = 5
+    PARTIAL_IV = 6
+
+
+class ClaimKey(IntEnum):
+    """CWT claim keys (RFC 8392 §3) and the private claims carrying a health payload."""
+
+    ISS = 1
+    SUB = 2
+    AUD = 3
+    EXP = 4
+    NBF = 5
+    IAT = 6
+    CTI = 7
+    #: EU DCC: the ``hcert`` claim (HCERT spec §3.3.1); the DCC payload sits under key 1 inside it.
+    HCERT = -260
+    #: healthpass: the claim carrying the health payload. Chosen from the "Specification Required" range
+    #: of the IANA CWT Claims registry (RFC 8392 §9.1: -65536 to -257, a 3-byte key) with specs/ as the
+    #: specification; not yet registered. A private-use key (below -65536) would cost 2 bytes more.
+    HEALTHPASS = -300
+
+
+class CoseTag(IntEnum):
+    """CBOR tags that may wrap a COSE message."""
+
+    SIGN1 = 18
+    CWT = 61
+
+
+@dataclass(frozen=True, slots=True)
+class CoseSign1:
+    """A decoded COSE_Sign1 message. ``protected`` keeps the protected header bytes exactly as received."""
+
+    protected: bytes
+    protected_header: Mapping[int | str, Any]
+    unprotected_header: Mapping[int | str, Any]
+    payload: bytes
+    signature: bytes
+    #: the CBOR tags that wrapped the message, outermost first (``(18,)``, ``(61, 18)`` or ``()``)
+    tags: tuple[int, ...]
+
+    def __repr__(self) -> str:
+        return f"CoseSign1(tags={self.tags}, payload=<{len(self.payload)} bytes>)"
+
+
+@dataclass(frozen=True, slots=True)
+class CwtClaims:
+    """CWT claims (RFC 8392). Times are integer NumericDates; ``other`` keeps every further claim."""
+
+    iss: str | None
+    iat: int | None
+    exp: int | None
+    nbf: int | None
+    cti: bytes | None
+    other: Mapping[int | str, Any]
+
+    def __repr__(self) -> str:
+        return f"CwtClaims(iss={self.iss!r}, iat={self.iat}, exp={self.exp}, nbf={self.nbf})"

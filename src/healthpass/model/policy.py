@@ -1,0 +1,34 @@
+"""Explicit bounds on scanned input: every stage of decoding stays within these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Limits"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds applied while decoding a scanned code. The defaults fit any code a QR symbol can hold.
+
+    - ``max_text``: characters of code text after stripping surrounding whitespace (a version 40 QR holds
+      4296 alphanumeric characters);
+    - ``max_decompressed``: bytes produced by zlib; more is ``payload_too_large``, refused without
+      inflating further;
+    - ``max_depth``, ``max_items``, ``max_string``: CBOR nesting depth, total items and string length;
+    - ``max_header_entries``: entries in a COSE protected or unprotected header map.
+    """
+
+    max_text: int = 4400
+    max_decompressed: int = 16384
+    max_depth: int = 12
+    max_items: int = 2048
+    max_string: int = 8192
+    max_header_entries: int = 8
+
+    def __post_init__(self) -> None:
+        for name in ("max_text", "max_decompressed", "max_depth", "max_items", "max_string",
+                     "max_header_entries"):
+            value = getattr(self, name)
+            if type(value) is not int or value <= 0:
+                raise ValueError(f"Limits.{name} must be a positive integer")

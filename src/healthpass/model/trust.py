@@ -1,0 +1,82 @@
+"""Trust entries: which key may sign what, for which region, when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+from healthpass.model.credential import Kind
+from healthpass.model.regions import Region
+
+__all__ = ["ALL_KINDS", "IssuerKey", "KeyStatus", "TrustRoot"]
+
+ALL_KINDS = frozenset(Kind)
+
+
+class KeyStatus(IntEnum):
+    ACTIVE = 1
+    #: still verifies codes issued before ``retired_at``; nothing issued later
+    RETIRED = 2
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerKey:
+    """A trusted signing key and its scope.
+
+    ``key_der`` is SPKI DER, or an X.509 certificate's DER when ``is_certificate``; ``kid`` is computed over
+    it. ``region`` None means any region (foreign keys such as EU DSCs, whose ``iss`` is informational).
+    ``cert_not_before``/``cert_not_after`` bound the validity of any code it signs (a code must not outlive
+    the key's certificate); ``valid_from``/``valid_until`` is the usage window for the issue time.
+    ``dcc_types`` restricts EU DCC types (``v``, ``t``, ``r``) from extended-key-usage OIDs; None = any.
+    ``source`` says where the key came from, for messages (``trust-key``, ``trust-list:<seq>``, ``dsc``).
+    """
+
+    kid: bytes
+    key_der: bytes
+    is_certificate: bool = False
+    region: Region | None = None
+    kinds: frozenset[Kind] = ALL_KINDS
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    status: KeyStatus = KeyStatus.ACTIVE
+    retired_at: datetime | None = None
+    cert_not_before: datetime | None = None
+    cert_not_after: datetime | None = None
+    dcc_types: frozenset[str] | None = None
+    source: str = "trust-key"
+    #: set on keys that came from a trust list: the list's freshness bound (``trust_list_stale`` /
+    #: ``trust_list_expired`` are judged against it at verification time)
+    list_not_after: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.kid) is not bytes or not self.kid:
+            raise ValueError("IssuerKey.kid must be non-empty bytes")
+        if self.status is KeyStatus.RETIRED and self.retired_at is None:
+            raise ValueError("a retired key needs retired_at")
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            raise ValueError("IssuerKey usage window ends before it starts")
+
+    def __repr__(self) -> str:
+        region = self.region.code if self.region else "*"
+        return f"IssuerKey(kid={self.kid.hex()}, region={region}, source={self.source})"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustRoot:
+    """A root key a verifier is configured with, and the regions it may vouch for (None: any)."""
+
+    kid: bytes
+    key_der: bytes
+    regions: frozenset[Region] | None = None
+
+    def vouches_for(self, region: Region | None) -> bool:
+        if self.regions is None:
+            return True
+        if region is None:
+            return False
+        return any(scope.covers(region) for scope in self.regions)
+
+    def __repr__(self) -> str:
+        scope = ",".join(sorted(r.code for r in self.regions)) if self.regions is not None else "*"
+        return f"TrustRoot(kid={self.kid.hex()}, regions={scope})"

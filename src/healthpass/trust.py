@@ -1,0 +1,273 @@
+"""Trusted keys: loading them, indexing them by kid, and the signed trust list that distributes them."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from healthpass import crypto
+from healthpass.codec.signed_doc import KIND_CODES, ContentType, KeyEntryKey, decode_envelope, encode_envelope
+from healthpass.cose import open_document, seal_document
+from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
+from healthpass.model.credential import Kind
+from healthpass.model.policy import Limits
+from healthpass.model.regions import Region
+from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
+from healthpass.signers.base import Signer
+from healthpass.state import StateStore
+
+__all__ = ["DCC_KEY_USAGE", "KeyRing", "TrustList", "issuer_key", "trust_root"]
+
+_DCC_OID_ROOTS = ("1.3.6.1.4.1.1847.2021.1.", "1.3.6.1.4.1.0.1847.2021.1.")
+#: Extended-key-usage OID suffix -> EU DCC type it allows (test, vaccination, recovery).
+DCC_KEY_USAGE = (("1", "t"), ("2", "v"), ("3", "r"))
+
+
+def _dcc_types(usages: frozenset[str]) -> frozenset[str] | None:
+    """EU DCC types allowed by a certificate's extended key usages; None when it names no DCC OID."""
+    allowed = {kind for root in _DCC_OID_ROOTS for suffix, kind in DCC_KEY_USAGE if root + suffix in usages}
+    return frozenset(allowed) if allowed else None
+
+
+def issuer_key(
+    data: bytes,
+    *,
+    region: Region | None = None,
+    kinds: frozenset[Kind] = ALL_KINDS,
+    source: str = "trust-key",
+) -> IssuerKey:
+    """An :class:`IssuerKey` from a public key (SPKI PEM/DER) or a certificate (PEM, DER, base64 DER).
+
+    For a certificate the kid is computed over the certificate DER (the EU rule), its validity bounds the
+    codes it may sign, and its DCC extended key usages restrict the EU DCC types. Raises ValueError.
+    """
+    _, der, cert = crypto.load_public_key(data)
+    if cert is None:
+        return IssuerKey(kid=crypto.kid_for(der), key_der=der, region=region, kinds=kinds, source=source)
+    return IssuerKey(
+        kid=crypto.kid_for(cert.der),
+        key_der=cert.der,
+        is_certificate=True,
+        region=region,
+        kinds=kinds,
+        cert_not_before=cert.not_before,
+        cert_not_after=cert.not_after,
+        dcc_types=_dcc_types(cert.extended_key_usages),
+        source=source,
+    )
+
+
+class KeyRing:
+    """An immutable pool of trusted keys indexed by kid (O(1) lookup). Keys are parsed once, on first use.
+
+    Several keys may share a kid: all are kept and all are tried.
+    """
+
+    __slots__ = ("_by_kid", "_parsed")
+
+    def __init__(self, keys: Iterable[IssuerKey] = ()) -> None:
+        by_kid: dict[bytes, tuple[IssuerKey, ...]] = {}
+        for key in keys:
+            if not isinstance(key, IssuerKey):
+                raise TypeError("KeyRing holds IssuerKey values")
+            by_kid[key.kid] = (*by_kid.get(key.kid, ()), key)
+        self._by_kid = by_kid
+        self._parsed: dict[int, crypto.PublicKey] = {}
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_kid.values())
+
+    def __iter__(self) -> Iterator[IssuerKey]:
+        for entries in self._by_kid.values():
+            yield from entries
+
+    def __contains__(self, kid: object) -> bool:
+        return kid in self._by_kid
+
+    def entries(self, kid: bytes) -> tuple[IssuerKey, ...]:
+        """The keys sharing ``kid`` (empty when none)."""
+        return self._by_kid.get(kid, ())
+
+    def public_key(self, entry: IssuerKey) -> crypto.PublicKey:
+        """The parsed public key of an entry (cached by identity of the entry)."""
+        cache_key = id(entry)
+        key = self._parsed.get(cache_key)
+        if key is None:
+            key, _, _ = crypto.load_public_key(entry.key_der)
+            self._parsed[cache_key] = key
+        return key
+
+    def merged(self, other: Iterable[IssuerKey]) -> KeyRing:
+        """A new ring with the keys of both."""
+        return KeyRing([*self, *other])
+
+    def __repr__(self) -> str:
+        return f"KeyRing({len(self)} keys)"
+
+
+def trust_root(data: bytes, *, regions: Iterable[Region] | None = None) -> TrustRoot:
+    """A :class:`TrustRoot` from a root public key (SPKI PEM/DER or certificate), optionally region-scoped."""
+    _, der, _ = crypto.load_public_key(data)
+    return TrustRoot(kid=crypto.kid_for(der), key_der=der,
+                     regions=None if regions is None else frozenset(regions))
+
+
+def _ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+_KIND_TO_CODE = dict(KIND_CODES)
+_CODE_TO_KIND = {code: kind for kind, code in KIND_CODES}
+
+
+def _encode_key(key: IssuerKey) -> dict[int, Any]:
+    if key.region is None:
+        raise ValueError("every trust-list key needs a region")
+    entry: dict[int, Any] = {
+        KeyEntryKey.KID.value: key.kid,
+        (KeyEntryKey.CERTIFICATE if key.is_certificate else KeyEntryKey.SPKI).value: key.key_der,
+        KeyEntryKey.REGION.value: int(key.region),
+        KeyEntryKey.KINDS.value: sorted(_KIND_TO_CODE[k] for k in key.kinds),
+        KeyEntryKey.STATUS.value: int(key.status),
+    }
+    if key.valid_from is not None:
+        entry[KeyEntryKey.VALID_FROM.value] = _epoch(key.valid_from)
+    if key.valid_until is not None:
+        entry[KeyEntryKey.VALID_UNTIL.value] = _epoch(key.valid_until)
+    if key.retired_at is not None:
+        entry[KeyEntryKey.RETIRED_AT.value] = _epoch(key.retired_at)
+    return entry
+
+
+def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> IssuerKey:
+    def bad(message: str) -> TrustListError:
+        return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, f"key #{index}: {message}")
+
+    if type(raw) is not dict:
+        raise bad("not a map")
+    known = {k.value for k in KeyEntryKey}
+    if not set(raw) <= known:
+        raise bad("unknown field")
+    kid, spki, cert = raw.get(KeyEntryKey.KID), raw.get(KeyEntryKey.SPKI), raw.get(KeyEntryKey.CERTIFICATE)
+    if type(kid) is not bytes or (spki is None) == (cert is None):
+        raise bad("needs a kid and exactly one of SPKI and certificate")
+    der = spki if spki is not None else cert
+    if type(der) is not bytes:
+        raise bad("key material must be bytes")
+    try:
+        parsed = issuer_key(der)
+    except ValueError as err:
+        raise bad("key material does not parse") from err
+    if parsed.is_certificate != (cert is not None):
+        raise bad("SPKI and certificate fields are swapped")
+    if parsed.kid != kid:
+        raise bad(f"kid {kid.hex()} does not match its key ({parsed.kid.hex()})")
+    try:
+        region = Region.from_int(raw.get(KeyEntryKey.REGION))  # type: ignore[arg-type]
+        kinds_raw = raw.get(KeyEntryKey.KINDS)
+        if type(kinds_raw) is not list or not kinds_raw:
+            raise ValueError("kinds must be a non-empty array")
+        kinds = frozenset(_CODE_TO_KIND[c] for c in kinds_raw)
+        status = KeyStatus(raw.get(KeyEntryKey.STATUS))
+
+        def when(field: KeyEntryKey) -> datetime | None:
+            value = raw.get(field)
+            if value is None:
+                return None
+            if type(value) is not int or value < 0:
+                raise ValueError(f"{field.name.lower()} must be a NumericDate")
+            return _ts(value)
+
+        return dataclasses.replace(
+            parsed, region=region, kinds=kinds, status=status, valid_from=when(KeyEntryKey.VALID_FROM),
+            valid_until=when(KeyEntryKey.VALID_UNTIL), retired_at=when(KeyEntryKey.RETIRED_AT),
+            source=f"trust-list:{seq}", list_not_after=not_after,
+        )
+    except (ValueError, KeyError, TypeError) as err:
+        raise bad(str(err) if isinstance(err, ValueError) else "invalid field") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustList:
+    """A verified trust list: which issuer keys may sign for which regions and kinds of data.
+
+    Obtain one with :meth:`load` (verifies signature, root, scope and anti-rollback state); publish one with
+    :meth:`build`. ``clock_floor`` is the latest issue time of any list this verifier accepted for the root:
+    a verification time before it means the device clock was set back (``clock_untrusted``).
+    """
+
+    seq: int
+    issued_at: datetime
+    not_after: datetime
+    root: TrustRoot
+    keys: tuple[IssuerKey, ...]
+    clock_floor: datetime
+
+    def __repr__(self) -> str:
+        return (f"TrustList(seq={self.seq}, issued_at={self.issued_at.isoformat()}, "
+                f"not_after={self.not_after.isoformat()}, keys={len(self.keys)}, root={self.root.kid.hex()})")
+
+    @staticmethod
+    def build(
+        signer: Signer,
+        *,
+        seq: int,
+        keys: Sequence[IssuerKey],
+        valid_for: timedelta,
+        now: datetime | None = None,
+    ) -> bytes:
+        """Sign a trust list with the root ``signer``. Every key needs a region."""
+        if type(seq) is not int or seq < 0:
+            raise ValueError("seq must be a non-negative integer")
+        if valid_for <= timedelta(0):
+            raise ValueError("valid_for must be positive")
+        issued = (now or datetime.now(UTC)).replace(microsecond=0)
+        body = [_encode_key(k) for k in keys]
+        payload = encode_envelope(seq, _epoch(issued), _epoch(issued + valid_for), body)
+        return seal_document(signer, ContentType.TRUST_LIST.value, payload)
+
+    @classmethod
+    def load(
+        cls,
+        data: bytes,
+        roots: Sequence[TrustRoot],
+        *,
+        state: StateStore | None = None,
+        limits: Limits | None = None,
+    ) -> TrustList:
+        """Verify and decode a trust list. Raises TrustListError: ``trust_list_invalid`` for any defect of the
+        list (nothing of it is used), ``trust_list_rollback`` when ``state`` has accepted a later one.
+
+        Freshness (``trust_list_stale`` / ``trust_list_expired``) is judged at each verification, against
+        the verification time.
+        """
+        limits = limits or Limits(max_decompressed=1 << 26, max_items=1 << 20, max_string=1 << 16)
+        root, payload = open_document(data, roots, content_type=ContentType.TRUST_LIST.value, limits=limits,
+                                      stage=Stage.TRUST_LIST)
+        try:
+            seq, issued, not_after, body = decode_envelope(payload, limits=limits, stage=Stage.TRUST_LIST,
+                                                           code=ErrorCode.TRUST_LIST_INVALID)
+        except DecodeError as err:
+            raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, str(err)) from err
+        if type(body) is not list:
+            raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, "body is not an array of keys")
+        expires = _ts(not_after)
+        keys = tuple(_decode_key(raw, i, expires, seq) for i, raw in enumerate(body))
+        for key in keys:
+            if not root.vouches_for(key.region):
+                raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST,
+                                     f"key {key.kid.hex()} is for a region outside the root's scope")
+        floor = issued
+        if state is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            accepted = state.accept(f"trust-list-{root.kid.hex()}", seq, issued, digest, stage=Stage.TRUST_LIST)
+            floor = accepted.issued_at
+        return cls(seq, _ts(issued), expires, root, keys, _ts(floor))

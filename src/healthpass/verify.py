@@ -1,0 +1,371 @@
+"""Verifier: code text in, a verified credential out, or a typed error naming the stage that failed.
+
+The pipeline (``specs/credential.md`` §6 states the order; the first failure is reported):
+
+1. prefix, 2. base45, 3. bounded zlib, 4. strict CBOR and COSE_Sign1 structure, 5. algorithm allow-list,
+6. trust-list freshness and clock, 7. key lookup by kid, 8. signature over the bytes received,
+9. CWT claims, 10. payload schema, 11. scope (issuer region, data kinds), 12. key usage window and
+certificate lifetime, 13. validity (expiry, not-yet-valid, with leeway), 14. acceptance rules if given.
+
+No network and no file I/O happen on this path; time is an input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from healthpass import cose
+from healthpass._batch import ordered_chunks
+from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
+from healthpass.codec.payload import payload_from_cbor
+from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
+from healthpass.formats import eu_dcc
+from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims
+from healthpass.model.credential import HealthPayload
+from healthpass.model.jsonform import format_time, payload_to_json
+from healthpass.model.policy import Limits
+from healthpass.model.regions import Region
+from healthpass.model.trust import IssuerKey, KeyStatus
+from healthpass.trust import KeyRing, TrustList
+
+__all__ = ["VerificationResult", "VerifiedCredential", "Verifier", "VerifierPolicy", "WARNING_TRUST_LIST_STALE"]
+
+WARNING_TRUST_LIST_STALE = "trust_list_stale"
+_HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS})
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierPolicy:
+    """What a verifier accepts. Every field is an explicit input; the defaults are the documented policy.
+
+    - ``algorithms``: the allow-list (ES256, EdDSA, PS256);
+    - ``leeway``: clock skew tolerated on iat/nbf/exp (default 5 minutes);
+    - ``trust_list_grace``: how long past its not-after a trust list still serves, with a warning;
+    - ``strict_schema``: EU DCC payloads deviating from the EU JSON schema are rejected
+      (``schema_invalid``) instead of reported as warnings;
+    - ``formats``: which prefixes are accepted;
+    - ``limits``: the decoding bounds.
+    """
+
+    algorithms: frozenset[Algorithm] = frozenset(Algorithm)
+    leeway: timedelta = timedelta(minutes=5)
+    trust_list_grace: timedelta = timedelta(hours=24)
+    strict_schema: bool = False
+    formats: frozenset[Prefix] = frozenset(Prefix)
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        if self.leeway < timedelta(0) or self.trust_list_grace < timedelta(0):
+            raise ValueError("leeway and trust_list_grace must not be negative")
+        if not self.algorithms <= frozenset(Algorithm):
+            raise ValueError("algorithms must be Algorithm members")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCredential:
+    """A code that passed every check. ``payload`` is healthpass's typed model (for EU certificates the
+    normalised view); ``dcc`` holds the EU DCC payload as received (EU certificates only)."""
+
+    format: Prefix
+    issuer: str | None
+    kid: bytes
+    algorithm: Algorithm
+    issued_at: datetime | None
+    expires_at: datetime | None
+    not_before: datetime | None
+    credential_id: bytes | None
+    payload: HealthPayload | None
+    dcc: Mapping[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
+    key_source: str = ""
+    rules: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def issuer_region(self) -> Region | None:
+        """The issuing region for healthpass codes (None for foreign codes)."""
+        if self.format is Prefix.HP1 and self.issuer is not None:
+            return Region(self.issuer)
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``credential``-bearing JSON object of the CLI (``valid``: true)."""
+        region = self.issuer_region
+        credential: dict[str, Any] = payload_to_json(self.payload) if self.payload is not None else {}
+        if self.dcc is not None:
+            credential = {"dcc": dict(self.dcc), "normalised": credential}
+        out: dict[str, Any] = {
+            "valid": True,
+            "error": None,
+            "format": self.format.value.rstrip(":"),
+            "issuer": self.issuer,
+            "issuer_region": region.describe() if region else None,
+            "kid": self.kid.hex(),
+            "algorithm": self.algorithm.jose_name,
+            "issued_at": format_time(self.issued_at) if self.issued_at else None,
+            "expires_at": format_time(self.expires_at) if self.expires_at else None,
+            "credential_id": self.credential_id.hex() if self.credential_id else None,
+            "warnings": list(self.warnings),
+            "credential": credential,
+        }
+        if self.rules:
+            out["rules"] = [dict(r) for r in self.rules]
+        return out
+
+    def __repr__(self) -> str:
+        return (f"VerifiedCredential(format={self.format.name}, issuer={self.issuer!r}, kid={self.kid.hex()}, "
+                f"payload={self.payload!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """Outcome of one code in a batch: exactly one of ``credential`` and ``error`` is set."""
+
+    credential: VerifiedCredential | None
+    error: HealthPassError | None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.credential is not None:
+            return self.credential.to_json()
+        assert self.error is not None
+        return {"valid": False, "error": self.error.to_dict(), "issuer": None, "kid": None, "issued_at": None,
+                "expires_at": None, "warnings": [], "credential": None}
+
+
+def _ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+class Verifier:
+    """Verifies ``HP1:`` healthpass codes and ``HC1:`` EU certificates offline against trusted keys.
+
+    Build it once (keys are indexed and parsed once) and call :meth:`verify` for each code. ``keys`` are
+    directly trusted :class:`IssuerKey` values; ``trust_lists`` are verified :class:`TrustList` documents
+    whose keys are pooled with them. ``rules`` (a verified rule bundle) is applied after the cryptographic
+    checks. Thread-safe; picklable for process pools.
+    """
+
+    __slots__ = ("_clock_floor", "_policy", "_ring", "_rules", "_trust_lists")
+
+    def __init__(
+        self,
+        *,
+        keys: Iterable[IssuerKey] = (),
+        trust_lists: Iterable[TrustList] = (),
+        policy: VerifierPolicy | None = None,
+        rules: Any = None,
+    ) -> None:
+        lists = tuple(trust_lists)
+        self._trust_lists = lists
+        self._policy = policy or VerifierPolicy()
+        self._ring = KeyRing([*keys, *(k for tl in lists for k in tl.keys)])
+        self._clock_floor = max((tl.clock_floor for tl in lists), default=None)
+        self._rules = rules
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (tuple(self._ring), self._trust_lists, self._policy, self._rules))
+
+    @property
+    def policy(self) -> VerifierPolicy:
+        return self._policy
+
+    @property
+    def keys(self) -> KeyRing:
+        return self._ring
+
+    def verify(self, text: str, *, at: datetime | None = None, profile: str | None = None) -> VerifiedCredential:
+        """Verify one code. ``at`` defaults to the current time (UTC).
+
+        Raises :class:`DecodeError`, :class:`VerificationError`, :class:`TrustListError` or
+        :class:`PolicyError`, each carrying ``code`` and ``stage``.
+        """
+        now = datetime.now(UTC) if at is None else _aware(at)
+        credential = self._verify(text, now)
+        if self._rules is not None:
+            credential = self._rules.apply(credential, now=now, profile=profile)
+        return credential
+
+    def verify_many(
+        self,
+        texts: Iterable[str],
+        *,
+        at: datetime | None = None,
+        executor: Executor | None = None,
+        chunk_size: int = 256,
+        profile: str | None = None,
+    ) -> Iterator[VerificationResult]:
+        """Verify many codes, streaming, results in input order. See :meth:`Issuer.issue_many` on executors."""
+        now = datetime.now(UTC) if at is None else _aware(at)
+        yield from ordered_chunks(executor, _verify_chunk, (self, now, profile), texts, chunk_size)
+
+    # -- the pipeline -------------------------------------------------------------------------------
+
+    def _verify(self, text: str, now: datetime) -> VerifiedCredential:
+        policy = self._policy
+        limits = policy.limits
+        prefix, body = split_prefix(text, max_text=limits.max_text)
+        if prefix not in policy.formats:
+            raise DecodeError(ErrorCode.PREFIX_INVALID, Stage.PREFIX, f"{prefix.value} codes are not accepted")
+        strict = prefix is Prefix.HP1
+        message = decompress(b45decode(body), max_size=limits.max_decompressed)
+        sign1 = decode_sign1(message, limits=limits, strict=strict)
+        headers = cose.read_headers(sign1, allowed=policy.algorithms, protected_alg_only=True)
+        if headers.kid is None or (strict and cose.HeaderLabel.KID not in sign1.protected_header):
+            raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the protected header"
+                              if strict else "no kid in the headers")
+        self._check_clock(now)
+        entry, warnings = self._verify_signature(sign1, headers, now, strict=strict)
+        claims = decode_claims(sign1.payload, limits=limits, strict=strict)
+        if strict:
+            return self._finish_hp1(sign1, headers, entry, claims, now, warnings)
+        return self._finish_hc1(headers, entry, claims, now, warnings)
+
+    def _check_clock(self, now: datetime) -> None:
+        if self._clock_floor is not None and now < self._clock_floor:
+            raise TrustListError(
+                ErrorCode.CLOCK_UNTRUSTED, Stage.TRUST_LIST,
+                f"verification time {format_time(now)} precedes the issue time of an accepted trust list "
+                f"({format_time(self._clock_floor)}): the device clock is not trustworthy",
+            )
+
+    def _verify_signature(
+        self, sign1: CoseSign1, headers: cose.HeaderInfo, now: datetime, *, strict: bool
+    ) -> tuple[IssuerKey, tuple[str, ...]]:
+        kid = headers.kid
+        assert kid is not None
+        entries = self._ring.entries(kid)
+        if not entries:
+            raise VerificationError(ErrorCode.KEY_UNKNOWN, Stage.KEY, f"no trusted key with kid {kid.hex()}")
+        grace = self._policy.trust_list_grace
+        usable = [e for e in entries if e.list_not_after is None or now <= e.list_not_after + grace]
+        if not usable:
+            raise TrustListError(
+                ErrorCode.TRUST_LIST_EXPIRED, Stage.TRUST_LIST,
+                f"the trust list holding kid {kid.hex()} expired more than {grace} ago",
+            )
+        entry = cose.verify_with(
+            sign1, headers.algorithm, ((e, self._ring.public_key(e)) for e in usable), require_low_s=strict
+        )
+        stale = entry.list_not_after is not None and now > entry.list_not_after
+        return entry, ((WARNING_TRUST_LIST_STALE,) if stale else ())
+
+    def _finish_hp1(
+        self,
+        sign1: CoseSign1,
+        headers: cose.HeaderInfo,
+        entry: IssuerKey,
+        claims: CwtClaims,
+        now: datetime,
+        warnings: tuple[str, ...],
+    ) -> VerifiedCredential:
+        if claims.iss is None or claims.iat is None or claims.exp is None:
+            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss, iat and exp are required")
+        try:
+            issuer = Region(claims.iss)
+        except ValueError:
+            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss is not a six-digit region code") from None
+        unknown = set(claims.other) - _HP1_CLAIMS
+        if unknown:
+            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, f"unknown claims {sorted(map(str, unknown))}")
+        if ClaimKey.HEALTHPASS not in claims.other:
+            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
+        payload = payload_from_cbor(claims.other[ClaimKey.HEALTHPASS], iat=claims.iat)
+        if entry.region is not None and not entry.region.covers(issuer):
+            raise VerificationError(
+                ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
+                f"key {entry.kid.hex()} may sign for region {entry.region.code}, not {issuer.code}",
+            )
+        outside = payload.kinds() - entry.kinds
+        if outside:
+            raise VerificationError(
+                ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
+                f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
+            )
+        self._check_key_window(entry, claims)
+        self._check_validity(claims, now)
+        return VerifiedCredential(
+            format=Prefix.HP1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
+            issued_at=_ts(claims.iat), expires_at=_ts(claims.exp), not_before=_ts(claims.nbf),
+            credential_id=claims.cti, payload=payload, warnings=warnings, key_source=entry.source,
+        )
+
+    def _finish_hc1(
+        self,
+        headers: cose.HeaderInfo,
+        entry: IssuerKey,
+        claims: CwtClaims,
+        now: datetime,
+        warnings: tuple[str, ...],
+    ) -> VerifiedCredential:
+        dcc = eu_dcc.interpret(claims, strict_schema=self._policy.strict_schema, limits=self._policy.limits)
+        if entry.dcc_types is not None and dcc.dcc_type not in entry.dcc_types:
+            raise VerificationError(
+                ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
+                f"certificate {entry.kid.hex()} may not sign DCC type {dcc.dcc_type!r}",
+            )
+        self._check_key_window(entry, claims)
+        self._check_validity(claims, now)
+        return VerifiedCredential(
+            format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
+            issued_at=_ts(claims.iat), expires_at=_ts(claims.exp), not_before=_ts(claims.nbf),
+            credential_id=claims.cti, payload=dcc.normalised, dcc=dcc.payload,
+            warnings=warnings + dcc.warnings, key_source=entry.source,
+        )
+
+    @staticmethod
+    def _check_key_window(entry: IssuerKey, claims: CwtClaims) -> None:
+        iat, exp = _ts(claims.iat), _ts(claims.exp)
+        kid = entry.kid.hex()
+        if iat is not None:
+            if entry.valid_from is not None and iat < entry.valid_from:
+                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                        f"issued before key {kid}'s usage window opens")
+            if entry.valid_until is not None and iat > entry.valid_until:
+                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                        f"issued after key {kid}'s usage window closed")
+            if entry.status is KeyStatus.RETIRED and entry.retired_at is not None and iat >= entry.retired_at:
+                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                        f"issued after key {kid} was retired")
+            if entry.cert_not_before is not None and iat < entry.cert_not_before:
+                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                        f"issued before key {kid}'s certificate became valid")
+        if exp is not None and entry.cert_not_after is not None and exp > entry.cert_not_after:
+            raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                    f"expires after key {kid}'s certificate")
+
+    def _check_validity(self, claims: CwtClaims, now: datetime) -> None:
+        leeway = self._policy.leeway
+        instant = now.timestamp()
+        slack = leeway.total_seconds()
+        if claims.exp is not None and instant > claims.exp + slack:
+            raise VerificationError(ErrorCode.EXPIRED, Stage.VALIDITY, f"expired at {format_time(_ts(claims.exp))}")
+        for name, value in (("nbf", claims.nbf), ("iat", claims.iat)):
+            if value is not None and instant < value - slack:
+                raise VerificationError(ErrorCode.NOT_YET_VALID, Stage.VALIDITY,
+                                        f"{name} {format_time(_ts(value))} is in the future")
+
+
+def _aware(at: datetime) -> datetime:
+    if not isinstance(at, datetime):
+        raise TypeError("at must be a datetime")
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy, rules: Any) -> Verifier:
+    verifier = Verifier(keys=(), trust_lists=lists, policy=policy, rules=rules)
+    verifier._ring = KeyRing(keys)
+    return verifier
+
+
+def _verify_chunk(context: tuple[Verifier, datetime, str | None], texts: list[str]) -> list[VerificationResult]:
+    verifier, now, profile = context
+    out = []
+    for text in texts:
+        try:
+            out.append(VerificationResult(verifier.verify(text, at=now, profile=profile), None))
+        except HealthPassError as err:
+            out.append(VerificationResult(None, err))
+    return out
