@@ -108,9 +108,7 @@ def keystone(img: Image.Image, top: float) -> Image.Image:
         rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
         rhs += [u, v]
     coeffs = np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64))
-    return img.transform(
-        (w, h), Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BILINEAR, fillcolor=255
-    )
+    return img.transform((w, h), Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BILINEAR, fillcolor=255)
 
 
 def blur(img: Image.Image, sigma_modules: float, ppm: float = BASE_PPM) -> Image.Image:
@@ -159,27 +157,21 @@ class Case:
 def cases() -> list[Case]:
     out = [Case("clean", f"{BASE_PPM} px/module", lambda c, r: render(c, BASE_PPM))]
     out += [Case("module size", f"{p} px/module", lambda c, r, p=p: render(c, p)) for p in (6, 2, 1.5, 1.2)]
-    out += [
-        Case("rotation", f"{a}°", lambda c, r, a=a: rotate(render(c, BASE_PPM), a)) for a in (10, 45, 90, 173)
-    ]
+    out += [Case("rotation", f"{a}°", lambda c, r, a=a: rotate(render(c, BASE_PPM), a)) for a in (10, 45, 90, 173)]
     out += [
         Case("keystone", f"top {int(k * 100)}%", lambda c, r, k=k: keystone(render(c, BASE_PPM), k))
         for k in (0.9, 0.8, 0.7)
     ]
-    out += [
-        Case("blur", f"sigma {s} module", lambda c, r, s=s: blur(render(c, BASE_PPM), s)) for s in (0.33, 0.5)
-    ]
-    out += [
-        Case("noise", f"sd {sd}", lambda c, r, sd=sd: noise(render(c, BASE_PPM), sd, r)) for sd in (40, 80)
-    ]
+    out += [Case("blur", f"sigma {s} module", lambda c, r, s=s: blur(render(c, BASE_PPM), s)) for s in (0.33, 0.5)]
+    out += [Case("noise", f"sd {sd}", lambda c, r, sd=sd: noise(render(c, BASE_PPM), sd, r)) for sd in (40, 80)]
     out += [Case("jpeg", f"quality {q}", lambda c, r, q=q: jpeg(render(c, BASE_PPM), q)) for q in (50, 20)]
     out += [
         Case("low contrast", f"{d} on {li}", lambda c, r, d=d, li=li: contrast(render(c, BASE_PPM), d, li))
-        for d, li in ((100, 160), (120, 150))
+        for d, li in ((100, 160), (120, 150), (135, 150))
     ]
     out += [
         Case("glare", f"radius {g:.0%} of width", lambda c, r, g=g: glare(render(c, BASE_PPM), g))
-        for g in (0.15, 0.25)
+        for g in (0.15, 0.25, 0.4)
     ]
     out.append(Case("combined mild", "3 px, 8°, top 90%, blur 0.25, sd 15, JPEG 60", combined))
     return out
@@ -220,7 +212,7 @@ def _lib(reader: str) -> Callable[[Image.Image], list[str]]:
     return read
 
 
-#: healthpass.qr.scan with each reader (one pass, then the 2x-upscale and smoothing retries), and each
+#: healthpass.qr.scan with each reader (one pass, then the sharpen, upscale and smooth retries), and each
 #: library called once on the image as is (what the retries add).
 READERS: dict[str, Callable[[Image.Image], list[str]]] = {
     "zxing": _lib("zxing"),
@@ -274,9 +266,7 @@ def writer_qrcode(code: str, kind: str) -> bytes:
     from qrcode.util import MODE_ALPHA_NUM
 
     # SVG: qrcode sizes in mm, box_size 10 = 1 mm per module
-    q = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6 if kind == "png" else 10, border=4
-    )
+    q = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6 if kind == "png" else 10, border=4)
     q.add_data(code, optimize=0)
     q.make(fit=True)
     assert q.data_list[0].mode == MODE_ALPHA_NUM
@@ -397,11 +387,7 @@ def run_eu() -> dict[str, Any] | None:
             doc = json.loads(f.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             continue
-        if (
-            isinstance(doc, dict)
-            and "2DCODE" in doc
-            and doc.get("EXPECTEDRESULTS", {}).get("EXPECTEDPICTUREDECODE")
-        ):
+        if isinstance(doc, dict) and "2DCODE" in doc and doc.get("EXPECTEDRESULTS", {}).get("EXPECTEDPICTUREDECODE"):
             embedded.append((f, base64.b64decode(doc["2DCODE"]), doc["PREFIX"]))
     res = {"total": len(embedded)}
     for reader in LIB_READERS:
@@ -457,12 +443,8 @@ def markdown(rows: list[Row], writers: list[dict[str, Any]], eu: dict[str, Any] 
         lines += ["", "EU DCC test data:", "", "| set | zxing-cpp | pyzbar |", "|---|---|---|"]
         zx, zb = files["zxing"], files["pyzbar"]
         lines.append(f"| PNG files decoded (of {files['total']}) | {zx['read']} | {zb['read']} |")
-        lines.append(
-            f"| PNG files not an image | {files['zxing']['invalid']} | {files['pyzbar']['invalid']} |"
-        )
-        lines.append(
-            f"| median ms per file | {files['zxing']['median_ms']:.1f} | {files['pyzbar']['median_ms']:.1f} |"
-        )
+        lines.append(f"| PNG files not an image | {files['zxing']['invalid']} | {files['pyzbar']['invalid']} |")
+        lines.append(f"| median ms per file | {files['zxing']['median_ms']:.1f} | {files['pyzbar']['median_ms']:.1f} |")
         lines.append(
             f"| embedded 2DCODE = PREFIX (of {emb['total']}, EXPECTEDPICTUREDECODE true) | "
             f"{emb['zxing']['matched_prefix']} | {emb['pyzbar']['matched_prefix']} |"

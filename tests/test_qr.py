@@ -77,9 +77,7 @@ def test_import_healthpass_does_not_import_qr_or_imaging_libraries() -> None:
 def test_public_api() -> None:
     for name in qr.__all__:
         assert hasattr(qr, name), name
-    assert {"plan", "check_capacity", "max_length", "render_png", "render_svg", "scan", "scan_all"} <= set(
-        qr.__all__
-    )
+    assert {"plan", "check_capacity", "max_length", "render_png", "render_svg", "scan", "scan_all"} <= set(qr.__all__)
 
 
 # ------------------------------------------------------------------------------------ capacity planning
@@ -229,9 +227,7 @@ def test_default_png() -> None:
     assert qr.scan(png) == text
 
 
-@pytest.mark.parametrize(
-    "text", ["", "hc1:abc", "HC1:ABC\n", "HC1:É", "HC1:ABC#", "HC1:ABC_", "HC1:ABC,"], ids=repr
-)
+@pytest.mark.parametrize("text", ["", "hc1:abc", "HC1:ABC\n", "HC1:É", "HC1:ABC#", "HC1:ABC_", "HC1:ABC,"], ids=repr)
 def test_rendering_rejects_non_alphanumeric_text(text: str) -> None:
     for render in (qr.render_png, qr.render_svg):
         with pytest.raises(ValueError, match=r"alphanumeric|empty"):
@@ -548,6 +544,16 @@ def test_reads_camera_like_degradations(name: str) -> None:
     for seed in (4, 5):
         text = code_of_length(600, seed=seed)
         assert qr.scan(DEGRADATIONS[name](text)) == text
+
+
+def test_retries_rescue_a_blurred_picture_and_can_be_turned_off() -> None:
+    text = code_of_length(600, seed=6)
+    blurred = _render(text, 4).filter(ImageFilter.GaussianBlur(0.5 * 4))  # sigma 0.5 module
+    assert qr.scan(blurred) == text  # read after sharpening
+    assert qr.scan_all(blurred, retry=False) == []  # a single zxing-cpp pass does not read it
+    with pytest.raises(ScanError) as info:
+        qr.scan(blurred, retry=False)
+    assert info.value.code is ErrorCode.NO_CODE_FOUND
 
 
 # ---------------------------------------------------------------------------------------- EU test data

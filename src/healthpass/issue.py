@@ -140,7 +140,7 @@ def _map_chunks(
     work: tuple[Any, Iterable[Any]],
     chunk_size: int,
 ) -> Iterator[Any]:
-    from healthpass._batch import ordered_chunks
+    from healthpass.batch import ordered_chunks
 
     context, items = work
     yield from ordered_chunks(executor, fn, context, items, chunk_size)

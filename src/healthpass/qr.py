@@ -331,9 +331,7 @@ def write_png(
     max_version: int = DEFAULT_MAX_VERSION,
 ) -> QRInfo:
     """Write :func:`render_png` output to ``path``; return what was written."""
-    data = render_png(
-        text, error_correction=error_correction, scale=scale, border=border, max_version=max_version
-    )
+    data = render_png(text, error_correction=error_correction, scale=scale, border=border, max_version=max_version)
     Path(path).write_bytes(data)
     return qr_info(text, error_correction, max_version=max_version)
 
@@ -380,9 +378,7 @@ def _open(image: ImageInput) -> PILImage:
     elif isinstance(image, str | os.PathLike):
         source = Path(image).open("rb")  # noqa: SIM115 - closed below; OSError propagates as is
     else:
-        raise TypeError(
-            f"scan() takes a path, the bytes of an image file or a PIL image, not {type(image).__name__}"
-        )
+        raise TypeError(f"scan() takes a path, the bytes of an image file or a PIL image, not {type(image).__name__}")
     with source:
         try:
             img = Image.open(source)  # reads the header only
@@ -429,18 +425,22 @@ def _greyscale(img: PILImage) -> PILImage:
 
 
 #: Images up to this many pixels are also tried upscaled 2x when nothing is found at first.
-_UPSCALE_MAX_PIXELS: Final = 4_000_000
+_UPSCALE_MAX_PIXELS: Final = 1_000_000
 
 
-def _variants(grey: PILImage) -> Iterator[PILImage]:
-    """The image as given, then retries that rescue hard pictures (tried only when nothing was found).
+def _variants(grey: PILImage, retry: bool) -> Iterator[PILImage]:
+    """The image as given, then retries that rescue hard pictures (tried only while nothing is found).
 
-    Measured on 50 generated codes (benchmarks/qr_degradation.py): a 2x bicubic upscale rescues modules of
-    1.2 px and blur of sigma 0.5 module; a light Gaussian blur rescues heavy sensor noise.
+    Measured on 50 generated codes (benchmarks/qr_degradation.py, docs/qr.md): sharpening rescues blur of
+    sigma 0.5 module and contrast down to grey 135 on 150; a 2x bicubic upscale rescues modules of 1.2 px;
+    a light Gaussian blur rescues heavy sensor noise.
     """
     from PIL import Image, ImageFilter
 
     yield grey
+    if not retry:
+        return
+    yield grey.filter(ImageFilter.UnsharpMask(radius=2, percent=200, threshold=0))
     if grey.width * grey.height <= _UPSCALE_MAX_PIXELS:
         yield grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.BICUBIC)
     yield grey.filter(ImageFilter.GaussianBlur(1))
@@ -479,20 +479,21 @@ def _pyzbar_reader() -> Callable[[PILImage], list[str]] | None:
 
 
 def _missing(name: str) -> ImportError:
-    hint = (
-        "pip install 'healthpass[qr]'"
-        if name == "zxing-cpp"
-        else "pip install pyzbar and apt install libzbar0"
-    )
+    hint = "pip install 'healthpass[qr]'" if name == "zxing-cpp" else "pip install pyzbar and apt install libzbar0"
     return ImportError(f"reading QR codes with {name} needs it installed: {hint}")
 
 
-def scan_all(image: ImageInput, *, reader: Reader = "auto") -> list[str]:
+def scan_all(image: ImageInput, *, reader: Reader = "auto", retry: bool = True) -> list[str]:
     """Texts of all QR symbols found in ``image`` (in the reader's order, duplicates removed).
 
     ``reader`` is ``"zxing"`` (zxing-cpp), ``"pyzbar"`` (zbar) or ``"auto"``: zxing-cpp when installed,
-    else pyzbar.  Returns an empty list when no QR symbol is found.  Raises ``ScanError(IMAGE_INVALID)``
-    when the input is not a decodable image or exceeds :data:`MAX_IMAGE_PIXELS`.
+    else pyzbar.  When nothing is found and ``retry`` is true, the image is tried again sharpened,
+    upscaled 2x (images up to 1 megapixel) and smoothed: this reads blurred, tiny and noisy pictures but
+    costs several decoder passes on a picture without a code (about 5x the time of one pass); a live camera
+    loop that will get another frame anyway may prefer ``retry=False``.
+
+    Returns an empty list when no QR symbol is found.  Raises ``ScanError(IMAGE_INVALID)`` when the input
+    is not a decodable image or exceeds :data:`MAX_IMAGE_PIXELS`.
     """
     if reader not in {"auto", "zxing", "pyzbar"}:
         raise ValueError(f"reader must be 'auto', 'zxing' or 'pyzbar', not {reader!r}")
@@ -505,21 +506,21 @@ def scan_all(image: ImageInput, *, reader: Reader = "auto") -> list[str]:
         read = _pyzbar_reader()
         if read is None:
             raise _missing("pyzbar" if reader == "pyzbar" else "zxing-cpp")
-    for variant in _variants(_open(image)):
+    for variant in _variants(_open(image), retry):
         texts = read(variant)
         if texts:
             return list(dict.fromkeys(texts))
     return []
 
 
-def scan(image: ImageInput, *, reader: Reader = "auto") -> str:
+def scan(image: ImageInput, *, reader: Reader = "auto", retry: bool = True) -> str:
     """Text of the QR code in ``image`` (a path, the bytes of a PNG/JPEG/... file, or a PIL image).
 
     When several QR symbols are present the first one found is returned (see :func:`scan_all`).
     Raises ``ScanError(NO_CODE_FOUND)`` when no QR symbol can be read (1D barcodes are ignored) and
     ``ScanError(IMAGE_INVALID)`` when the input cannot be decoded as an image.
     """
-    texts = scan_all(image, reader=reader)
+    texts = scan_all(image, reader=reader, retry=retry)
     if not texts:
         raise ScanError(ErrorCode.NO_CODE_FOUND, Stage.SCAN, "no QR code could be read in the image")
     return texts[0]

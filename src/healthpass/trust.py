@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,15 @@ from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
 from healthpass.signers.base import Signer
 from healthpass.state import StateStore
 
-__all__ = ["DCC_KEY_USAGE", "KeyRing", "TrustList", "issuer_key", "trust_root"]
+__all__ = [
+    "DCC_KEY_USAGE",
+    "KeyRing",
+    "TrustList",
+    "inspect_trust_list_unverified",
+    "issuer_key",
+    "keys_from_manifest",
+    "trust_root",
+]
 
 _DCC_OID_ROOTS = ("1.3.6.1.4.1.1847.2021.1.", "1.3.6.1.4.1.0.1847.2021.1.")
 #: Extended-key-usage OID suffix -> EU DCC type it allows (test, vaccination, recovery).
@@ -176,7 +185,7 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
         if type(kinds_raw) is not list or not kinds_raw:
             raise ValueError("kinds must be a non-empty array")
         kinds = frozenset(_CODE_TO_KIND[c] for c in kinds_raw)
-        status = KeyStatus(raw.get(KeyEntryKey.STATUS))
+        status = KeyStatus(int(raw.get(KeyEntryKey.STATUS, 0)))
 
         def when(field: KeyEntryKey) -> datetime | None:
             value = raw.get(field)
@@ -193,6 +202,21 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
         )
     except (ValueError, KeyError, TypeError) as err:
         raise bad(str(err) if isinstance(err, ValueError) else "invalid field") from None
+
+
+_LIST_LIMITS = Limits(max_decompressed=1 << 26, max_items=1 << 22, max_string=1 << 16)
+
+
+def _decode_body(payload: bytes, limits: Limits) -> tuple[int, datetime, tuple[IssuerKey, ...], int]:
+    try:
+        seq, issued, not_after, body = decode_envelope(payload, limits=limits, stage=Stage.TRUST_LIST,
+                                                       code=ErrorCode.TRUST_LIST_INVALID)
+    except DecodeError as err:
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
+    if type(body) is not list:
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, "body is not an array of keys")
+    expires = _ts(not_after)
+    return seq, expires, tuple(_decode_key(raw, i, expires, seq) for i, raw in enumerate(body)), issued
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,18 +273,10 @@ class TrustList:
         Freshness (``trust_list_stale`` / ``trust_list_expired``) is judged at each verification, against
         the verification time.
         """
-        limits = limits or Limits(max_decompressed=1 << 26, max_items=1 << 20, max_string=1 << 16)
+        limits = limits or _LIST_LIMITS
         root, payload = open_document(data, roots, content_type=ContentType.TRUST_LIST.value, limits=limits,
                                       stage=Stage.TRUST_LIST)
-        try:
-            seq, issued, not_after, body = decode_envelope(payload, limits=limits, stage=Stage.TRUST_LIST,
-                                                           code=ErrorCode.TRUST_LIST_INVALID)
-        except DecodeError as err:
-            raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, str(err)) from err
-        if type(body) is not list:
-            raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, "body is not an array of keys")
-        expires = _ts(not_after)
-        keys = tuple(_decode_key(raw, i, expires, seq) for i, raw in enumerate(body))
+        seq, expires_at, keys, issued = _decode_body(payload, limits)
         for key in keys:
             if not root.vouches_for(key.region):
                 raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST,
@@ -270,4 +286,73 @@ class TrustList:
             digest = hashlib.sha256(data).hexdigest()
             accepted = state.accept(f"trust-list-{root.kid.hex()}", seq, issued, digest, stage=Stage.TRUST_LIST)
             floor = accepted.issued_at
-        return cls(seq, _ts(issued), expires, root, keys, _ts(floor))
+        return cls(seq, _ts(issued), expires_at, root, keys, _ts(floor))
+
+
+_MANIFEST_KEY_FIELDS = frozenset({"region", "public_key", "certificate", "kinds", "from", "until", "status",
+                                  "retired_at"})
+
+
+def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey], int | None, str | None]:
+    """Issuer keys from a trust-list manifest (the JSON documented in ``specs/trust-list.md``).
+
+    ``{"seq": N, "valid_for": "30d", "keys": [{"region": "630000", "public_key": "PUB.pem" |
+    "certificate": "CERT.pem", "kinds": [...], "from": ISO8601, "until": ISO8601, "status": "active" |
+    "retired", "retired_at": ISO8601}, ...]}``; file paths are relative to ``base``. Raises ValueError.
+    """
+    from healthpass.model.jsonform import parse_instant
+
+    if not isinstance(manifest, dict):
+        raise ValueError("the manifest must be a JSON object")
+    unknown = set(manifest) - {"seq", "valid_for", "keys"}
+    if unknown:
+        raise ValueError(f"unknown manifest field {sorted(unknown)[0]}")
+    seq = manifest.get("seq")
+    if seq is not None and (type(seq) is not int or seq < 0):
+        raise ValueError("seq must be a non-negative integer")
+    valid_for = manifest.get("valid_for")
+    if valid_for is not None and not isinstance(valid_for, str):
+        raise ValueError("valid_for must be a duration string such as 30d")
+    entries = manifest.get("keys")
+    if not isinstance(entries, list):
+        raise ValueError("keys must be a list")
+    keys = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not set(entry) <= _MANIFEST_KEY_FIELDS:
+            raise ValueError(f"keys[{i}] must be an object with the documented fields")
+        if ("public_key" in entry) == ("certificate" in entry):
+            raise ValueError(f"keys[{i}] needs exactly one of public_key and certificate")
+        path = base / str(entry.get("public_key") or entry.get("certificate"))
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise ValueError(f"keys[{i}]: cannot read {path}: {err.strerror}") from None
+        key = issuer_key(data, region=Region.parse(str(entry.get("region", ""))),
+                         kinds=frozenset(Kind(k) for k in entry.get("kinds", [k.value for k in Kind])))
+        if ("certificate" in entry) != key.is_certificate:
+            raise ValueError(f"keys[{i}]: {path.name} is not a {'certificate' if 'certificate' in entry else 'public key'}")
+        status_name = str(entry.get("status", "active")).upper()
+        if status_name not in KeyStatus.__members__:
+            raise ValueError(f"keys[{i}]: status must be active or retired")
+        retired = entry.get("retired_at")
+        keys.append(dataclasses.replace(
+            key,
+            valid_from=parse_instant(entry["from"]) if "from" in entry else None,
+            valid_until=parse_instant(entry["until"]) if "until" in entry else None,
+            status=KeyStatus[status_name],
+            retired_at=parse_instant(retired) if retired else None,
+        ))
+    return keys, seq, valid_for
+
+
+def inspect_trust_list_unverified(data: bytes) -> tuple[int, datetime, datetime, tuple[IssuerKey, ...]]:
+    """UNVERIFIED: decode a trust list without checking its signature (for ``trust show`` without a root)."""
+    from healthpass.codec import decode_sign1
+
+    limits = _LIST_LIMITS
+    try:
+        msg = decode_sign1(data, limits=limits, strict=True)
+    except DecodeError as err:
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
+    seq, not_after, keys, issued = _decode_body(msg.payload, limits)
+    return seq, _ts(issued), not_after, keys

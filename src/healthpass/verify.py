@@ -19,12 +19,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healthpass import cose
-from healthpass._batch import ordered_chunks
+from healthpass.batch import ordered_chunks
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
 from healthpass.formats import eu_dcc
-from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims
+from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_time, payload_to_json
 from healthpass.model.policy import Limits
@@ -32,7 +32,14 @@ from healthpass.model.regions import Region
 from healthpass.model.trust import IssuerKey, KeyStatus
 from healthpass.trust import KeyRing, TrustList
 
-__all__ = ["VerificationResult", "VerifiedCredential", "Verifier", "VerifierPolicy", "WARNING_TRUST_LIST_STALE"]
+__all__ = [
+    "WARNING_TRUST_LIST_STALE",
+    "VerificationResult",
+    "VerifiedCredential",
+    "Verifier",
+    "VerifierPolicy",
+    "decode_unverified",
+]
 
 WARNING_TRUST_LIST_STALE = "trust_list_stale"
 _HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS})
@@ -139,6 +146,10 @@ def _ts(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+def _when(value: int) -> str:
+    return format_time(datetime.fromtimestamp(value, UTC))
+
+
 class Verifier:
     """Verifies ``HP1:`` healthpass codes and ``HC1:`` EU certificates offline against trusted keys.
 
@@ -213,7 +224,7 @@ class Verifier:
         message = decompress(b45decode(body), max_size=limits.max_decompressed)
         sign1 = decode_sign1(message, limits=limits, strict=strict)
         headers = cose.read_headers(sign1, allowed=policy.algorithms, protected_alg_only=True)
-        if headers.kid is None or (strict and cose.HeaderLabel.KID not in sign1.protected_header):
+        if headers.kid is None or (strict and HeaderLabel.KID not in sign1.protected_header):
             raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the protected header"
                               if strict else "no kid in the headers")
         self._check_clock(now)
@@ -341,11 +352,11 @@ class Verifier:
         instant = now.timestamp()
         slack = leeway.total_seconds()
         if claims.exp is not None and instant > claims.exp + slack:
-            raise VerificationError(ErrorCode.EXPIRED, Stage.VALIDITY, f"expired at {format_time(_ts(claims.exp))}")
+            raise VerificationError(ErrorCode.EXPIRED, Stage.VALIDITY, f"expired at {_when(claims.exp)}")
         for name, value in (("nbf", claims.nbf), ("iat", claims.iat)):
             if value is not None and instant < value - slack:
                 raise VerificationError(ErrorCode.NOT_YET_VALID, Stage.VALIDITY,
-                                        f"{name} {format_time(_ts(value))} is in the future")
+                                        f"{name} {_when(value)} is in the future")
 
 
 def _aware(at: datetime) -> datetime:
@@ -368,4 +379,35 @@ def _verify_chunk(context: tuple[Verifier, datetime, str | None], texts: list[st
             out.append(VerificationResult(verifier.verify(text, at=now, profile=profile), None))
         except HealthPassError as err:
             out.append(VerificationResult(None, err))
+    return out
+
+
+def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, Any]:
+    """UNVERIFIED inspection: decode a code's headers, claims and payload WITHOUT checking its signature,
+    issuer, scope or validity. For debugging and support only; never base a decision on it.
+
+    Raises DecodeError when the code cannot be decoded at all.
+    """
+    limits = limits or Limits()
+    prefix, body = split_prefix(text, max_text=limits.max_text)
+    strict = prefix is Prefix.HP1
+    sign1 = decode_sign1(decompress(b45decode(body), max_size=limits.max_decompressed), limits=limits, strict=strict)
+    claims = decode_claims(sign1.payload, limits=limits, strict=strict)
+    alg = sign1.protected_header.get(HeaderLabel.ALG, sign1.unprotected_header.get(HeaderLabel.ALG))
+    kid = sign1.protected_header.get(HeaderLabel.KID, sign1.unprotected_header.get(HeaderLabel.KID))
+    out: dict[str, Any] = {
+        "verified": False,
+        "format": prefix.value.rstrip(":"),
+        "alg": alg,
+        "kid": kid.hex() if isinstance(kid, bytes) else None,
+        "issuer": claims.iss,
+        "issued_at": _when(claims.iat) if claims.iat is not None else None,
+        "expires_at": _when(claims.exp) if claims.exp is not None else None,
+        "credential_id": claims.cti.hex() if claims.cti else None,
+    }
+    if strict and claims.iat is not None and ClaimKey.HEALTHPASS in claims.other:
+        out["credential"] = payload_to_json(payload_from_cbor(claims.other[ClaimKey.HEALTHPASS], iat=claims.iat))
+    elif not strict:
+        hcert = claims.other.get(ClaimKey.HCERT)
+        out["credential"] = {"dcc": hcert.get(1)} if isinstance(hcert, dict) else None
     return out

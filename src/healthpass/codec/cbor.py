@@ -48,7 +48,8 @@ class Tagged:
     value: Any
 
 
-_PLAIN_SCALARS = (int, str, bytes, bool, type(None))
+_MIN_INT = -(2**64)
+_MAX_INT = 2**64 - 1
 
 
 def key_order(key: object) -> tuple[int, int, bytes]:
@@ -121,7 +122,7 @@ def decode(
         if deterministic:
             raise _fail(stage, what, "not in deterministic encoding (or duplicate keys, indefinite lengths, "
                         "trailing bytes)")
-        _Scanner(data, limits, stage, what).scan()
+        _Scanner(data, limits, allowed_tags, stage, what).scan()
     counter = [0]
     return _check(value, 0, limits, allowed_tags, deterministic, counter, stage, what)
 
@@ -140,7 +141,11 @@ def _check(
     if counter[0] > limits.max_items:
         raise _fail(stage, what, f"more than {limits.max_items} items")
     kind = type(value)
-    if kind is int or kind is bool or value is None:
+    if kind is int:
+        if not _MIN_INT <= value <= _MAX_INT:  # only a bignum tag (2 or 3) can produce these
+            raise _fail(stage, what, "integer outside the 64-bit range (bignum)")
+        return value
+    if kind is bool or value is None:
         return value
     if kind is str or kind is bytes:
         if len(value) > limits.max_string:
@@ -179,12 +184,13 @@ def _check(
 class _Scanner:
     """Pure-Python well-formedness check for the lenient path (RFC 8949 §3, Appendix C), bounded."""
 
-    __slots__ = ("_data", "_limits", "_pos", "_stage", "_what")
+    __slots__ = ("_allowed_tags", "_data", "_limits", "_pos", "_stage", "_what")
 
-    def __init__(self, data: bytes, limits: CborLimits, stage: Stage, what: str) -> None:
+    def __init__(self, data: bytes, limits: CborLimits, allowed_tags: frozenset[int], stage: Stage, what: str) -> None:
         self._data = data
         self._pos = 0
         self._limits = limits
+        self._allowed_tags = allowed_tags
         self._stage = stage
         self._what = what
 
@@ -246,6 +252,8 @@ class _Scanner:
                 seen.add(key)
                 self._item(depth + 1)
         elif major == 6:
+            if arg not in self._allowed_tags:
+                raise self._error(f"CBOR tag {arg} not allowed")
             self._item(depth + 1)
         if major in (4, 5, 6):
             identity = (major, self._data[start : self._pos])

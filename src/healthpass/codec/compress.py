@@ -24,7 +24,7 @@ def decompress(data: bytes, *, max_size: int) -> bytes:
     inflater = zlib_ng.decompressobj()
     try:
         out = inflater.decompress(data, max_size + 1)
-    except zlib_ng.error as err:
+    except Exception as err:  # zlib_ng.error (untyped)
         raise DecodeError(ErrorCode.DECOMPRESS_FAILED, Stage.DECOMPRESS, "not a valid zlib stream") from err
     if len(out) > max_size:
         raise DecodeError(

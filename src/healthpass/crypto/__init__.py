@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -292,7 +292,7 @@ def verify_signature(
             f"algorithm {alg.jose_name} does not match the key type",
         )
     try:
-        if alg is Algorithm.ES256:
+        if isinstance(key, ec.EllipticCurvePublicKey):
             if len(signature) != _ES256_SIG_LEN:
                 raise InvalidSignature
             r = int.from_bytes(signature[:32], "big")
@@ -301,11 +301,11 @@ def verify_signature(
                 raise VerificationError(
                     ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, "ES256 signature is not low-s"
                 )
-            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg,union-attr]
-        elif alg is Algorithm.EDDSA:
-            key.verify(signature, data)  # type: ignore[call-arg,union-attr]
+            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, data)
         else:
-            key.verify(  # type: ignore[call-arg,union-attr]
+            key.verify(
                 signature,
                 data,
                 padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=_PSS_SALT),

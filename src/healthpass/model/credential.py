@@ -194,7 +194,7 @@ def _enum(value: object, enum: type[IntEnum], name: str) -> None:
 
 
 def _count(value: object, name: str) -> None:
-    _require(type(value) is int and 1 <= value <= 20, f"{name} must be an integer 1-20")  # type: ignore[operator]
+    _require(type(value) is int and 1 <= value <= 20, f"{name} must be an integer 1-20")
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,10 +452,15 @@ class HealthPayload:
             _require(isinstance(items, tuple) and len(items) <= MAX_ENTRIES
                      and all(isinstance(i, kind) for i in items),
                      f"{name} must hold at most {MAX_ENTRIES} {kind.__name__} entries")
-        for name, kind in (("holder", Holder), ("status", HealthStatus), ("infection", Infection),
-                           ("region_risk", RegionRisk)):
+        singles: tuple[tuple[str, type], ...] = (
+            ("holder", Holder),
+            ("status", HealthStatus),
+            ("infection", Infection),
+            ("region_risk", RegionRisk),
+        )
+        for name, single in singles:
             value = getattr(self, name)
-            _require(value is None or isinstance(value, kind), f"{name} must be a {kind.__name__}")
+            _require(value is None or isinstance(value, single), f"{name} must be a {single.__name__}")
         _require(bool(self.holder or self.status or self.naat or self.antibody or self.vaccinations
                       or self.infection or self.region_risk), "a payload must carry at least one part")
 

@@ -7,6 +7,7 @@ input and as ``{"code", "name_zh", "name_en"}`` objects on output (names for pro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from enum import IntEnum
@@ -36,7 +37,7 @@ from healthpass.model.credential import (
 )
 from healthpass.model.regions import Region
 
-__all__ = ["format_time", "parse_time", "payload_from_json", "payload_to_json"]
+__all__ = ["format_time", "parse_instant", "parse_time", "payload_from_json", "payload_to_json"]
 
 E = TypeVar("E", bound=IntEnum)
 _TOP = frozenset({"holder", "status", "naat", "antibody", "vaccinations", "infection", "region_risk"})
@@ -56,6 +57,42 @@ def parse_time(text: str, *, name: str = "time") -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.replace(microsecond=0)
+
+
+_INSTANT = re.compile(
+    r"\A(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}(?::?\d{2})?)?\Z"
+)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant as found in the wild: with or without a zone (none means UTC), with up to nine
+    fractional digits (kept to the microsecond), ``Z`` or ``+hh:mm``/``+hhmm``/``+hh``; a bare date means
+    its midnight UTC."""
+    if not isinstance(text, str):
+        raise ValueError("time must be a string")
+    value = text.strip()
+    if len(value) == 10:
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError:
+            raise ValueError("not an ISO 8601 date") from None
+    match = _INSTANT.match(value)
+    if not match:
+        raise ValueError("not an ISO 8601 date-time")
+    day, clock, fraction, zone = match.groups()
+    if len(clock) == 5:
+        clock += ":00"
+    iso = f"{day}T{clock}"
+    if fraction:
+        iso += "." + (fraction + "000000")[:6]
+    if zone and zone not in "Zz":
+        zone = zone if ":" in zone or len(zone) == 3 else zone[:3] + ":" + zone[3:]
+        iso += zone if len(zone) > 3 else zone + ":00"
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        raise ValueError("not a valid date-time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def format_time(value: datetime) -> str:

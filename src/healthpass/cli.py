@@ -1,0 +1,843 @@
+"""The ``healthpass`` command line: argparse, files, printing and exit codes over the public API.
+
+Exit codes for every command: 0 success, 1 the operation failed on its input (a rejected code, no code
+found, failing tests), 2 usage error (message on stderr, no JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from healthpass.signers.base import Signer
+    from healthpass.verify import Verifier
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+_DURATION = re.compile(r"\A(\d{1,9})([smhd])\Z")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_LINE = 65536
+
+
+class UsageError(Exception):
+    """Bad command-line usage: reported on stderr with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+# ---------------------------------------------------------------- small parsers
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90m``, ``72h``, ``30d``, ``45s``."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise UsageError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 72h)")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def parse_at(text: str) -> datetime:
+    from healthpass.model.jsonform import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError as err:
+        raise UsageError(f"invalid --at {text!r}: {err}") from None
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise UsageError(f"cannot read {what} {path!r}: {err.strerror}") from None
+
+
+def _password(var: str | None) -> bytes | None:
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if value is None:
+        raise UsageError(f"environment variable {var} is not set")
+    return value.encode("utf-8")
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+# ---------------------------------------------------------------- signers
+
+
+def _add_pkcs11_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("PKCS#11 signing key (instead of a key file)")
+    g.add_argument("--pkcs11-module", metavar="LIB.so")
+    g.add_argument("--pkcs11-token", metavar="LABEL")
+    g.add_argument("--pkcs11-key", metavar="LABEL")
+    g.add_argument("--pkcs11-key-id", metavar="HEX")
+    g.add_argument("--pkcs11-pin-env", metavar="VAR")
+    g.add_argument("--pkcs11-pin-file", metavar="FILE")
+
+
+def _pkcs11_config(args: argparse.Namespace) -> Any:
+    from healthpass.signers.pkcs11 import Pkcs11Config
+
+    if not args.pkcs11_token:
+        raise UsageError("--pkcs11-module needs --pkcs11-token")
+    if (args.pkcs11_key is None) == (args.pkcs11_key_id is None):
+        raise UsageError("give exactly one of --pkcs11-key and --pkcs11-key-id")
+    if (args.pkcs11_pin_env is None) == (args.pkcs11_pin_file is None):
+        raise UsageError("give exactly one of --pkcs11-pin-env and --pkcs11-pin-file")
+    key_id = None
+    if args.pkcs11_key_id is not None:
+        try:
+            key_id = bytes.fromhex(args.pkcs11_key_id)
+        except ValueError:
+            raise UsageError("--pkcs11-key-id must be hex") from None
+    return Pkcs11Config(
+        module=args.pkcs11_module,
+        token_label=args.pkcs11_token,
+        key_label=args.pkcs11_key,
+        key_id=key_id,
+        pin_env=args.pkcs11_pin_env,
+        pin_file=args.pkcs11_pin_file,
+    )
+
+
+def _signer(args: argparse.Namespace, key_option: str) -> Signer:
+    from healthpass.signers import SoftwareSigner
+
+    key_path = getattr(args, key_option)
+    if getattr(args, "pkcs11_module", None):
+        if key_path:
+            raise UsageError(f"give either --{key_option.replace('_', '-')} or --pkcs11-module, not both")
+        from healthpass.signers.pkcs11 import Pkcs11Signer
+
+        signer: Signer = Pkcs11Signer(_pkcs11_config(args))
+        return signer
+    if not key_path:
+        raise UsageError(f"--{key_option.replace('_', '-')} (or --pkcs11-module) is required")
+    return SoftwareSigner.from_pem(_read(key_path, "key"), _password(args.password_env))
+
+
+# ---------------------------------------------------------------- keygen
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from healthpass import crypto
+    from healthpass.model.cose import Algorithm
+    from healthpass.signers import SoftwareSigner
+
+    try:
+        alg = Algorithm.from_name(args.alg)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if alg is Algorithm.PS256:
+        raise UsageError("healthpass signs with ES256 or EdDSA")
+    prefix = Path(args.out)
+    if args.pkcs11_module:
+        from healthpass.signers.pkcs11 import generate_key
+
+        hsm = generate_key(_pkcs11_config(args), alg)
+        pub = crypto.public_key_pem(crypto.load_public_key(hsm.public_key_der)[0])
+        kid = hsm.kid
+    else:
+        signer = SoftwareSigner.generate(alg)
+        key_file = prefix.with_name(prefix.name + ".key.pem")
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(signer.private_key_pem(_password(args.password_env)))
+        os.chmod(key_file, 0o600)
+        pub = signer.public_key_pem()
+        kid = signer.kid
+    prefix.with_name(prefix.name + ".pub.pem").write_bytes(pub)
+    print(kid.hex())
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- mint
+
+
+def _load_credential(data: bytes | str, where: str) -> Any:
+    from healthpass.errors import ErrorCode, IssueError, Stage
+    from healthpass.model.jsonform import payload_from_json
+
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{where}: not JSON ({err.__class__.__name__})")
+    try:
+        return payload_from_json(obj)
+    except ValueError as err:
+        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{where}: {err}") from None
+
+
+def _issuer(args: argparse.Namespace) -> Any:
+    from healthpass.issue import Issuer
+    from healthpass.model.regions import Region
+
+    try:
+        region = Region.parse(args.issuer)
+    except ValueError as err:
+        raise UsageError(f"--issuer: {err}") from None
+    validity = parse_duration(args.valid_for)
+    return Issuer(_signer(args, "key"), region, validity=validity)
+
+
+def cmd_mint(args: argparse.Namespace) -> int:
+    from healthpass.errors import HealthPassError
+
+    if args.batch:
+        return _mint_batch(args)
+    if not args.input:
+        raise UsageError("--in CREDENTIAL.json is required (or --batch)")
+    issuer = _issuer(args)
+    source = sys.stdin.buffer.read() if args.input == "-" else _read(args.input, "credential")
+    try:
+        text = issuer.issue(_load_credential(source, args.input))
+    except HealthPassError as err:
+        print(f"healthpass: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.png:
+        from healthpass import qr
+
+        qr.write_png(text, args.png)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="ascii")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _mint_batch(args: argparse.Namespace) -> int:
+    from healthpass.batch import ordered_chunks
+    from healthpass.errors import HealthPassError
+
+    if not args.out:
+        raise UsageError("--batch needs --out CODES.txt")
+    issuer = _issuer(args)
+    source = sys.stdin if args.batch == "-" else _open_text(args.batch)
+    failed = 0
+
+    def payloads() -> Iterator[Any]:
+        for number, line in enumerate(_bounded_lines(source), start=1):
+            try:
+                yield _load_credential(line, f"line {number}")
+            except HealthPassError as err:
+                yield err
+
+    executor = _executor(args.workers)
+    try:
+        with open(args.out, "w", encoding="ascii") as out, _Progress("minting") as progress:
+            results = ordered_chunks(executor, _mint_chunk, issuer, payloads(), 128)
+            for number, result in enumerate(results, start=1):
+                if isinstance(result, HealthPassError):
+                    failed += 1
+                    print(f"line {number}: {result}", file=sys.stderr)
+                    out.write("\n")
+                else:
+                    out.write(result + "\n")
+                progress.tick()
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _mint_chunk(issuer: Any, chunk: list[Any]) -> list[Any]:
+    from healthpass.errors import HealthPassError
+
+    out: list[Any] = []
+    for item in chunk:
+        if isinstance(item, HealthPassError):
+            out.append(item)
+            continue
+        try:
+            out.append(issuer.issue(item))
+        except HealthPassError as err:
+            out.append(err)
+    return out
+
+
+# ---------------------------------------------------------------- verify
+
+
+def _trust_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("trust (any mix; all keys are pooled)")
+    g.add_argument("--trust-key", action="append", default=[], metavar="REGION=PUB.pem",
+                   help="a directly trusted issuer key or certificate, scoped to REGION and the regions under it")
+    g.add_argument("--dsc", action="append", default=[], metavar="CERT",
+                   help="an EU DCC signer certificate (PEM, DER or base64 DER)")
+    g.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]",
+                   help="a trust-list root key, optionally scoped to regions")
+    g.add_argument("--trust-list", action="append", default=[], metavar="FILE", help="a signed trust list")
+    g.add_argument("--state", metavar="DIR", help="anti-rollback state directory for trust lists and rules")
+    g.add_argument("--rules", metavar="BUNDLE", help="a signed rule bundle applied after the cryptographic checks")
+    g.add_argument("--profile", metavar="NAME", help="the rule profile to apply (default: all rules)")
+    g.add_argument("--strict-schema", action="store_true",
+                   help="reject EU certificates deviating from the EU DCC JSON schema (default: warn)")
+    g.add_argument("--dcc-schema", metavar="DIR", default=os.environ.get("HEALTHPASS_DCC_SCHEMA_DIR"),
+                   help="directory of EU DCC JSON schemas (*.combined-schema.json); env HEALTHPASS_DCC_SCHEMA_DIR")
+
+
+def _split_spec(spec: str, option: str) -> tuple[str, dict[str, str]]:
+    """``PATH[:key=value]...`` (a path may itself contain ':' only before the first ':key=')."""
+    parts = spec.split(":")
+    path_parts = [parts[0]]
+    extras: dict[str, str] = {}
+    for part in parts[1:]:
+        if "=" in part and not extras and part.split("=", 1)[0] in {"kinds", "from", "until", "regions"}:
+            key, value = part.split("=", 1)
+            extras[key] = value
+        elif extras or "=" in part:
+            if "=" not in part:
+                raise UsageError(f"{option}: malformed {spec!r}")
+            key, value = part.split("=", 1)
+            if key in extras:
+                raise UsageError(f"{option}: {key} given twice")
+            extras[key] = value
+        else:
+            path_parts.append(part)
+    return ":".join(path_parts), extras
+
+
+def _regions(text: str, option: str) -> list[Any]:
+    from healthpass.model.regions import Region
+
+    try:
+        return [Region.parse(r) for r in text.split(",") if r.strip()]
+    except ValueError as err:
+        raise UsageError(f"{option}: {err}") from None
+
+
+def build_verifier(args: argparse.Namespace) -> Verifier:
+    from healthpass.errors import HealthPassError
+    from healthpass.model.regions import Region
+    from healthpass.state import StateStore
+    from healthpass.trust import TrustList, issuer_key, trust_root
+    from healthpass.verify import Verifier, VerifierPolicy
+
+    if not (args.trust_key or args.dsc or args.trust_list):
+        raise UsageError("no trust given: use --trust-key, --dsc, or --root with --trust-list")
+    if args.trust_list and not args.root:
+        raise UsageError("--trust-list needs at least one --root")
+    keys = []
+    for spec in args.trust_key:
+        region_text, sep, path = spec.partition("=")
+        if not sep:
+            raise UsageError(f"--trust-key expects REGION=PUB.pem, got {spec!r}")
+        try:
+            region = Region.parse(region_text)
+        except ValueError as err:
+            raise UsageError(f"--trust-key: {err}") from None
+        try:
+            keys.append(issuer_key(_read(path, "key"), region=region))
+        except ValueError as err:
+            raise UsageError(f"--trust-key {path}: {err}") from None
+    for path in args.dsc:
+        try:
+            keys.append(issuer_key(_read(path, "certificate"), source="dsc"))
+        except ValueError as err:
+            raise UsageError(f"--dsc {path}: {err}") from None
+    roots = []
+    for spec in args.root:
+        path, extras = _split_spec(spec, "--root")
+        unknown = set(extras) - {"regions"}
+        if unknown:
+            raise UsageError(f"--root: unknown option {sorted(unknown)[0]}")
+        regions = _regions(extras["regions"], "--root") if "regions" in extras else None
+        try:
+            roots.append(trust_root(_read(path, "root key"), regions=regions))
+        except ValueError as err:
+            raise UsageError(f"--root {path}: {err}") from None
+    state = StateStore(args.state) if args.state else None
+    lists = []
+    for path in args.trust_list:
+        try:
+            lists.append(TrustList.load(_read(path, "trust list"), roots, state=state))
+        except HealthPassError as err:
+            raise _InputFailure(err) from None
+    rules = None
+    if args.rules:
+        from healthpass.rules.bundle import RuleBundle
+
+        try:
+            rules = RuleBundle.load(_read(args.rules, "rule bundle"), roots, state=state)
+        except HealthPassError as err:
+            raise _InputFailure(err) from None
+    schemas = None
+    if args.dcc_schema:
+        from healthpass.formats.eu_dcc import DccSchemas
+
+        schemas = DccSchemas.load(args.dcc_schema)
+    policy = VerifierPolicy(strict_schema=args.strict_schema, dcc_schemas=schemas)
+    return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules)
+
+
+class _InputFailure(Exception):
+    """A trust list or bundle given on the command line was rejected (exit 1, reported like a code)."""
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    return dict(result.to_json())
+
+
+def _human(credential: Any) -> str:
+    region = credential.issuer_region
+    where = f" ({region.province.name_zh} {region.province.name_en})" if region and region.level == 1 else ""
+    lines = [
+        f"VALID {credential.format.value.rstrip(':')} code issued by {credential.issuer}{where}",
+        f"  kid {credential.kid.hex()} ({credential.algorithm.jose_name}), key from {credential.key_source}",
+    ]
+    if credential.issued_at:
+        lines.append(f"  issued {credential.issued_at.isoformat()}, expires "
+                     f"{credential.expires_at.isoformat() if credential.expires_at else '-'}")
+    for warning in credential.warnings:
+        lines.append(f"  warning: {warning}")
+    body = credential.to_json().get("credential")
+    if body:
+        lines.append("  " + _dumps(body))
+    return "\n".join(lines)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from healthpass.errors import HealthPassError
+
+    at = parse_at(args.at) if args.at else None
+    if args.batch is not None:
+        if args.text is not None or args.image:
+            raise UsageError("--batch takes no TEXT or --image")
+        verifier = build_verifier(args)
+        return _verify_batch(args, verifier, at)
+    if args.image:
+        if args.text is not None:
+            raise UsageError("give either TEXT or --image, not both")
+        text = _scan_or_fail(args.image)
+        if text is None:
+            verifier = build_verifier(args)  # usage errors first
+            return EXIT_FAILED
+    elif args.text is None:
+        raise UsageError("TEXT (or '-' for stdin, --image, --batch) is required")
+    else:
+        text = sys.stdin.read(_MAX_LINE * 4) if args.text == "-" else args.text
+    try:
+        verifier = build_verifier(args)
+    except _InputFailure as failure:
+        return _report_failure(args, failure.error)
+    try:
+        credential = verifier.verify(text, at=at, profile=args.profile)
+    except HealthPassError as err:
+        return _report_failure(args, err)
+    if args.json:
+        print(_dumps(_result_json(credential)))
+    else:
+        print(_human(credential))
+    return EXIT_OK
+
+
+def _report_failure(args: argparse.Namespace, err: Any) -> int:
+    from healthpass.verify import VerificationResult
+
+    if args.json:
+        print(_dumps(VerificationResult(None, err).to_json()))
+    print(f"REJECTED: {err}", file=sys.stderr)
+    failed_rules = getattr(err, "failed_rules", ())
+    for rule in failed_rules:
+        print(f"  failed rule: {rule}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _scan_or_fail(path: str) -> str | None:
+    from healthpass import qr
+    from healthpass.errors import ScanError
+
+    try:
+        return qr.scan(path)
+    except ScanError as err:
+        print(f"healthpass: {err}", file=sys.stderr)
+        return None
+
+
+def _open_text(path: str) -> IO[str]:
+    try:
+        return open(path, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
+    except OSError as err:
+        raise UsageError(f"cannot read {path!r}: {err.strerror}") from None
+
+
+def _bounded_lines(stream: IO[str], limit: int = _MAX_LINE) -> Iterator[str]:
+    """Lines without their terminator; a line longer than ``limit`` is cut to ``limit + 1`` characters
+    (enough for the verifier to reject it as too large) and the rest of it skipped, in bounded memory."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith("\n"):
+            while True:
+                rest = stream.readline(limit)
+                if not rest or rest.endswith("\n"):
+                    break
+        yield line.rstrip("\r\n")
+
+
+def _executor(workers: int | None) -> Any:
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count < 1:
+        raise UsageError("--workers must be at least 1")
+    if count == 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+
+
+class _Progress:
+    """A progress counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._count = 0
+        self._active = sys.stderr.isatty()
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def tick(self) -> None:
+        self._count += 1
+        if self._active and self._count % 1000 == 0:
+            print(f"\r{self._what}: {self._count:,}", end="", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._active and self._count >= 1000:
+            print(f"\r{self._what}: {self._count:,} done", file=sys.stderr)
+
+
+def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | None) -> int:
+    from collections import deque
+
+    source = sys.stdin if args.batch == "-" else _open_text(args.batch)
+    # Line numbers of texts handed to the verifier and not yet reported: bounded by the work in flight.
+    numbers: deque[int] = deque()
+
+    def texts() -> Iterator[str]:
+        for number, line in enumerate(_bounded_lines(source), start=1):
+            if line.strip():
+                numbers.append(number)
+                yield line
+
+    executor = _executor(args.workers)
+    out = sys.stdout
+    try:
+        with _Progress("verified") as progress:
+            for result in verifier.verify_many(texts(), at=at, executor=executor, profile=args.profile):
+                number = numbers.popleft()
+                if args.json:
+                    obj = _result_json(result)
+                    obj["line"] = number
+                    out.write(_dumps(obj) + "\n")
+                elif result.credential is not None:
+                    c = result.credential
+                    out.write(f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}\n")
+                else:
+                    err = result.error
+                    out.write(f"{number}: REJECTED {err.code.value} ({err.stage.value})\n")
+                progress.tick()
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    out.flush()
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- decode / scan
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from healthpass.errors import HealthPassError
+    from healthpass.verify import decode_unverified
+
+    text = sys.stdin.read(_MAX_LINE * 4) if args.text == "-" else args.text
+    try:
+        content = decode_unverified(text)
+    except HealthPassError as err:
+        print(f"UNVERIFIED: cannot decode: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print("UNVERIFIED (signature, issuer and validity NOT checked) " + _dumps(content))
+    return EXIT_OK
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    text = _scan_or_fail(args.image)
+    if text is None:
+        return EXIT_FAILED
+    print(text)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- trust
+
+
+def _issuer_key_spec(spec: str) -> Any:
+    from healthpass.model.credential import Kind
+    from healthpass.model.jsonform import parse_instant
+    from healthpass.model.regions import Region
+    from healthpass.trust import issuer_key
+
+    region_text, sep, rest = spec.partition("=")
+    if not sep:
+        raise UsageError(f"--issuer-key expects REGION=PUB.pem[:kinds=...][:from=...][:until=...], got {spec!r}")
+    path, extras = _split_spec(rest, "--issuer-key")
+    unknown = set(extras) - {"kinds", "from", "until"}
+    if unknown:
+        raise UsageError(f"--issuer-key: unknown option {sorted(unknown)[0]}")
+    try:
+        region = Region.parse(region_text)
+        kinds = frozenset(Kind(k.strip()) for k in extras["kinds"].split(",")) if "kinds" in extras else None
+        valid_from = parse_instant(extras["from"]) if "from" in extras else None
+        valid_until = parse_instant(extras["until"]) if "until" in extras else None
+        key = issuer_key(_read(path, "issuer key"), region=region)
+    except ValueError as err:
+        raise UsageError(f"--issuer-key {spec!r}: {err}") from None
+    import dataclasses
+
+    return dataclasses.replace(key, kinds=kinds or key.kinds, valid_from=valid_from, valid_until=valid_until)
+
+
+def cmd_trust_build(args: argparse.Namespace) -> int:
+    from healthpass.trust import TrustList, keys_from_manifest
+
+    keys = [_issuer_key_spec(spec) for spec in args.issuer_key]
+    seq, valid_for = args.seq, parse_duration(args.valid_for) if args.valid_for else None
+    if args.manifest:
+        try:
+            manifest = json.loads(_read(args.manifest, "manifest"))
+            m_keys, m_seq, m_valid = keys_from_manifest(manifest, base=Path(args.manifest).parent)
+        except ValueError as err:
+            raise UsageError(f"--manifest: {err}") from None
+        keys.extend(m_keys)
+        seq = seq if seq is not None else m_seq
+        valid_for = valid_for or (parse_duration(m_valid) if m_valid else None)
+    if seq is None or valid_for is None:
+        raise UsageError("--seq and --valid-for are required (or in the manifest)")
+    if not keys:
+        raise UsageError("no issuer keys: use --issuer-key or --manifest")
+    data = TrustList.build(_signer(args, "root_key"), seq=seq, keys=keys, valid_for=valid_for)
+    Path(args.out).write_bytes(data)
+    print(f"trust list seq {seq} with {len(keys)} keys written to {args.out}")
+    return EXIT_OK
+
+
+def cmd_trust_show(args: argparse.Namespace) -> int:
+    from healthpass.errors import HealthPassError
+    from healthpass.trust import TrustList, inspect_trust_list_unverified, trust_root
+
+    data = _read(args.file, "trust list")
+    if args.root:
+        try:
+            root = trust_root(_read(args.root, "root key"))
+        except ValueError as err:
+            raise UsageError(f"--root: {err}") from None
+        try:
+            tl = TrustList.load(data, [root])
+        except HealthPassError as err:
+            print(f"healthpass: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        header = "VERIFIED against root " + root.kid.hex()
+        seq, issued, not_after, keys = tl.seq, tl.issued_at, tl.not_after, tl.keys
+    else:
+        try:
+            seq, issued, not_after, keys = inspect_trust_list_unverified(data)
+        except HealthPassError as err:
+            print(f"healthpass: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        header = "UNVERIFIED (no --root given)"
+    print(header)
+    print(f"seq {seq}  issued {issued.isoformat()}  not after {not_after.isoformat()}  keys {len(keys)}")
+    for k in keys:
+        window = f"{k.valid_from.isoformat() if k.valid_from else '-'} .. {k.valid_until.isoformat() if k.valid_until else '-'}"
+        kinds = ",".join(sorted(kind.value for kind in k.kinds))
+        status = k.status.name.lower() + (f" at {k.retired_at.isoformat()}" if k.retired_at else "")
+        print(f"  kid {k.kid.hex()}  region {k.region.code if k.region else '*'}  kinds {kinds}  "
+              f"window {window}  {status}{'  (certificate)' if k.is_certificate else ''}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- rules
+
+
+def cmd_rules_eval(args: argparse.Namespace) -> int:
+    from healthpass.rules import eval_jsonl
+
+    for line in eval_jsonl(_bounded_lines(sys.stdin)):
+        sys.stdout.write(line + "\n")
+    return EXIT_OK
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    from healthpass.rules.bundle import run_tests_at_path
+
+    passed, failed, details = run_tests_at_path(args.path)
+    for line in details:
+        print(line, file=sys.stderr)
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_OK if failed == 0 and passed > 0 else EXIT_FAILED
+
+
+def cmd_rules_build(args: argparse.Namespace) -> int:
+    from healthpass.errors import HealthPassError
+    from healthpass.rules.bundle import RuleBundle
+
+    try:
+        data = RuleBundle.build(_signer(args, "root_key"), Path(args.rules_dir), seq=args.seq,
+                                valid_for=parse_duration(args.valid_for))
+    except HealthPassError as err:
+        print(f"healthpass: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    Path(args.out).write_bytes(data)
+    print(f"rule bundle seq {args.seq} written to {args.out}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="healthpass", description="Mint and verify offline health codes.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("keygen", help="create a signing key pair")
+    p.add_argument("--alg", required=True, help="ES256 or EdDSA")
+    p.add_argument("--out", required=True, metavar="PREFIX")
+    p.add_argument("--password-env", metavar="VAR", help="encrypt the private key with this variable's value")
+    _add_pkcs11_options(p)
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("mint", help="sign a credential and print its HP1: text")
+    p.add_argument("--key", metavar="KEY.pem")
+    p.add_argument("--password-env", metavar="VAR")
+    p.add_argument("--issuer", required=True, metavar="REGION")
+    p.add_argument("--in", dest="input", metavar="CREDENTIAL.json")
+    p.add_argument("--valid-for", default="72h", metavar="DURATION")
+    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--png", metavar="FILE")
+    p.add_argument("--batch", metavar="PEOPLE.jsonl", help="one JSON credential per line; codes to --out in order")
+    p.add_argument("--workers", type=int, metavar="N")
+    _add_pkcs11_options(p)
+    p.set_defaults(func=cmd_mint)
+
+    p = sub.add_parser("verify", help="verify a code offline")
+    _trust_options(p)
+    p.add_argument("--at", metavar="ISO8601")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--batch", metavar="FILE")
+    p.add_argument("--workers", type=int, metavar="N")
+    p.add_argument("--image", metavar="IMAGE")
+    p.add_argument("text", nargs="?", metavar="TEXT")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("decode", help="print a code's content WITHOUT verifying it")
+    p.add_argument("text", metavar="TEXT")
+    p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser("scan", help="print the code text found in an image")
+    p.add_argument("image", metavar="IMAGE")
+    p.set_defaults(func=cmd_scan)
+
+    trust = sub.add_parser("trust", help="build and inspect trust lists")
+    tsub = trust.add_subparsers(dest="trust_command", required=True, parser_class=_Parser)
+    p = tsub.add_parser("build", help="sign a trust list with the root key")
+    p.add_argument("--root-key", metavar="ROOT.key.pem")
+    p.add_argument("--password-env", metavar="VAR")
+    p.add_argument("--seq", type=int, metavar="N")
+    p.add_argument("--valid-for", metavar="DURATION")
+    p.add_argument("--issuer-key", action="append", default=[], metavar="REGION=PUB.pem[:kinds=..][:from=..][:until=..]")
+    p.add_argument("--manifest", metavar="FILE")
+    p.add_argument("--out", required=True, metavar="FILE")
+    _add_pkcs11_options(p)
+    p.set_defaults(func=cmd_trust_build)
+    p = tsub.add_parser("show", help="print a trust list")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--root", metavar="ROOT.pub.pem")
+    p.set_defaults(func=cmd_trust_show)
+
+    rules = sub.add_parser("rules", help="CertLogic acceptance rules")
+    rsub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
+    p = rsub.add_parser("eval", help="evaluate JSON Lines {logic, data} from stdin")
+    p.set_defaults(func=cmd_rules_eval)
+    p = rsub.add_parser("test", help="run a bundle's or a rules directory's tests")
+    p.add_argument("path", metavar="BUNDLE_OR_DIR")
+    p.set_defaults(func=cmd_rules_test)
+    p = rsub.add_parser("build", help="sign a rule bundle")
+    p.add_argument("--root-key", metavar="ROOT.key.pem")
+    p.add_argument("--password-env", metavar="VAR")
+    p.add_argument("--seq", type=int, required=True, metavar="N")
+    p.add_argument("--valid-for", required=True, metavar="DURATION")
+    p.add_argument("rules_dir", metavar="RULES_DIR")
+    p.add_argument("--out", required=True, metavar="BUNDLE")
+    _add_pkcs11_options(p)
+    p.set_defaults(func=cmd_rules_build)
+    return parser
+
+
+def _version() -> str:
+    from healthpass import __version__
+
+    return f"healthpass {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except UsageError as err:
+        print(f"healthpass: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except _InputFailure as failure:
+        print(f"healthpass: {failure.error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        return EXIT_FAILED
+    except _signer_errors() as err:
+        print(f"healthpass: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+def _signer_errors() -> type[Exception]:
+    from healthpass.errors import HealthPassError
+
+    return HealthPassError
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
