@@ -130,13 +130,14 @@ def contrast(img: Image.Image, dark: int, light: int) -> Image.Image:
 
 
 def glare(img: Image.Image, radius: float) -> Image.Image:
-    """A bright elliptical blob (reflection) of semi-axes radius x 0.6 radius (share of the width)."""
+    """A bright elliptical reflection, semi-axes radius x 0.6 radius (share of the width), saturated
+    (pure white, sensor clipping) over its inner 82 % and fading out beyond."""
     arr = to_array(img)
     h, w = arr.shape
     y, x = np.mgrid[0:h, 0:w]
     a, b = radius * w, 0.6 * radius * w
     r2 = ((x - 0.6 * w) / a) ** 2 + ((y - 0.4 * h) / b) ** 2
-    return from_array(arr + 230.0 * np.exp(-(r2**2)))
+    return from_array(arr + 400.0 * np.exp(-(r2**2)))
 
 
 def combined(img_code: str, rng: np.random.Generator) -> Image.Image:
@@ -171,7 +172,7 @@ def cases() -> list[Case]:
     ]
     out += [
         Case("glare", f"radius {g:.0%} of width", lambda c, r, g=g: glare(render(c, BASE_PPM), g))
-        for g in (0.15, 0.25, 0.4)
+        for g in (0.15, 0.25, 0.35)
     ]
     out.append(Case("combined mild", "3 px, 8°, top 90%, blur 0.25, sd 15, JPEG 60", combined))
     return out

@@ -303,25 +303,21 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
                    help="directory of EU DCC JSON schemas (*.combined-schema.json); env HEALTHPASS_DCC_SCHEMA_DIR")
 
 
+_SPEC_OPTION = re.compile(r":(?=(?:kinds|from|until|regions)=)")
+
+
 def _split_spec(spec: str, option: str) -> tuple[str, dict[str, str]]:
-    """``PATH[:key=value]...`` (a path may itself contain ':' only before the first ':key=')."""
-    parts = spec.split(":")
-    path_parts = [parts[0]]
+    """``PATH[:key=value]...`` where key is one of kinds, from, until, regions (values may hold ':')."""
+    path, *options = _SPEC_OPTION.split(spec)
     extras: dict[str, str] = {}
-    for part in parts[1:]:
-        if "=" in part and not extras and part.split("=", 1)[0] in {"kinds", "from", "until", "regions"}:
-            key, value = part.split("=", 1)
-            extras[key] = value
-        elif extras or "=" in part:
-            if "=" not in part:
-                raise UsageError(f"{option}: malformed {spec!r}")
-            key, value = part.split("=", 1)
-            if key in extras:
-                raise UsageError(f"{option}: {key} given twice")
-            extras[key] = value
-        else:
-            path_parts.append(part)
-    return ":".join(path_parts), extras
+    for part in options:
+        key, _, value = part.partition("=")
+        if key in extras:
+            raise UsageError(f"{option}: {key} given twice in {spec!r}")
+        extras[key] = value
+    if not path:
+        raise UsageError(f"{option}: no file in {spec!r}")
+    return path, extras
 
 
 def _regions(text: str, option: str) -> list[Any]:
@@ -393,7 +389,10 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
         from healthpass.formats.eu_dcc import DccSchemas
 
         schemas = DccSchemas.load(args.dcc_schema)
-    policy = VerifierPolicy(strict_schema=args.strict_schema, dcc_schemas=schemas)
+    options: dict[str, Any] = {"strict_schema": args.strict_schema}
+    if schemas is not None:
+        options["dcc_schemas"] = schemas
+    policy = VerifierPolicy(**options)
     return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules)
 
 

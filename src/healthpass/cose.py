@@ -12,7 +12,7 @@ from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, Tr
 from healthpass.model.cose import Algorithm, CoseSign1, HeaderLabel
 from healthpass.model.policy import Limits
 from healthpass.model.trust import TrustRoot
-from healthpass.signers.base import Signer
+from healthpass.model.signer import Signer
 
 __all__ = [
     "UNDERSTOOD_HEADERS",
@@ -40,9 +40,13 @@ class HeaderInfo:
         self.kid = kid
 
 
-def sign1(signer: Signer, payload: bytes) -> bytes:
-    """A tagged COSE_Sign1 over ``payload``: alg and kid in the protected header, empty unprotected header."""
-    protected = encode({HeaderLabel.ALG.value: signer.algorithm.value, HeaderLabel.KID.value: signer.kid})
+def sign1(signer: Signer, payload: bytes, *, kid: bytes | None = None) -> bytes:
+    """A tagged COSE_Sign1 over ``payload``: alg and kid in the protected header, empty unprotected header.
+
+    ``kid`` overrides the signer's SPKI-based kid (a key distributed as a certificate is named by the
+    certificate's kid).
+    """
+    protected = encode({HeaderLabel.ALG.value: signer.algorithm.value, HeaderLabel.KID.value: kid or signer.kid})
     signature = signer.sign(sig_structure(protected, payload))
     return encode_sign1(protected, {}, payload, signature)
 

@@ -19,7 +19,7 @@ from healthpass.model.credential import HealthPayload, Kind
 from healthpass.model.qr_capacity import QR_ALPHANUMERIC_CAPACITY, ErrorCorrection, version_for_length
 from healthpass.model.regions import Region
 from healthpass.model.trust import ALL_KINDS
-from healthpass.signers.base import Signer
+from healthpass.model.signer import Signer
 
 __all__ = ["DEFAULT_VALIDITY", "Issuer"]
 
@@ -44,6 +44,7 @@ class Issuer:
     kinds: frozenset[Kind] = ALL_KINDS
     max_qr_version: int = 15
     error_correction: ErrorCorrection = ErrorCorrection.M
+    kid: bytes | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.region, str):
@@ -88,7 +89,7 @@ class Issuer:
             ClaimKey.CTI.value: cti,
             ClaimKey.HEALTHPASS.value: payload_to_cbor(payload, iat=iat),
         }
-        message = cose.sign1(self.signer, encode(claims))
+        message = cose.sign1(self.signer, encode(claims), kid=self.kid)
         text = Prefix.HP1.value + b45encode(compress(message))
         self._check_capacity(len(text))
         return text

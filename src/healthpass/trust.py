@@ -18,7 +18,7 @@ from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
 from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
-from healthpass.signers.base import Signer
+from healthpass.model.signer import Signer
 from healthpass.state import StateStore
 
 __all__ = [

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import cbor2
-
 from healthpass.codec.cbor import CborLimits, Tagged, decode, encode
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.cose import ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
@@ -33,7 +31,7 @@ def cbor_limits(limits: Limits, *, allow_floats: bool = False) -> CborLimits:
 
 def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
     """The ``Sig_structure`` for COSE_Sign1, built over the protected header bytes as given."""
-    return cbor2.dumps(["Signature1", protected, external_aad, payload])
+    return encode(["Signature1", protected, external_aad, payload])
 
 
 def encode_sign1(protected: bytes, unprotected: dict[int, Any], payload: bytes, signature: bytes) -> bytes:

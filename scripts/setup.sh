@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything healthpass needs on a fresh Debian machine (as root or with sudo) into ./.venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+if command -v apt-get >/dev/null 2>&1; then
+  # softhsm2: the PKCS#11 token the HSM tests use; libzbar0: the fallback QR reader (pyzbar)
+  need=""
+  for pkg in softhsm2 libzbar0 python3-venv; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+  done
+  if [ -n "$need" ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+  fi
+fi
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"

@@ -1,0 +1,157 @@
+"""Property tests: round trips at every layer; any single-byte change to a valid code is rejected."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from healthpass.codec import b45decode, b45encode, compress, decompress
+from healthpass.codec.cbor import encode
+from healthpass.codec.payload import payload_from_cbor, payload_to_cbor
+from healthpass.errors import HealthPassError
+from healthpass.issue import Issuer
+from healthpass.model.credential import (
+    AntibodyTest,
+    AntibodyType,
+    DocumentBinding,
+    DocumentType,
+    DoseKind,
+    HealthPayload,
+    HealthStatus,
+    Holder,
+    Infection,
+    InfectionKind,
+    NaatTest,
+    NaatType,
+    RegionRisk,
+    RiskLevel,
+    Sex,
+    StatusReason,
+    TestResult,
+    Vaccination,
+    VaccineProduct,
+)
+from healthpass.model.jsonform import payload_from_json, payload_to_json
+from healthpass.model.regions import PROVINCES, Region
+from healthpass.verify import Verifier
+
+from .conftest import NOW
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+minutes = st.integers(0, 60 * 24 * 400).map(lambda m: NOW.replace(second=0) - timedelta(minutes=m))
+days = st.dates(date(1990, 1, 1), date(2030, 12, 31))
+regions = st.sampled_from(sorted(PROVINCES)).flatmap(
+    lambda p: st.sampled_from([Region(p + "0000"), Region(p + "0100"), Region(p + "0102")])
+)
+names = st.text(st.characters(codec="utf-8", categories=("L", "N")), min_size=1, max_size=12)
+
+
+@st.composite
+def birth_dates(draw: st.DrawFn) -> str:
+    d = draw(st.dates(date(1900, 1, 1), date(2026, 1, 1)))
+    return draw(st.sampled_from([d.isoformat(), d.isoformat()[:7], d.isoformat()[:4]]))
+
+
+holders = st.builds(
+    Holder, name=names, name_std=st.none() | names, birth_date=st.none() | birth_dates(),
+    sex=st.none() | st.sampled_from(Sex), nationality=st.none() | st.sampled_from(["CHN", "FRA", "USA"]),
+    document=st.none() | st.builds(DocumentBinding, st.sampled_from(DocumentType), st.just("11*34")),
+)
+statuses = st.builds(HealthStatus, colour=st.sampled_from([0, 1, 2, 3, 16, 255]), set_at=minutes,
+                     reason=st.none() | st.sampled_from(StatusReason))
+naats = st.builds(NaatTest, sampled_at=minutes, result=st.sampled_from(TestResult),
+                  test_type=st.sampled_from(NaatType), facility=st.none() | names, region=st.none() | regions)
+antibodies = st.builds(AntibodyTest, sampled_at=minutes, antibody=st.sampled_from(AntibodyType),
+                       result=st.sampled_from(TestResult))
+
+
+@st.composite
+def vaccinations(draw: st.DrawFn) -> Vaccination:
+    total = draw(st.integers(1, 3))
+    booster = draw(st.booleans())
+    dose = draw(st.integers(total + 1, 6)) if booster else draw(st.integers(1, total))
+    return Vaccination(product=draw(st.sampled_from(VaccineProduct) | names), dose_number=dose, series_total=total,
+                       date=draw(days), kind=DoseKind.BOOSTER if booster else DoseKind.PRIMARY,
+                       manufacturer=draw(st.none() | names),
+                       place=draw(st.none() | regions.map(str) | st.just("FRA")))
+
+
+@st.composite
+def infections(draw: st.DrawFn) -> Infection:
+    first = draw(days)
+    recovered = draw(st.none() | st.just(first + timedelta(days=10)))
+    return Infection(kind=draw(st.sampled_from(InfectionKind)), first_positive=first, recovered=recovered,
+                     valid_from=recovered, valid_until=draw(st.none() | st.just(first + timedelta(days=180))))
+
+
+payloads = st.builds(
+    HealthPayload, holder=holders, status=st.none() | statuses,
+    naat=st.lists(naats, max_size=2).map(tuple), antibody=st.lists(antibodies, max_size=2).map(tuple),
+    vaccinations=st.lists(vaccinations(), max_size=3).map(tuple), infection=st.none() | infections(),
+    region_risk=st.none() | st.builds(RegionRisk, regions, st.sampled_from(RiskLevel), st.none() | minutes),
+)
+
+
+@SETTINGS
+@given(payload=payloads)
+def test_payload_round_trips_through_cbor_and_json(payload: HealthPayload) -> None:
+    iat = int(NOW.timestamp())
+    assert payload_from_cbor(payload_to_cbor(payload, iat=iat), iat=iat) == payload
+    assert payload_from_json(_json_input(payload_to_json(payload))) == payload
+    data = encode(payload_to_cbor(payload, iat=iat))
+    assert decompress(compress(data), max_size=1 << 16) == data
+    assert b45decode(b45encode(data)) == data
+
+
+def _json_input(obj: dict) -> dict:
+    """Output regions are described objects; input accepts them as they are."""
+    return obj
+
+
+@SETTINGS
+@given(payload=payloads)
+def test_mint_verify_round_trip(payload: HealthPayload, issuer: Issuer, verifier: Verifier) -> None:
+    text = Issuer(issuer.signer, issuer.region, max_qr_version=40).issue(payload, now=NOW)
+    assert verifier.verify(text, at=NOW).payload == payload
+
+
+@pytest.fixture(scope="module")
+def small_code(issuer: Issuer) -> str:
+    return issuer.issue(HealthPayload(status=HealthStatus(colour=1, set_at=NOW)), now=NOW)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_single_character_change_is_rejected(data: st.DataObject, small_code: str, verifier: Verifier) -> None:
+    index = data.draw(st.integers(0, len(small_code) - 1))
+    replacement = data.draw(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:a\n"))
+    if small_code[index] == replacement:
+        return
+    mutated = small_code[:index] + replacement + small_code[index + 1:]
+    if mutated.strip() == small_code:
+        return  # only surrounding whitespace changed
+    with pytest.raises(HealthPassError):
+        verifier.verify(mutated, at=NOW)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_single_byte_change_of_the_cose_message_is_rejected(data: st.DataObject, small_code: str,
+                                                                 verifier: Verifier) -> None:
+    message = bytearray(decompress(b45decode(small_code[4:]), max_size=4096))
+    index = data.draw(st.integers(0, len(message) - 1))
+    delta = data.draw(st.integers(1, 255))
+    message[index] ^= delta
+    with pytest.raises(HealthPassError):
+        verifier.verify("HP1:" + b45encode(compress(bytes(message))), at=NOW)
+
+
+def test_naive_datetimes_are_refused() -> None:
+    with pytest.raises(ValueError):
+        HealthStatus(colour=1, set_at=datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(ValueError):
+        HealthStatus(colour=1, set_at=datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC))

@@ -1,0 +1,214 @@
+"""Mutual recognition: the signed trust list and what the verifier enforces from it."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from healthpass.cose import seal_document
+from healthpass.errors import ErrorCode, TrustListError, VerificationError
+from healthpass.issue import Issuer
+from healthpass.model.credential import HealthPayload, HealthStatus, Kind, StatusColour
+from healthpass.model.regions import Region
+from healthpass.model.trust import KeyStatus
+from healthpass.signers import SoftwareSigner
+from healthpass.state import StateStore
+from healthpass.trust import TrustList, issuer_key, trust_root
+from healthpass.verify import WARNING_TRUST_LIST_STALE, Verifier
+
+from .conftest import NOW
+
+ROOT = SoftwareSigner.generate()
+QINGHAI = SoftwareSigner.generate()
+BEIJING = SoftwareSigner.generate()
+STATUS = HealthPayload(status=HealthStatus(colour=StatusColour.GREEN, set_at=NOW))
+
+
+def _key(signer: SoftwareSigner, region: str, **changes: object) -> object:
+    return dataclasses.replace(issuer_key(signer.public_key_pem(), region=Region(region)), **changes)
+
+
+def _list(seq: int = 1, keys: list | None = None, valid_for: timedelta = timedelta(days=7), root=ROOT) -> bytes:
+    keys = keys if keys is not None else [_key(QINGHAI, "630000"), _key(BEIJING, "110000")]
+    return TrustList.build(root, seq=seq, keys=keys, valid_for=valid_for, now=NOW)
+
+
+def _root(**kw: object) -> object:
+    return trust_root(ROOT.public_key_pem(), **kw)
+
+
+def _verifier(data: bytes, **kw: object) -> Verifier:
+    return Verifier(trust_lists=[TrustList.load(data, [_root()], **kw)])
+
+
+def test_round_trip_and_cross_province_verification() -> None:
+    data = _list()
+    tl = TrustList.load(data, [_root()])
+    assert tl.seq == 1 and len(tl.keys) == 2 and tl.not_after == NOW + timedelta(days=7)
+    code = Issuer(QINGHAI, Region("630100")).issue(STATUS, now=NOW)  # a city under Qinghai
+    result = Verifier(trust_lists=[tl]).verify(code, at=NOW + timedelta(hours=1))
+    assert result.issuer == "630100" and result.key_source == "trust-list:1" and result.warnings == ()
+
+
+@pytest.mark.parametrize("mutate", ["flip_payload_byte", "truncate", "garbage", "other_root", "code_as_list"])
+def test_invalid_lists_are_never_used(mutate: str) -> None:
+    data = _list()
+    if mutate == "flip_payload_byte":
+        data = data[:-80] + bytes([data[-80] ^ 1]) + data[-79:]
+    elif mutate == "truncate":
+        data = data[:-1]
+    elif mutate == "garbage":
+        data = b"\x00" * 50
+    elif mutate == "other_root":
+        data = _list(root=SoftwareSigner.generate())
+    else:
+        data = seal_document(ROOT, "application/healthpass-rules+cbor", b"\xa0")
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(data, [_root()])
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID
+
+
+def test_key_region_outside_root_scope_invalidates_the_whole_list() -> None:
+    scoped = _root(regions=[Region("630000")])
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(_list(), [scoped])
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID
+    TrustList.load(_list(keys=[_key(QINGHAI, "630100")]), [scoped])
+
+
+def test_issuer_mismatch_province_key_cannot_sign_for_another() -> None:
+    code = Issuer(QINGHAI, Region("110000")).issue(STATUS, now=NOW)
+    with pytest.raises(VerificationError) as info:
+        _verifier(_list()).verify(code, at=NOW)
+    assert info.value.code is ErrorCode.ISSUER_MISMATCH
+
+
+def test_usage_not_allowed_by_kinds() -> None:
+    data = _list(keys=[_key(QINGHAI, "630000", kinds=frozenset({Kind.NAAT}))])
+    code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    with pytest.raises(VerificationError) as info:
+        _verifier(data).verify(code, at=NOW)
+    assert info.value.code is ErrorCode.USAGE_NOT_ALLOWED
+
+
+def test_key_usage_window_and_retirement() -> None:
+    code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    later = _key(QINGHAI, "630000", valid_from=NOW + timedelta(days=1))
+    closed = _key(QINGHAI, "630000", valid_until=NOW - timedelta(days=1))
+    retired_after = _key(QINGHAI, "630000", status=KeyStatus.RETIRED, retired_at=NOW + timedelta(hours=1))
+    retired_before = _key(QINGHAI, "630000", status=KeyStatus.RETIRED, retired_at=NOW - timedelta(hours=1))
+    for key in (later, closed, retired_before):
+        with pytest.raises(VerificationError) as info:
+            _verifier(_list(keys=[key])).verify(code, at=NOW)
+        assert info.value.code is ErrorCode.KEY_EXPIRED
+    _verifier(_list(keys=[retired_after])).verify(code, at=NOW)
+
+
+def test_removed_key_is_the_emergency_stop() -> None:
+    code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    with pytest.raises(VerificationError) as info:
+        _verifier(_list(seq=2, keys=[_key(BEIJING, "110000")])).verify(code, at=NOW)
+    assert info.value.code is ErrorCode.KEY_UNKNOWN
+
+
+def test_stale_then_expired() -> None:
+    data = _list(valid_for=timedelta(days=1))
+    code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    verifier = _verifier(data)
+    stale_at = NOW + timedelta(days=1, hours=2)
+    assert verifier.verify(code, at=stale_at).warnings == (WARNING_TRUST_LIST_STALE,)
+    with pytest.raises(TrustListError) as info:
+        verifier.verify(code, at=NOW + timedelta(days=2, hours=1))
+    assert info.value.code is ErrorCode.TRUST_LIST_EXPIRED
+
+
+def test_rollback_is_refused_and_persists(tmp_path: Path) -> None:
+    state = StateStore(tmp_path)
+    TrustList.load(_list(seq=5), [_root()], state=state)
+    again = StateStore(tmp_path)  # a restart
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(_list(seq=4), [_root()], state=again)
+    assert info.value.code is ErrorCode.TRUST_LIST_ROLLBACK
+    with pytest.raises(TrustListError) as info:  # same number, other content
+        TrustList.load(_list(seq=5, keys=[_key(QINGHAI, "630000")]), [_root()], state=again)
+    assert info.value.code is ErrorCode.TRUST_LIST_ROLLBACK
+    TrustList.load(_list(seq=6), [_root()], state=again)
+
+
+def test_clock_set_back_is_detected(tmp_path: Path) -> None:
+    code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW - timedelta(days=3))
+    verifier = _verifier(_list(), state=StateStore(tmp_path))
+    with pytest.raises(TrustListError) as info:
+        verifier.verify(code, at=NOW - timedelta(days=2))
+    assert info.value.code is ErrorCode.CLOCK_UNTRUSTED
+
+
+def _accept_in_process(directory: str, seq: int, queue: multiprocessing.Queue) -> None:
+    try:
+        StateStore(directory).accept("trust-list-x", seq, 1000 + seq, f"d{seq}", stage=__import__(
+            "healthpass.errors", fromlist=["Stage"]).Stage.TRUST_LIST)
+        queue.put("ok")
+    except TrustListError as err:
+        queue.put(err.code.value)
+
+
+def test_state_is_shared_safely_by_processes(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue = ctx.Queue()
+    procs = [ctx.Process(target=_accept_in_process, args=(str(tmp_path), seq, queue)) for seq in range(1, 9)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    outcomes = [queue.get(timeout=5) for _ in procs]
+    assert set(outcomes) <= {"ok", "trust_list_rollback"}
+    final = StateStore(tmp_path).read("trust-list-x")
+    assert final is not None and final.seq == 8 and final.issued_at == 1008
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_several_roots_each_scoped() -> None:
+    partner = SoftwareSigner.generate()
+    partner_key = SoftwareSigner.generate()
+    national = TrustList.load(_list(), [_root(), trust_root(partner.public_key_pem(), regions=[Region("810000")])])
+    foreign_data = TrustList.build(partner, seq=1, keys=[_key(partner_key, "810000")], valid_for=timedelta(days=1),
+                                   now=NOW)
+    roots = [_root(), trust_root(partner.public_key_pem(), regions=[Region("810000")])]
+    foreign = TrustList.load(foreign_data, roots)
+    verifier = Verifier(trust_lists=[national, foreign])
+    code = Issuer(partner_key, Region("810000")).issue(STATUS, now=NOW)
+    assert verifier.verify(code, at=NOW).issuer == "810000"
+    bad = TrustList.build(partner, seq=2, keys=[_key(partner_key, "630000")], valid_for=timedelta(days=1), now=NOW)
+    with pytest.raises(TrustListError):
+        TrustList.load(bad, roots)
+
+
+def test_certificate_keys_bound_code_lifetime() -> None:
+    from tests._certs import make_certificate
+
+    signer = SoftwareSigner.generate()
+    cert = make_certificate(signer, not_before=NOW - timedelta(days=1), not_after=NOW + timedelta(hours=24))
+    key = issuer_key(cert, region=Region("630000"))
+    assert key.is_certificate
+    data = _list(keys=[key])
+    short = Issuer(signer, Region("630000"), validity=timedelta(hours=12), kid=key.kid).issue(STATUS, now=NOW)
+    _verifier(data).verify(short, at=NOW)
+    long = Issuer(signer, Region("630000"), validity=timedelta(hours=72), kid=key.kid).issue(STATUS, now=NOW)
+    with pytest.raises(VerificationError) as info:
+        _verifier(data).verify(long, at=NOW)
+    assert info.value.code is ErrorCode.KEY_EXPIRED
+
+
+def test_many_keys_load_and_every_one_is_found_by_kid() -> None:
+    signers = [SoftwareSigner.generate() for _ in range(300)]
+    keys = [_key(s, "630000") for s in signers]
+    tl = TrustList.load(_list(keys=keys), [_root()])
+    verifier = Verifier(trust_lists=[tl])
+    assert len(verifier.keys) == 300
+    assert all(verifier.keys.entries(s.kid) for s in signers)
+    code = Issuer(signers[-1], Region("630000")).issue(STATUS, now=NOW)
+    assert verifier.verify(code, at=NOW).kid == signers[-1].kid
