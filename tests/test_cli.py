@@ -115,14 +115,14 @@ def test_usage_errors_exit_2_without_json(keys: Path, capsys: pytest.CaptureFixt
 def test_mint_rejects_bad_credential(keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"status": {"colour": "purple", "set_at": "2026-01-01T00:00:00Z"}}))
-    code, out, err = run(capsys, "mint", "--key", str(keys / "qh.key.pem"), "--issuer", "630000", "--in", str(bad))
+    code, _, err = run(capsys, "mint", "--key", str(keys / "qh.key.pem"), "--issuer", "630000", "--in", str(bad))
     assert code == 1 and "credential_invalid" in err and "status.colour" in err
 
 
 def test_mint_out_file(keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_file = tmp_path / "code.txt"
-    code, out, _ = run(capsys, "mint", "--key", str(keys / "qh.key.pem"), "--issuer", "630000", "--in", SAMPLE,
-                       "--out", str(out_file))
+    code, _, _ = run(capsys, "mint", "--key", str(keys / "qh.key.pem"), "--issuer", "630000", "--in", SAMPLE,
+                     "--out", str(out_file))
     assert code == 0 and out_file.read_text().startswith("HP1:")
 
 
@@ -131,7 +131,7 @@ def test_decode_is_marked_unverified(keys: Path, capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "decode", text)
     assert code == 0 and out.startswith("UNVERIFIED")
     assert json.loads(out[out.index("{"):])["credential"]["status"]["colour"] == "green"
-    code, out, err = run(capsys, "decode", "HP1:zz")
+    code, _, _ = run(capsys, "decode", "HP1:zz")
     assert code == 1
 
 

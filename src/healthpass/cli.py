@@ -11,7 +11,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -188,7 +188,9 @@ def _load_credential(data: bytes | str, where: str) -> Any:
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:
-        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{where}: not JSON ({err.__class__.__name__})")
+        raise IssueError(
+            ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{where}: not JSON ({err.__class__.__name__})"
+        ) from None
     try:
         return payload_from_json(obj)
     except ValueError as err:
@@ -486,7 +488,7 @@ def _scan_or_fail(path: str) -> str | None:
 
 def _open_text(path: str) -> IO[str]:
     try:
-        return open(path, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
+        return open(path, encoding="utf-8", errors="replace", newline="")
     except OSError as err:
         raise UsageError(f"cannot read {path!r}: {err.strerror}") from None
 
@@ -681,7 +683,8 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
     print(header)
     print(f"seq {seq}  issued {issued.isoformat()}  not after {not_after.isoformat()}  keys {len(keys)}")
     for k in keys:
-        window = f"{k.valid_from.isoformat() if k.valid_from else '-'} .. {k.valid_until.isoformat() if k.valid_until else '-'}"
+        start = k.valid_from.isoformat() if k.valid_from else "-"
+        window = f"{start} .. {k.valid_until.isoformat() if k.valid_until else '-'}"
         kinds = ",".join(sorted(kind.value for kind in k.kinds))
         status = k.status.name.lower() + (f" at {k.retired_at.isoformat()}" if k.retired_at else "")
         print(f"  kid {k.kid.hex()}  region {k.region.code if k.region else '*'}  kinds {kinds}  "
@@ -778,7 +781,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-env", metavar="VAR")
     p.add_argument("--seq", type=int, metavar="N")
     p.add_argument("--valid-for", metavar="DURATION")
-    p.add_argument("--issuer-key", action="append", default=[], metavar="REGION=PUB.pem[:kinds=..][:from=..][:until=..]")
+    p.add_argument("--issuer-key", action="append", default=[],
+                   metavar="REGION=PUB.pem[:kinds=..][:from=..][:until=..]")
     p.add_argument("--manifest", metavar="FILE")
     p.add_argument("--out", required=True, metavar="FILE")
     _add_pkcs11_options(p)

@@ -171,7 +171,10 @@ def payload_to_cbor(p: HealthPayload, *, iat: int) -> dict[int, Any]:
         out[int(PayloadKey.HOLDER)] = holder
     if p.status is not None:
         s = p.status
-        status: dict[int, Any] = {int(StatusKey.COLOUR): int(s.colour), int(StatusKey.SET_AT): _t(s.set_at, anchor)}
+        status: dict[int, Any] = {
+            int(StatusKey.COLOUR): int(s.colour),
+            int(StatusKey.SET_AT): _t(s.set_at, anchor),
+        }
         _put(status, StatusKey.REASON, None if s.reason is None else int(s.reason))
         out[int(PayloadKey.STATUS)] = status
     if p.naat:
@@ -203,7 +206,10 @@ def payload_to_cbor(p: HealthPayload, *, iat: int) -> dict[int, Any]:
         out[int(PayloadKey.VACCINATIONS)] = doses
     if p.infection is not None:
         i = p.infection
-        inf: dict[int, Any] = {int(InfectionKey.KIND): int(i.kind), int(InfectionKey.FIRST_POSITIVE): _d(i.first_positive)}
+        inf: dict[int, Any] = {
+            int(InfectionKey.KIND): int(i.kind),
+            int(InfectionKey.FIRST_POSITIVE): _d(i.first_positive),
+        }
         _put(inf, InfectionKey.RECOVERED, None if i.recovered is None else _d(i.recovered))
         _put(inf, InfectionKey.VALID_FROM, None if i.valid_from is None else _d(i.valid_from))
         _put(inf, InfectionKey.VALID_UNTIL, None if i.valid_until is None else _d(i.valid_until))
