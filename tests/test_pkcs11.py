@@ -267,9 +267,7 @@ def test_generate_refuses_to_overwrite(softhsm: SoftHsm) -> None:
 
 
 @pytest.mark.softhsm
-def test_wrong_pin_is_pin_incorrect_and_never_shown(
-    softhsm: SoftHsm, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_wrong_pin_is_pin_incorrect_and_never_shown(softhsm: SoftHsm, monkeypatch: pytest.MonkeyPatch) -> None:
     generate_key(softhsm.config("key"), Algorithm.ES256).close()  # closing logs the process out again
     monkeypatch.setenv(PIN_ENV, WRONG_PIN)
     config = softhsm.config("key")
@@ -395,6 +393,19 @@ def test_signer_recovers_after_the_module_is_reinitialised(softhsm: SoftHsm) -> 
         _verify(signer, b"before", signer.sign(b"before"))
         reload_module(softhsm.module)  # every session handle is now invalid
         _verify(signer, b"after", signer.sign(b"after"))
+
+
+@pytest.mark.softhsm
+def test_two_signers_in_one_process_share_the_login(softhsm: SoftHsm, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate_key(softhsm.config("one"), Algorithm.ES256).close()
+    generate_key(softhsm.config("two"), Algorithm.ES256).close()
+    opened = _count_opens(monkeypatch)
+    first = Pkcs11Signer(softhsm.config("one"))  # logs the process in
+    with Pkcs11Signer(softhsm.config("two")) as second:  # inherits the login
+        _verify(second, b"a", second.sign(b"a"))
+        first.close()  # C_Logout: the process is logged out of the token
+        _verify(second, b"b", second.sign(b"b"))  # re-opens and logs in again by itself
+    assert len(opened) == 3
 
 
 def _sign_batch(signer: Pkcs11Signer, messages: list[bytes]) -> tuple[int, bytes, list[bytes]]:

@@ -52,9 +52,7 @@ _SELF_TEST_MESSAGE = b"healthpass pkcs11 key pairing self-test"
 
 # The python-pkcs11 Mechanism member per algorithm; messages print it as CKM_<name>.
 _SIGN_MECHANISM = MappingProxyType({Algorithm.ES256: "ECDSA", Algorithm.EDDSA: "EDDSA"})
-_KEYGEN_MECHANISM = MappingProxyType(
-    {Algorithm.ES256: "EC_KEY_PAIR_GEN", Algorithm.EDDSA: "EC_EDWARDS_KEY_PAIR_GEN"}
-)
+_KEYGEN_MECHANISM = MappingProxyType({Algorithm.ES256: "EC_KEY_PAIR_GEN", Algorithm.EDDSA: "EC_EDWARDS_KEY_PAIR_GEN"})
 
 #: Serialises every PKCS#11 call in the process. python-pkcs11 calls ``C_Initialize(NULL)``, which by the
 #: PKCS#11 standard promises the module that no two threads call it at once (SoftHSM2 then disables its own
@@ -176,14 +174,10 @@ def _translate(err: Exception, config: Pkcs11Config) -> SignerError:
         return _error(ErrorCode.SIGNER_UNAVAILABLE, f"token {token!r} has no user PIN set")
     if isinstance(err, p11e.MechanismInvalid | p11e.MechanismParamInvalid):
         return _error(ErrorCode.MECHANISM_UNSUPPORTED, f"token {token!r} rejected the mechanism")
-    if isinstance(err, p11e.NoSuchToken | p11e.TokenNotPresent | p11e.TokenNotRecognised):
-        return _error(ErrorCode.SIGNER_UNAVAILABLE, f"token {token!r} is not present")
-    if isinstance(err, p11e.DeviceRemoved):
+    if isinstance(err, p11e.NoSuchToken | p11e.TokenNotPresent | p11e.TokenNotRecognised | p11e.DeviceRemoved):
         return _error(ErrorCode.SIGNER_UNAVAILABLE, f"token {token!r} is not present")
     if isinstance(err, p11e.NoSuchKey):
-        return _error(
-            ErrorCode.SIGNER_KEY_NOT_FOUND, f"no key with {config.key_description} in token {token!r}"
-        )
+        return _error(ErrorCode.SIGNER_KEY_NOT_FOUND, f"no key with {config.key_description} in token {token!r}")
     return _error(ErrorCode.SIGNER_UNAVAILABLE, f"token {token!r} failed: {type(err).__name__}")
 
 
@@ -230,9 +224,7 @@ def _require_mechanisms(token: _P11Token, config: Pkcs11Config, names: Iterable[
         raise _translate(err, config) from err
     for name in names:
         if int(getattr(pkcs11.Mechanism, name)) not in offered:
-            raise _error(
-                ErrorCode.MECHANISM_UNSUPPORTED, f"token {config.token_label!r} does not support CKM_{name}"
-            )
+            raise _error(ErrorCode.MECHANISM_UNSUPPORTED, f"token {config.token_label!r} does not support CKM_{name}")
 
 
 def _login_session(token: _P11Token, config: Pkcs11Config, *, rw: bool = False) -> _P11Session:
@@ -330,9 +322,7 @@ def _key_info(private: _P11KeyObject, public: _P11KeyObject, config: Pkcs11Confi
                 f"the public and private keys with {desc} in token {token!r} have different types",
             )
         if not private[Attribute.SIGN]:
-            raise _error(
-                ErrorCode.SIGNER_UNAVAILABLE, f"the private key with {desc} in token {token!r} may not sign"
-            )
+            raise _error(ErrorCode.SIGNER_UNAVAILABLE, f"the private key with {desc} in token {token!r} may not sign")
         if key_type not in (KeyType.EC, KeyType.EC_EDWARDS):
             raise _error(
                 ErrorCode.MECHANISM_UNSUPPORTED,
@@ -517,9 +507,7 @@ class Pkcs11Signer:
     def _session_locked(self) -> _Open:
         """The open session, opening it if needed. Caller holds _CALL_LOCK."""
         if self._closed:
-            raise _error(
-                ErrorCode.SIGNER_UNAVAILABLE, f"the signer for token {self._config.token_label!r} is closed"
-            )
+            raise _error(ErrorCode.SIGNER_UNAVAILABLE, f"the signer for token {self._config.token_label!r} is closed")
         current = self._open
         if current is not None and current.pid != os.getpid():
             current = self._open = None  # a forked child: the parent's session is not ours to use or close
@@ -564,8 +552,7 @@ def _load_info(token: _P11Token, session: _P11Session, key: _P11PrivateKey, cfg:
     except VerificationError:
         raise _error(
             ErrorCode.SIGNER_KEY_NOT_FOUND,
-            f"the public key with {cfg.key_description} in token {cfg.token_label!r} "
-            "does not match the private key",
+            f"the public key with {cfg.key_description} in token {cfg.token_label!r} does not match the private key",
         ) from None
     return info
 
@@ -581,7 +568,7 @@ def _existing_keys(session: _P11Session, config: Pkcs11Config) -> bool:
         if config.key_id is not None:
             attrs[Attribute.ID] = config.key_id
         try:
-            if next(iter(session.get_objects(attrs)), None) is not None:
+            if list(session.get_objects(attrs)):  # exhausted, so C_FindObjectsFinal runs now
                 return True
         except pkcs11.PKCS11Error as err:
             raise _translate(err, config) from err
