@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _shared import shared_dir
+from ._shared import shared_dir
 from healthpass.errors import ErrorCode, HealthPassError, RuleError, Stage
 from healthpass.rules import (
     MAX_DEPTH,

@@ -495,16 +495,24 @@ def _open_text(path: str) -> IO[str]:
 
 def _bounded_lines(stream: IO[str], limit: int = _MAX_LINE) -> Iterator[str]:
     """Lines without their terminator; a line longer than ``limit`` is cut to ``limit + 1`` characters
-    (enough for the verifier to reject it as too large) and the rest of it skipped, in bounded memory."""
+    (enough for the verifier to reject it as too large) and the rest of it skipped, in bounded memory.
+    Lines end as the stream's universal newlines say (LF, CR or CRLF, even when a size limit cuts a CRLF)."""
+    ends = ("\n", "\r")
+    after_cr = False
     while True:
         line = stream.readline(limit + 1)
         if not line:
             return
-        if len(line) > limit and not line.endswith("\n"):
+        if after_cr and line == "\n":  # the LF of a CRLF whose CR ended the previous, size-limited read
+            after_cr = False
+            continue
+        last = line
+        if len(line) > limit and not line.endswith(ends):
             while True:
-                rest = stream.readline(limit)
-                if not rest or rest.endswith("\n"):
+                last = stream.readline(limit)
+                if not last or last.endswith(ends):
                     break
+        after_cr = last.endswith("\r")
         yield line.rstrip("\r\n")
 
 
@@ -567,7 +575,7 @@ def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | N
                 elif result.credential is not None:
                     c = result.credential
                     out.write(f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}\n")
-                else:
+                elif result.error is not None:
                     err = result.error
                     out.write(f"{number}: REJECTED {err.code.value} ({err.stage.value})\n")
                 progress.tick()

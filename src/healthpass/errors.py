@@ -9,7 +9,9 @@ Standard library only: this module sits at the bottom of the layer diagram.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "DecodeError",
@@ -136,17 +138,24 @@ class VerificationError(HealthPassError):
 class PolicyError(VerificationError):
     """The code verified cryptographically but an acceptance rule rejected it (``policy_rejected``).
 
-    ``failed_rules`` names the identifiers of the rules that failed.
+    ``failed_rules`` names the identifiers of the rules that failed; ``results`` holds every applied rule's
+    outcome (``{"id", "passed", "description"[, "error"]}``) when the rule engine provides it.
     """
 
-    __slots__ = ("failed_rules",)
+    __slots__ = ("failed_rules", "results")
 
-    def __init__(self, message: str, failed_rules: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        failed_rules: tuple[str, ...] = (),
+        results: tuple[Mapping[str, Any], ...] = (),
+    ) -> None:
         super().__init__(ErrorCode.POLICY_REJECTED, Stage.POLICY, message)
         self.failed_rules = failed_rules
+        self.results = results
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message, self.failed_rules))
+        return (type(self), (self.message, self.failed_rules, self.results))
 
 
 class TrustListError(HealthPassError):

@@ -22,7 +22,15 @@ from healthpass import cose
 from healthpass.batch import ordered_chunks
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
-from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
+from healthpass.errors import (
+    DecodeError,
+    ErrorCode,
+    HealthPassError,
+    PolicyError,
+    Stage,
+    TrustListError,
+    VerificationError,
+)
 from healthpass.formats import eu_dcc
 from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
 from healthpass.model.credential import HealthPayload
@@ -55,7 +63,10 @@ class VerifierPolicy:
     - ``strict_schema``: EU DCC payloads deviating from the EU JSON schema are rejected
       (``schema_invalid``) instead of reported as warnings;
     - ``formats``: which prefixes are accepted;
-    - ``limits``: the decoding bounds.
+    - ``limits``: the decoding bounds;
+    - ``dcc_schemas``: a :class:`healthpass.formats.eu_dcc.DccSchemas` (the EU DCC JSON schema releases,
+      loaded from a directory the caller names); None = only healthpass's structural checks of EU DCCs,
+      no schema warnings.
     """
 
     algorithms: frozenset[Algorithm] = frozenset(Algorithm)
@@ -64,6 +75,7 @@ class VerifierPolicy:
     strict_schema: bool = False
     formats: frozenset[Prefix] = frozenset(Prefix)
     limits: Limits = field(default_factory=Limits)
+    dcc_schemas: object | None = None
 
     def __post_init__(self) -> None:
         if self.leeway < timedelta(0) or self.trust_list_grace < timedelta(0):
@@ -138,8 +150,11 @@ class VerificationResult:
         if self.credential is not None:
             return self.credential.to_json()
         assert self.error is not None
-        return {"valid": False, "error": self.error.to_dict(), "issuer": None, "kid": None, "issued_at": None,
-                "expires_at": None, "warnings": [], "credential": None}
+        out: dict[str, Any] = {"valid": False, "error": self.error.to_dict(), "issuer": None, "kid": None,
+                               "issued_at": None, "expires_at": None, "warnings": [], "credential": None}
+        if isinstance(self.error, PolicyError) and self.error.results:
+            out["rules"] = [dict(r) for r in self.error.results]
+        return out
 
 
 def _ts(value: int | None) -> datetime | None:
@@ -311,7 +326,8 @@ class Verifier:
         now: datetime,
         warnings: tuple[str, ...],
     ) -> VerifiedCredential:
-        dcc = eu_dcc.interpret(claims, strict_schema=self._policy.strict_schema, limits=self._policy.limits)
+        dcc = eu_dcc.interpret(claims, strict_schema=self._policy.strict_schema, limits=self._policy.limits,
+                               schemas=self._policy.dcc_schemas)
         if entry.dcc_types is not None and dcc.dcc_type not in entry.dcc_types:
             raise VerificationError(
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,

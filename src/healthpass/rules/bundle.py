@@ -35,13 +35,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar
 
 from healthpass.codec import decode_sign1
 from healthpass.codec.signed_doc import ContentType, decode_envelope, encode_envelope
 from healthpass.cose import open_document, seal_document
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, PolicyError, RuleError, Stage, TrustListError
 from healthpass.model.cose import HeaderLabel
+from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_time, parse_instant, payload_to_json
 from healthpass.model.policy import Limits
 from healthpass.model.trust import TrustRoot
@@ -49,20 +50,19 @@ from healthpass.rules.certlogic import EuRuleTestOutcome, evaluate, run_eu_rule_
 from healthpass.signers.base import Signer
 from healthpass.state import StateStore
 
-if TYPE_CHECKING:  # not imported at run time: the verifier may import this module
-    from healthpass.verify import VerifiedCredential
-
 __all__ = [
     "BUNDLE_LIMITS",
     "CERTIFICATE_TYPES",
     "COUNTRY_CODE",
     "HEALTHPASS_CERTIFICATE_TYPE",
     "BodyKey",
+    "CredentialView",
     "Profile",
     "Rule",
     "RuleBundle",
     "RuleTest",
     "RuleTestOutcome",
+    "RulesRejected",
     "run_tests_at_path",
 ]
 
@@ -81,6 +81,38 @@ _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DCC_CERTIFICATE_TYPES: Final = (("v", "Vaccination"), ("t", "Test"), ("r", "Recovery"))
 _STATE_PREFIX: Final = "rules-"
 _MAX_LISTED: Final = 10  # failing tests named in one message
+
+
+class CredentialView(Protocol):
+    """What rules need of a verified credential (``healthpass.verify.VerifiedCredential`` fits): a frozen
+    dataclass whose ``rules`` field receives the per-rule results."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def issuer(self) -> str | None: ...
+
+    @property
+    def issued_at(self) -> datetime | None: ...
+
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+    @property
+    def payload(self) -> HealthPayload | None: ...
+
+    @property
+    def dcc(self) -> Mapping[str, Any] | None: ...
+
+
+C = TypeVar("C", bound=CredentialView)
+
+
+class RulesRejected(PolicyError):
+    """``policy_rejected`` raised by :meth:`RuleBundle.apply`: ``failed_rules`` names the rules that failed,
+    ``results`` holds every applied rule's ``{"id", "passed", "description"[, "error"]}``."""
+
+    __slots__ = ()
 
 
 class BodyKey(IntEnum):
@@ -322,13 +354,16 @@ def _contents(
         raise _invalid("there are no rules")
     rules = tuple(_parse_rule(text, where) for where, text in rule_texts)
     ids = [rule.identifier for rule in rules]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise _invalid(f"rule {duplicates[0]} is defined twice")
-    for test in tests:
-        if test.rule_id not in ids:
-            raise _invalid(f"test {test.file} is attached to unknown rule {test.rule_id[:64]}")
-    untested = [rule_id for rule_id in ids if not any(t.rule_id == rule_id for t in tests)]
+    seen: set[str] = set()
+    for identifier in ids:
+        if identifier in seen:
+            raise _invalid(f"rule {identifier} is defined twice")
+        seen.add(identifier)
+    tested = {test.rule_id for test in tests}
+    if not tested <= seen:
+        unknown = next(test for test in tests if test.rule_id not in seen)
+        raise _invalid(f"test {unknown.file[:64]} is attached to unknown rule {unknown.rule_id[:64]}")
+    untested = [identifier for identifier in ids if identifier not in tested]
     if untested:
         raise RuleError(ErrorCode.RULE_TESTS_FAILED, Stage.RULES,
                         f"rule {untested[0]} has no tests (every rule needs at least one)")
@@ -520,7 +555,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _certificate_types(credential: VerifiedCredential) -> frozenset[str]:
+def _certificate_types(credential: CredentialView) -> frozenset[str]:
     if credential.dcc is None:
         return frozenset({HEALTHPASS_CERTIFICATE_TYPE})
     present = {name for key, name in _DCC_CERTIFICATE_TYPES if credential.dcc.get(key)}
@@ -636,7 +671,7 @@ class RuleBundle:
                 return profile
         raise _invalid(f"the rule bundle has no profile {name[:64]!r}")
 
-    def select(self, credential: VerifiedCredential, *, now: datetime, profile: str | None = None) -> tuple[Rule, ...]:
+    def select(self, credential: CredentialView, *, now: datetime, profile: str | None = None) -> tuple[Rule, ...]:
         """The rules applied to ``credential`` at ``now``: those of ``profile`` (all rules when None) whose
         ``CertificateType`` matches the credential and which are in force at ``now``."""
         now = _aware(now)
@@ -649,7 +684,7 @@ class RuleBundle:
         )
 
     def context(
-        self, credential: VerifiedCredential, *, now: datetime, profile: str | None = None
+        self, credential: CredentialView, *, now: datetime, profile: str | None = None
     ) -> dict[str, Any]:
         """The CertLogic data context ``{"payload": ..., "external": ...}`` for ``credential`` at ``now``
         (documented in ``docs/rules.md``)."""
@@ -676,9 +711,7 @@ class RuleBundle:
         })
         return {"payload": payload, "external": external}
 
-    def apply(
-        self, credential: VerifiedCredential, *, now: datetime, profile: str | None = None
-    ) -> VerifiedCredential:
+    def apply(self, credential: C, *, now: datetime, profile: str | None = None) -> C:
         """Evaluate the selected rules (:meth:`select`) against ``credential`` at ``now``.
 
         A rule passes when it evaluates to exactly ``true``; an evaluation error fails it.  Returns the
@@ -687,8 +720,9 @@ class RuleBundle:
 
         Raises TrustListError at stage ``rules``: ``trust_list_expired`` (``now`` is past the bundle's
         not-after), ``clock_untrusted`` (``now`` precedes an accepted bundle's issue time); RuleError
-        ``rule_invalid`` for an unknown profile; PolicyError (``policy_rejected``) when a rule fails, or
-        when no rule applies to this kind of credential (fail closed), listing the failed rule ids.
+        ``rule_invalid`` for an unknown profile; :class:`RulesRejected` (a PolicyError,
+        ``policy_rejected``) when a rule fails, or when no rule applies to this kind of credential (fail
+        closed): ``failed_rules`` lists the failed rule ids, ``results`` every applied rule's result.
         """
         now = _aware(now)
         if now < self.clock_floor:
@@ -703,7 +737,7 @@ class RuleBundle:
         selected = self.select(credential, now=now, profile=profile)
         scope = f"profile {profile}" if profile is not None else "the rule bundle"
         if not selected:
-            raise PolicyError(f"no rule of {scope} applies to this kind of credential at this time")
+            raise RulesRejected(f"no rule of {scope} applies to this kind of credential at this time")
         context = self.context(credential, now=now, profile=profile)
         results: list[dict[str, Any]] = []
         for rule in selected:
@@ -718,8 +752,8 @@ class RuleBundle:
             results.append(result)
         failed = tuple(r["id"] for r in results if not r["passed"])
         if failed:
-            raise PolicyError(f"{len(failed)} of {len(results)} rules of {scope} failed: {', '.join(failed)}",
-                              failed)
+            raise RulesRejected(f"{len(failed)} of {len(results)} rules of {scope} failed: {', '.join(failed)}",
+                                failed, tuple(results))
         return dataclasses.replace(credential, rules=tuple(results))
 
 
