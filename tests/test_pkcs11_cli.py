@@ -88,4 +88,4 @@ def test_wrong_pin_and_missing_key_exit_1(softhsm: SoftHsm, tmp_path: Path,  # n
 def test_pkcs11_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "mint", "--pkcs11-module", "/nonexistent.so", "--pkcs11-token", "t",
                          "--issuer", "630000", "--in", SAMPLE)  # neither key label nor id
-    assert code == 2 and out == ""
+    assert code == 2 and out == "" and "--pkcs11-key" in err

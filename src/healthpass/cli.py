@@ -390,11 +390,11 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
     if args.dcc_schema:
         from healthpass.formats.eu_dcc import DccSchemas
 
-        schemas = DccSchemas.load(args.dcc_schema)
-    options: dict[str, Any] = {"strict_schema": args.strict_schema}
-    if schemas is not None:
-        options["dcc_schemas"] = schemas
-    policy = VerifierPolicy(**options)
+        try:
+            schemas = DccSchemas.load(args.dcc_schema)
+        except (ValueError, ImportError) as err:
+            raise UsageError(f"--dcc-schema: {err}") from None
+    policy = VerifierPolicy(strict_schema=args.strict_schema, dcc_schemas=schemas)
     return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules)
 
 

@@ -333,6 +333,11 @@ class Verifier:
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
                 f"certificate {entry.kid.hex()} may not sign DCC type {dcc.dcc_type!r}",
             )
+        kind = eu_dcc.KIND_OF_DCC_TYPE[dcc.dcc_type]
+        if kind not in entry.kinds:
+            raise VerificationError(
+                ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE, f"key {entry.kid.hex()} may not sign {kind.value}"
+            )
         self._check_key_window(entry, claims)
         self._check_validity(claims, now)
         return VerifiedCredential(
