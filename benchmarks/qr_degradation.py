@@ -187,7 +187,6 @@ class Row:
     level: str
     read: dict[str, int] = field(default_factory=dict)
     ms: dict[str, float] = field(default_factory=dict)
-    pyzbar_only: int = 0
     n: int = 0
 
 
@@ -216,6 +215,7 @@ def _lib(reader: str) -> Callable[[Image.Image], list[str]]:
 #: healthpass.qr.scan with each reader (one pass, then the sharpen, upscale and smooth retries), and each
 #: library called once on the image as is (what the retries add).
 READERS: dict[str, Callable[[Image.Image], list[str]]] = {
+    "auto": _lib("auto"),
     "zxing": _lib("zxing"),
     "pyzbar": _lib("pyzbar"),
     "zxing 1 pass": _raw_zxing,
@@ -244,11 +244,37 @@ def run_readers(codes: list[str], seed: int) -> list[Row]:
                 ok[reader] = code in texts
                 times[reader].append(ms)
                 row.read[reader] = row.read.get(reader, 0) + ok[reader]
-            row.pyzbar_only += ok["pyzbar"] and not ok["zxing"]
         row.ms = {r: statistics.median(t) for r, t in times.items()}
         rows.append(row)
         print(f"  {case.group} {case.level}: {row.read}", file=sys.stderr)
     return rows
+
+
+def run_no_code(repeat: int = 5) -> list[dict[str, Any]]:
+    """What a picture without any code costs each reader (the retries run to the end)."""
+    variants: dict[str, Callable[[Image.Image], Any]] = {
+        "auto": qr.scan_all,
+        "auto, retry=False": lambda im: qr.scan_all(im, retry=False),
+        "zxing": lambda im: qr.scan_all(im, reader="zxing"),
+        "pyzbar": lambda im: qr.scan_all(im, reader="pyzbar"),
+    }
+    out = []
+    pictures = [(f"noise {w}x{h}", Image.effect_noise((w, h), 50)) for w, h in ((640, 480), (1920, 1080))]
+    pictures += [
+        ("gradient 1920x1080", Image.linear_gradient("L").resize((1920, 1080))),
+        ("mandelbrot 1920x1080", Image.effect_mandelbrot((1920, 1080), (-2.0, -1.0, 1.0, 1.0), 100).convert("L")),
+    ]
+    for label, img in pictures:
+        entry: dict[str, Any] = {"size": label}
+        for name, fn in variants.items():
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                assert fn(img) == []
+                times.append((time.perf_counter() - start) * 1000)
+            entry[name] = statistics.median(times)
+        out.append(entry)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ writers
@@ -407,21 +433,42 @@ def run_eu() -> dict[str, Any] | None:
 # ------------------------------------------------------------------------------------------------ output
 
 
-def markdown(rows: list[Row], writers: list[dict[str, Any]], eu: dict[str, Any] | None, args: Any) -> str:
+def markdown(
+    rows: list[Row],
+    no_code: list[dict[str, Any]],
+    writers: list[dict[str, Any]],
+    eu: dict[str, Any] | None,
+    args: Any,
+) -> str:
     lines = [
         f"QR reader comparison: {args.n} codes of 400-600 characters (version 13-15, EC M), "
         f"degradations at {BASE_PPM} px/module unless stated; share read exactly, median ms per image.",
         "",
-        "| degradation | level | zxing-cpp | pyzbar | zxing-cpp ms | pyzbar ms "
-        "| zxing-cpp 1 pass | pyzbar 1 pass | 1 pass ms zxing / pyzbar | pyzbar-only |",
+        "auto = healthpass.qr.scan() defaults (zxing-cpp, then pyzbar, on the image then on sharpened, "
+        "2x upscaled and smoothed copies); zxing-cpp / pyzbar = scan(reader=...) (one reader, same retries); "
+        "1 pass = the library called once on the image as is.",
+        "",
+        "| degradation | level | auto | zxing-cpp | pyzbar | zxing-cpp 1 pass | pyzbar 1 pass "
+        "| ms auto | ms zxing-cpp / pyzbar | ms 1 pass zxing-cpp / pyzbar |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r.group} | {r.level} | {r.read['zxing']}/{r.n} | {r.read['pyzbar']}/{r.n} | "
-            f"{r.ms['zxing']:.1f} | {r.ms['pyzbar']:.1f} | {r.read['zxing 1 pass']}/{r.n} | "
-            f"{r.read['pyzbar 1 pass']}/{r.n} | {r.ms['zxing 1 pass']:.1f} / {r.ms['pyzbar 1 pass']:.1f} | "
-            f"{r.pyzbar_only} |"
+            f"| {r.group} | {r.level} | {r.read['auto']}/{r.n} | {r.read['zxing']}/{r.n} | "
+            f"{r.read['pyzbar']}/{r.n} | {r.read['zxing 1 pass']}/{r.n} | {r.read['pyzbar 1 pass']}/{r.n} | "
+            f"{r.ms['auto']:.1f} | {r.ms['zxing']:.1f} / {r.ms['pyzbar']:.1f} | "
+            f"{r.ms['zxing 1 pass']:.1f} / {r.ms['pyzbar 1 pass']:.1f} |"
+        )
+    lines += [
+        "",
+        "Cost of a picture without any code (all retries run), median ms of 5:",
+        "",
+        "| picture | auto | auto, retry=False | zxing-cpp | pyzbar |",
+        "|---|---|---|---|---|",
+    ]
+    for c in no_code:
+        lines.append(
+            f"| {c['size']} | {c['auto']:.1f} | {c['auto, retry=False']:.1f} | {c['zxing']:.1f} | {c['pyzbar']:.1f} |"
         )
     lines += [
         "",
@@ -466,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     codes = make_codes(args.n, args.seed)
     rows = run_readers(codes, args.seed)
+    no_code = run_no_code()
     writers = run_writers(codes)
     eu = None if args.skip_eu else run_eu()
     if args.json:
@@ -474,13 +522,14 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "base_px_per_module": BASE_PPM,
             "readers": [r.__dict__ for r in rows],
+            "no_code": no_code,
             "writers": writers,
             "eu": eu,
             "python": platform.python_version(),
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        print(markdown(rows, writers, eu, args))
+        print(markdown(rows, no_code, writers, eu, args))
     return 0
 
 

@@ -15,7 +15,7 @@ TIERS = {
     "signers": 3, "cose": 3, "state": 3,
     "issue": 4, "trust": 4, "rules": 4, "formats": 4,
     "verify": 5,
-    "qr": 1,  # stands apart: text in, image out; uses only errors and model
+    "qr": 2,  # stands apart: text in, image out; uses only errors and model
     "cli": 6, "__init__": 6, "__main__": 7,
 }
 

@@ -27,10 +27,11 @@ zxingcpp = pytest.importorskip("zxingcpp")
 
 from PIL import Image, ImageChops, ImageFilter  # noqa: E402
 
-from _shared import find_shared_dir, shared_dir  # noqa: E402
 from healthpass import qr  # noqa: E402
 from healthpass.errors import ErrorCode, IssueError, ScanError, Stage  # noqa: E402
 from healthpass.qr import ErrorCorrection  # noqa: E402
+
+from ._shared import find_shared_dir, shared_dir  # noqa: E402
 
 B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -16,10 +16,10 @@ from healthpass.codec.payload import payload_to_cbor
 from healthpass.errors import ErrorCode, IssueError, Stage
 from healthpass.model.cose import ClaimKey
 from healthpass.model.credential import HealthPayload, Kind
-from healthpass.model.qr_capacity import QR_ALPHANUMERIC_CAPACITY, ErrorCorrection, version_for_length
+from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
 from healthpass.model.regions import Region
-from healthpass.model.trust import ALL_KINDS
 from healthpass.model.signer import Signer
+from healthpass.model.trust import ALL_KINDS
 
 __all__ = ["DEFAULT_VALIDITY", "Issuer"]
 
@@ -91,20 +91,9 @@ class Issuer:
         }
         message = cose.sign1(self.signer, encode(claims), kid=self.kid)
         text = Prefix.HP1.value + b45encode(compress(message))
-        self._check_capacity(len(text))
+        check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
+                       margin=_SAFETY_MARGIN)
         return text
-
-    def _check_capacity(self, length: int) -> None:
-        version = version_for_length(length + _SAFETY_MARGIN, self.error_correction)
-        if version is None or version > self.max_qr_version:
-            limit = QR_ALPHANUMERIC_CAPACITY[self.error_correction][self.max_qr_version - 1]
-            raise IssueError(
-                ErrorCode.TOO_LARGE_FOR_QR,
-                Stage.ISSUE,
-                f"code of {length} characters (+{_SAFETY_MARGIN} margin) needs QR version "
-                f"{version or '>40'} at EC {self.error_correction.value}; the maximum is version "
-                f"{self.max_qr_version} ({limit} characters)",
-            )
 
     def issue_many(
         self,

@@ -6,9 +6,10 @@ alphanumeric segment (11 bits per 2 characters, against 8 bits per character in 
 
 Writing uses segno, which lets us pin the mode and the exact error-correction level (``boost_error`` is
 off) and reports the version and mode it chose, which :func:`render_png` checks against the planner.
-Reading uses zxing-cpp (far more robust than zbar on small, blurred, noisy or skewed images, and about
-8x faster) with pyzbar as a fallback when zxing-cpp is not installed.  Only QR symbols are read: a 1D
-barcode printed next to the code is never returned.  See ``docs/qr.md`` for the measurements.
+Reading uses zxing-cpp (far more robust than zbar on tiny, skewed and perspective-distorted images, and
+about 4x faster), then retries on sharpened, upscaled and smoothed copies, and pyzbar as a fallback
+when it is installed (alone when zxing-cpp is not).  Only QR symbols are read: a 1D barcode printed next
+to the code is never returned.  See ``docs/qr.md`` for the measurements.
 
 This is the only module of the library that imports QR or imaging libraries (segno, zxingcpp, pyzbar,
 PIL), and it imports them lazily inside the functions that need them, so ``import healthpass`` stays
@@ -21,12 +22,12 @@ import io
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
-from healthpass.errors import ErrorCode, IssueError, ScanError, Stage
+from healthpass.errors import ErrorCode, ScanError, Stage
+from healthpass.model.qr_capacity import QR_ALPHANUMERIC_CAPACITY, ErrorCorrection
+from healthpass.model.qr_capacity import check_capacity as _check_capacity
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -56,15 +57,6 @@ __all__ = [
 ]
 
 
-class ErrorCorrection(StrEnum):
-    """QR error-correction level: share of codewords that can be restored (about 7, 15, 25, 30 %)."""
-
-    L = "L"
-    M = "M"
-    Q = "Q"
-    H = "H"
-
-
 #: The QR alphanumeric character set (ISO/IEC 18004, table 5).
 ALPHANUMERIC_CHARS: Final[frozenset[str]] = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
@@ -77,38 +69,9 @@ DEFAULT_SCALE: Final = 6
 #: Images with more pixels than this are refused (decompression-bomb guard).
 MAX_IMAGE_PIXELS: Final = 40_000_000
 
-# fmt: off
 #: Maximum number of alphanumeric characters per QR version (index 0 is version 1), per
-#: error-correction level: ISO/IEC 18004:2015 table 7, single alphanumeric segment.
-ALPHANUMERIC_CAPACITY: Final[Mapping[ErrorCorrection, tuple[int, ...]]] = MappingProxyType(
-    {
-        ErrorCorrection.L: (
-            25, 47, 77, 114, 154, 195, 224, 279, 335, 395,
-            468, 535, 619, 667, 758, 854, 938, 1046, 1153, 1249,
-            1352, 1460, 1588, 1704, 1853, 1990, 2132, 2223, 2369, 2520,
-            2677, 2840, 3009, 3183, 3351, 3537, 3729, 3927, 4087, 4296,
-        ),
-        ErrorCorrection.M: (
-            20, 38, 61, 90, 122, 154, 178, 221, 262, 311,
-            366, 419, 483, 528, 600, 656, 734, 816, 909, 970,
-            1035, 1134, 1248, 1326, 1451, 1542, 1637, 1732, 1839, 1994,
-            2113, 2238, 2369, 2506, 2632, 2780, 2894, 3054, 3220, 3391,
-        ),
-        ErrorCorrection.Q: (
-            16, 29, 47, 67, 87, 108, 125, 157, 189, 221,
-            259, 296, 352, 376, 426, 470, 531, 574, 644, 702,
-            742, 823, 890, 963, 1041, 1094, 1172, 1263, 1322, 1429,
-            1499, 1618, 1700, 1787, 1867, 1966, 2071, 2181, 2298, 2420,
-        ),
-        ErrorCorrection.H: (
-            10, 20, 35, 50, 64, 84, 93, 122, 143, 174,
-            200, 227, 259, 283, 321, 365, 408, 452, 493, 557,
-            587, 640, 672, 744, 779, 864, 910, 958, 1016, 1080,
-            1150, 1226, 1307, 1394, 1431, 1530, 1591, 1658, 1774, 1852,
-        ),
-    }
-)
-# fmt: on
+#: error-correction level: ISO/IEC 18004:2015 table 7 (one table for the library, in the model layer).
+ALPHANUMERIC_CAPACITY: Final[Mapping[ErrorCorrection, tuple[int, ...]]] = QR_ALPHANUMERIC_CAPACITY
 
 _MIN_VERSION: Final = 1
 _MAX_QR_VERSION: Final = 40
@@ -196,17 +159,7 @@ def plan(text_or_length: str | int, *, error_correction: ErrorCorrection | str =
     Raises :class:`ValueError` for a text with non-alphanumeric characters and
     :class:`~healthpass.errors.IssueError` (``too_large_for_qr``) beyond the capacity of version 40.
     """
-    length = _length(text_or_length)
-    ec = _ec(error_correction)
-    for version, capacity in enumerate(ALPHANUMERIC_CAPACITY[ec], start=1):
-        if length <= capacity:
-            return version
-    raise IssueError(
-        ErrorCode.TOO_LARGE_FOR_QR,
-        Stage.ISSUE,
-        f"a code of {length} characters exceeds the largest QR symbol (version 40 holds "
-        f"{ALPHANUMERIC_CAPACITY[ec][-1]} alphanumeric characters at error correction {ec.value})",
-    )
+    return check_capacity(text_or_length, max_version=_MAX_QR_VERSION, error_correction=error_correction)
 
 
 def check_capacity(
@@ -215,25 +168,10 @@ def check_capacity(
     max_version: int = DEFAULT_MAX_VERSION,
     error_correction: ErrorCorrection | str = ErrorCorrection.M,
 ) -> int:
-    """Return the QR version the code needs; raise ``IssueError(TOO_LARGE_FOR_QR)`` above ``max_version``.
-
-    Large symbols have small modules at a given printed size and scan badly on phone cameras, so the
-    issuer refuses them rather than print them (codes are never split across several QR symbols).
-    """
+    """Return the QR version the code needs; raise ``IssueError(TOO_LARGE_FOR_QR)`` above ``max_version``
+    (see :func:`healthpass.model.qr_capacity.check_capacity`, which the issuer's planner also uses)."""
     _check_version(max_version, "max_version")
-    ec = _ec(error_correction)
-    length = _length(text_or_length)
-    version = plan(length, error_correction=ec)
-    if version > max_version:
-        capacity = ALPHANUMERIC_CAPACITY[ec][max_version - 1]
-        raise IssueError(
-            ErrorCode.TOO_LARGE_FOR_QR,
-            Stage.ISSUE,
-            f"a code of {length} characters needs QR version {version} at error correction {ec.value}, "
-            f"above the maximum version {max_version} (which holds {capacity} characters, "
-            f"{length - capacity} fewer); shorten the payload or lower the error correction",
-        )
-    return version
+    return _check_capacity(_length(text_or_length), max_version=max_version, error_correction=_ec(error_correction))
 
 
 # --------------------------------------------------------------------------------------------- writing
@@ -287,13 +225,17 @@ def render_png(
     Raises :class:`ValueError` for non-alphanumeric text and ``IssueError(TOO_LARGE_FOR_QR)`` when the
     code needs a version above ``max_version``.
     """
+    return _png(text, _ec(error_correction), scale, border, max_version)[0]
+
+
+def _png(text: str, ec: ErrorCorrection, scale: int, border: int, max_version: int) -> tuple[bytes, QRInfo]:
     if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
         raise ValueError(f"scale must be a positive whole number of pixels per module, not {scale!r}")
     _check_border(border)
-    qr, _ = _make(text, _ec(error_correction), max_version)
+    qr, info = _make(text, ec, max_version)
     out = io.BytesIO()
     qr.save(out, kind="png", scale=scale, border=border)
-    return out.getvalue()
+    return out.getvalue(), info
 
 
 def render_svg(
@@ -310,15 +252,21 @@ def render_svg(
 
     ``render_svg(code, scale=0.5, unit="mm")`` gives a symbol with 0.5 mm modules for print.
     """
+    return _svg(text, _ec(error_correction), scale, border, unit, title, max_version)[0]
+
+
+def _svg(
+    text: str, ec: ErrorCorrection, scale: float, border: int, unit: str | None, title: str | None, max_version: int
+) -> tuple[str, QRInfo]:
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
         raise ValueError(f"scale must be a positive number, not {scale!r}")
     if unit is not None and unit not in {"mm", "cm", "in", "pt", "pc", "px"}:
         raise ValueError(f"unit must be one of mm, cm, in, pt, pc, px, not {unit!r}")
     _check_border(border)
-    qr, _ = _make(text, _ec(error_correction), max_version)
+    qr, info = _make(text, ec, max_version)
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=scale, border=border, unit=unit, title=title, xmldecl=True, nl=False)
-    return out.getvalue().decode("utf-8")
+    return out.getvalue().decode("utf-8"), info
 
 
 def write_png(
@@ -331,9 +279,9 @@ def write_png(
     max_version: int = DEFAULT_MAX_VERSION,
 ) -> QRInfo:
     """Write :func:`render_png` output to ``path``; return what was written."""
-    data = render_png(text, error_correction=error_correction, scale=scale, border=border, max_version=max_version)
+    data, info = _png(text, _ec(error_correction), scale, border, max_version)
     Path(path).write_bytes(data)
-    return qr_info(text, error_correction, max_version=max_version)
+    return info
 
 
 def write_svg(
@@ -347,16 +295,9 @@ def write_svg(
     max_version: int = DEFAULT_MAX_VERSION,
 ) -> QRInfo:
     """Write :func:`render_svg` output to ``path``; return what was written."""
-    data = render_svg(
-        text,
-        error_correction=error_correction,
-        scale=scale,
-        border=border,
-        unit=unit,
-        max_version=max_version,
-    )
+    data, info = _svg(text, _ec(error_correction), scale, border, unit, None, max_version)
     Path(path).write_text(data, encoding="utf-8")
-    return qr_info(text, error_correction, max_version=max_version)
+    return info
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -432,8 +373,8 @@ def _variants(grey: PILImage, retry: bool) -> Iterator[PILImage]:
     """The image as given, then retries that rescue hard pictures (tried only while nothing is found).
 
     Measured on 50 generated codes (benchmarks/qr_degradation.py, docs/qr.md): sharpening rescues blur of
-    sigma 0.5 module and contrast down to grey 135 on 150; a 2x bicubic upscale rescues modules of 1.2 px;
-    a light Gaussian blur rescues heavy sensor noise.
+    sigma 0.5 module, contrast down to grey 135 on 150 and some glare; a 2x bicubic upscale rescues
+    modules of 1.2 px; a 3x3 box blur rescues heavy sensor noise.
     """
     from PIL import Image, ImageFilter
 
@@ -443,7 +384,7 @@ def _variants(grey: PILImage, retry: bool) -> Iterator[PILImage]:
     yield grey.filter(ImageFilter.UnsharpMask(radius=2, percent=200, threshold=0))
     if grey.width * grey.height <= _UPSCALE_MAX_PIXELS:
         yield grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.BICUBIC)
-    yield grey.filter(ImageFilter.GaussianBlur(1))
+    yield grey.filter(ImageFilter.BoxBlur(1))
 
 
 def _zxing_reader() -> Callable[[PILImage], list[str]] | None:
@@ -483,33 +424,48 @@ def _missing(name: str) -> ImportError:
     return ImportError(f"reading QR codes with {name} needs it installed: {hint}")
 
 
+def _readers(reader: Reader, retry: bool) -> list[Callable[[PILImage], list[str]]]:
+    if reader not in {"auto", "zxing", "pyzbar"}:
+        raise ValueError(f"reader must be 'auto', 'zxing' or 'pyzbar', not {reader!r}")
+    if reader == "zxing":
+        zxing = _zxing_reader()
+        if zxing is None:
+            raise _missing("zxing-cpp")
+        return [zxing]
+    if reader == "pyzbar":
+        zbar = _pyzbar_reader()
+        if zbar is None:
+            raise _missing("pyzbar")
+        return [zbar]
+    zxing = _zxing_reader()
+    if zxing is not None and not retry:
+        return [zxing]
+    found = [r for r in (zxing, _pyzbar_reader()) if r is not None]
+    if not found:
+        raise _missing("zxing-cpp")
+    return found[:1] if not retry else found
+
+
 def scan_all(image: ImageInput, *, reader: Reader = "auto", retry: bool = True) -> list[str]:
     """Texts of all QR symbols found in ``image`` (in the reader's order, duplicates removed).
 
-    ``reader`` is ``"zxing"`` (zxing-cpp), ``"pyzbar"`` (zbar) or ``"auto"``: zxing-cpp when installed,
-    else pyzbar.  When nothing is found and ``retry`` is true, the image is tried again sharpened,
-    upscaled 2x (images up to 1 megapixel) and smoothed: this reads blurred, tiny and noisy pictures but
-    costs several decoder passes on a picture without a code (about 5x the time of one pass); a live camera
-    loop that will get another frame anyway may prefer ``retry=False``.
+    ``reader`` is ``"zxing"`` (zxing-cpp), ``"pyzbar"`` (zbar) or ``"auto"``: zxing-cpp, and pyzbar too
+    when it is installed and zxing-cpp found nothing (it reads some pictures zxing-cpp misses, such as
+    codes half washed out by glare).  When nothing is found and ``retry`` is true, the image is tried
+    again sharpened, upscaled 2x (images up to 1 megapixel) and smoothed: this reads blurred, tiny, faint
+    and noisy pictures, but a picture without a code then costs several decoder passes.  ``retry=False``
+    makes one pass with one reader, for a live camera loop that will get another frame anyway.
 
     Returns an empty list when no QR symbol is found.  Raises ``ScanError(IMAGE_INVALID)`` when the input
-    is not a decodable image or exceeds :data:`MAX_IMAGE_PIXELS`.
+    is not a decodable image or exceeds :data:`MAX_IMAGE_PIXELS`, :class:`ImportError` when the reader
+    is not installed, :class:`OSError` when a path cannot be opened.
     """
-    if reader not in {"auto", "zxing", "pyzbar"}:
-        raise ValueError(f"reader must be 'auto', 'zxing' or 'pyzbar', not {reader!r}")
-    read: Callable[[PILImage], list[str]] | None = None
-    if reader in {"auto", "zxing"}:
-        read = _zxing_reader()
-        if read is None and reader == "zxing":
-            raise _missing("zxing-cpp")
-    if read is None:
-        read = _pyzbar_reader()
-        if read is None:
-            raise _missing("pyzbar" if reader == "pyzbar" else "zxing-cpp")
+    readers = _readers(reader, retry)
     for variant in _variants(_open(image), retry):
-        texts = read(variant)
-        if texts:
-            return list(dict.fromkeys(texts))
+        for read in readers:
+            texts = read(variant)
+            if texts:
+                return list(dict.fromkeys(texts))
     return []
 
 

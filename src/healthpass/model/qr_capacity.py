@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-__all__ = ["QR_ALPHANUMERIC_CAPACITY", "ErrorCorrection", "version_for_length"]
+from healthpass.errors import ErrorCode, IssueError, Stage
+
+__all__ = ["QR_ALPHANUMERIC_CAPACITY", "ErrorCorrection", "check_capacity", "version_for_length"]
 
 
 class ErrorCorrection(StrEnum):
@@ -40,3 +42,31 @@ def version_for_length(length: int, error_correction: ErrorCorrection = ErrorCor
         if length <= capacity:
             return version
     return None
+
+
+def check_capacity(
+    length: int,
+    *,
+    max_version: int = 15,
+    error_correction: ErrorCorrection = ErrorCorrection.M,
+    margin: int = 0,
+) -> int:
+    """The QR version ``length`` (+ ``margin``) characters need; IssueError(``too_large_for_qr``) above
+    ``max_version``. Large symbols have small modules at a given printed size and scan badly on phone
+    cameras, so issuers refuse them rather than print them (codes are never split over several symbols)."""
+    if not 1 <= max_version <= 40:
+        raise ValueError(f"max_version must be between 1 and 40, not {max_version}")
+    ec = ErrorCorrection(error_correction)
+    needed = length + margin
+    version = version_for_length(needed, ec)
+    if version is None or version > max_version:
+        capacity = QR_ALPHANUMERIC_CAPACITY[ec][max_version - 1]
+        margin_text = f" (+{margin} margin)" if margin else ""
+        raise IssueError(
+            ErrorCode.TOO_LARGE_FOR_QR,
+            Stage.ISSUE,
+            f"a code of {length} characters{margin_text} needs QR version {version or '>40'} at error correction "
+            f"{ec.value}, above the maximum version {max_version}, which holds {capacity}; shorten the payload "
+            "or lower the error correction",
+        )
+    return version
