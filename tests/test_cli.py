@@ -219,3 +219,36 @@ def test_console_script_runs_in_a_fresh_process(keys: Path, tmp_path: Path) -> N
                            f"630000={keys / 'qh.pub.pem'}", "-"], input=text, capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("VALID")
+
+
+def test_png_scan_and_verify_image(keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    png = tmp_path / "code.png"
+    text = mint(capsys, keys, "--png", str(png))
+    assert png.stat().st_size > 0
+    code, out, _ = run(capsys, "scan", str(png))
+    assert code == 0 and out.strip() == text
+    code, out, _ = run(capsys, "verify", "--trust-key", f"630000={keys / 'qh.pub.pem'}", "--json",
+                       "--image", str(png))
+    assert code == 0 and json.loads(out)["valid"] is True
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("L", (200, 200), 255).save(blank)
+    code, out, err = run(capsys, "scan", str(blank))
+    assert code == 1 and out == "" and "no_code_found" in err
+    code, out, _ = run(capsys, "verify", "--trust-key", f"630000={keys / 'qh.pub.pem'}", "--image", str(blank))
+    assert code == 1
+
+
+def test_verify_eu_certificate_with_dsc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ._shared import shared_dir
+
+    case = json.loads((shared_dir() / "vectors" / "dgc-testdata" / "common" / "2DCode" / "raw" / "CO1.json")
+                      .read_text("utf-8"))
+    cert = tmp_path / "dsc.b64"
+    cert.write_text(case["TESTCTX"]["CERTIFICATE"])
+    code, out, err = run(capsys, "verify", "--dsc", str(cert), "--at", case["TESTCTX"]["VALIDATIONCLOCK"],
+                         "--json", case["PREFIX"])
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["valid"] is True and obj["format"] == "HC1" and "dcc" in obj["credential"]
