@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ._shared import shared_dir
 from healthpass.errors import ErrorCode, HealthPassError, RuleError, Stage
 from healthpass.rules import (
     MAX_DEPTH,
@@ -29,6 +28,8 @@ from healthpass.rules import (
     validate,
     validation_issues,
 )
+
+from ._shared import shared_dir
 
 # ---------------------------------------------------------------------------------------------------
 # Locating the reference vectors (at collection time, without skipping the whole module)

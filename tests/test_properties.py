@@ -152,6 +152,6 @@ def test_any_single_byte_change_of_the_cose_message_is_rejected(data: st.DataObj
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError):
-        HealthStatus(colour=1, set_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        HealthStatus(colour=1, set_at=datetime(2026, 1, 1))
     with pytest.raises(ValueError):
         HealthStatus(colour=1, set_at=datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC))

@@ -11,8 +11,8 @@ from healthpass.codec.cbor import encode
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
 from healthpass.model.cose import Algorithm, CoseSign1, HeaderLabel
 from healthpass.model.policy import Limits
-from healthpass.model.trust import TrustRoot
 from healthpass.model.signer import Signer
+from healthpass.model.trust import TrustRoot
 
 __all__ = [
     "UNDERSTOOD_HEADERS",
@@ -60,6 +60,8 @@ def _check_crit(msg: CoseSign1) -> None:
     if type(crit) is not list or not crit:
         raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "crit must be a non-empty array")
     for label in crit:
+        if type(label) is not int and type(label) is not str:  # RFC 9052 §3.1: labels are int / tstr
+            raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "crit holds a label that is not int or text")
         if label not in msg.protected_header:
             raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, f"crit names absent parameter {label!r}")
         if label not in UNDERSTOOD_HEADERS:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
 from healthpass.codec import Prefix, b45encode, compress
@@ -20,6 +19,9 @@ from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
 from healthpass.model.regions import Region
 from healthpass.model.signer import Signer
 from healthpass.model.trust import ALL_KINDS
+
+if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
+    from concurrent.futures import Executor
 
 __all__ = ["DEFAULT_VALIDITY", "Issuer"]
 

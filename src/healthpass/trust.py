@@ -6,8 +6,8 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from healthpass import crypto
@@ -17,8 +17,8 @@ from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
-from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
 from healthpass.model.signer import Signer
+from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
 from healthpass.state import StateStore
 
 __all__ = [
@@ -102,11 +102,16 @@ class KeyRing:
         return self._by_kid.get(kid, ())
 
     def public_key(self, entry: IssuerKey) -> crypto.PublicKey:
-        """The parsed public key of an entry (cached by identity of the entry)."""
+        """The parsed public key of an entry, parsed on first use and cached by identity of the entry.
+
+        Raises TrustListError (``trust_list_invalid``) when the key material does not parse, is not of the
+        kind the entry says (SPKI or certificate), or is not the key its kid names: every code naming that
+        kid is then rejected (keys from a trust list are only hashed when the list is loaded).
+        """
         cache_key = id(entry)
         key = self._parsed.get(cache_key)
         if key is None:
-            key, _, _ = crypto.load_public_key(entry.key_der)
+            key = _parse_entry(entry)
             self._parsed[cache_key] = key
         return key
 
@@ -116,6 +121,23 @@ class KeyRing:
 
     def __repr__(self) -> str:
         return f"KeyRing({len(self)} keys)"
+
+
+def _parse_entry(entry: IssuerKey) -> crypto.PublicKey:
+    def bad(message: str) -> TrustListError:
+        return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST,
+                              f"key {entry.kid.hex()} ({entry.source}): {message}")
+
+    try:
+        key, der, cert = crypto.load_public_key(entry.key_der)
+    except ValueError as err:
+        raise bad("key material does not parse") from err
+    if entry.list_not_after is not None:  # from a trust list: the checks its loading left to first use
+        if (cert is not None) != entry.is_certificate:
+            raise bad("SPKI and certificate fields are swapped")
+        if crypto.kid_for(der) != entry.kid:
+            raise bad("kid does not match its key")
+    return key
 
 
 def trust_root(data: bytes, *, regions: Iterable[Region] | None = None) -> TrustRoot:
@@ -156,14 +178,16 @@ def _encode_key(key: IssuerKey) -> dict[int, Any]:
     return entry
 
 
+_ENTRY_FIELDS = frozenset(k.value for k in KeyEntryKey)
+
+
 def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> IssuerKey:
     def bad(message: str) -> TrustListError:
         return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, f"key #{index}: {message}")
 
     if type(raw) is not dict:
         raise bad("not a map")
-    known = {k.value for k in KeyEntryKey}
-    if not set(raw) <= known:
+    if not raw.keys() <= _ENTRY_FIELDS:
         raise bad("unknown field")
     kid, spki, cert = raw.get(KeyEntryKey.KID), raw.get(KeyEntryKey.SPKI), raw.get(KeyEntryKey.CERTIFICATE)
     if type(kid) is not bytes or (spki is None) == (cert is None):
@@ -171,14 +195,20 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
     der = spki if spki is not None else cert
     if type(der) is not bytes:
         raise bad("key material must be bytes")
-    try:
-        parsed = issuer_key(der)
-    except ValueError as err:
-        raise bad("key material does not parse") from err
-    if parsed.is_certificate != (cert is not None):
-        raise bad("SPKI and certificate fields are swapped")
-    if parsed.kid != kid:
-        raise bad(f"kid {kid.hex()} does not match its key ({parsed.kid.hex()})")
+    if cert is None:
+        # SPKI keys are only hashed here (a list may hold thousands); KeyRing.public_key parses one on first
+        # use and fails closed (trust_list_invalid) when it does not parse or is not the key its kid names.
+        parsed, computed = None, crypto.kid_for(der)
+    else:  # a certificate is parsed now: its validity and DCC key usages bound the codes it may sign
+        try:
+            parsed = issuer_key(der)
+        except ValueError as err:
+            raise bad("key material does not parse") from err
+        if not parsed.is_certificate:
+            raise bad("SPKI and certificate fields are swapped")
+        computed = parsed.kid
+    if computed != kid:
+        raise bad(f"kid {kid.hex()} does not match its key ({computed.hex()})")
     try:
         region = Region.from_int(raw.get(KeyEntryKey.REGION))  # type: ignore[arg-type]
         kinds_raw = raw.get(KeyEntryKey.KINDS)
@@ -195,11 +225,14 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
                 raise ValueError(f"{field.name.lower()} must be a NumericDate")
             return _ts(value)
 
-        return dataclasses.replace(
-            parsed, region=region, kinds=kinds, status=status, valid_from=when(KeyEntryKey.VALID_FROM),
-            valid_until=when(KeyEntryKey.VALID_UNTIL), retired_at=when(KeyEntryKey.RETIRED_AT),
-            source=f"trust-list:{seq}", list_not_after=not_after,
-        )
+        scope: dict[str, Any] = {
+            "region": region, "kinds": kinds, "status": status, "valid_from": when(KeyEntryKey.VALID_FROM),
+            "valid_until": when(KeyEntryKey.VALID_UNTIL), "retired_at": when(KeyEntryKey.RETIRED_AT),
+            "source": f"trust-list:{seq}", "list_not_after": not_after,
+        }
+        if parsed is None:
+            return IssuerKey(kid=kid, key_der=der, **scope)
+        return dataclasses.replace(parsed, **scope)
     except (ValueError, KeyError, TypeError) as err:
         raise bad(str(err) if isinstance(err, ValueError) else "invalid field") from None
 
@@ -274,7 +307,10 @@ class TrustList:
         the verification time.
         """
         limits = limits or _LIST_LIMITS
-        root, payload = open_document(data, roots, content_type=ContentType.TRUST_LIST.value, limits=limits,
+        # The signed payload is one byte string holding the whole list: ``max_string`` bounds each string
+        # inside it (certificates), not the payload, which the document's own size bounds.
+        outer = dataclasses.replace(limits, max_string=max(limits.max_string, len(data)))
+        root, payload = open_document(data, roots, content_type=ContentType.TRUST_LIST.value, limits=outer,
                                       stage=Stage.TRUST_LIST)
         seq, expires_at, keys, issued = _decode_body(payload, limits)
         for key in keys:
@@ -330,7 +366,8 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
         key = issuer_key(data, region=Region.parse(str(entry.get("region", ""))),
                          kinds=frozenset(Kind(k) for k in entry.get("kinds", [k.value for k in Kind])))
         if ("certificate" in entry) != key.is_certificate:
-            raise ValueError(f"keys[{i}]: {path.name} is not a {'certificate' if 'certificate' in entry else 'public key'}")
+            wanted = "certificate" if "certificate" in entry else "public key"
+            raise ValueError(f"keys[{i}]: {path.name} is not a {wanted}")
         status_name = str(entry.get("status", "active")).upper()
         if status_name not in KeyStatus.__members__:
             raise ValueError(f"keys[{i}]: status must be active or retired")

@@ -13,10 +13,9 @@ No network and no file I/O happen on this path; time is an input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
 from healthpass.batch import ordered_chunks
@@ -39,6 +38,9 @@ from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
 from healthpass.model.trust import IssuerKey, KeyStatus
 from healthpass.trust import KeyRing, TrustList
+
+if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
+    from concurrent.futures import Executor
 
 __all__ = [
     "WARNING_TRUST_LIST_STALE",

@@ -19,7 +19,10 @@ well-formedness scanner decide.
 
 from __future__ import annotations
 
+import io
 import math
+import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +83,41 @@ def _deterministic(value: Any) -> Any:
     return value
 
 
+_local = threading.local()
+
+
+def _dumps(value: Any) -> bytes:
+    """``cbor2.dumps`` with one reused encoder per thread: building an encoder costs more than most encodings."""
+    try:
+        encoder, buffer = _local.encoder
+    except AttributeError:
+        buffer = io.BytesIO()
+        encoder = cbor2.CBOREncoder(buffer)
+        _local.encoder = encoder, buffer
+    buffer.seek(0)
+    buffer.truncate()
+    try:
+        encoder.encode(value)
+    except BaseException:
+        del _local.encoder  # its state after a failure is unknown: the next call builds a fresh one
+        raise
+    out: bytes = buffer.getvalue()
+    return out
+
+
 def encode(value: Any) -> bytes:
     """Encode with RFC 8949 §4.2.1 core deterministic encoding (no floats are expected in healthpass data)."""
-    return cbor2.dumps(_deterministic(value))
+    return _dumps(_deterministic(value))
+
+
+#: Any head of tag 25, 28, 29 or 256 (string and shared references), in every argument width. cbor2 resolves
+#: references while decoding, so a few hundred bytes can describe an exponentially large DAG, and cbor2's own
+#: error messages repr() the offending value (e.g. "invalid shared reference %R"): such input must never reach
+#: cbor2.loads. A match (possibly inside a string) sends the data through the exact scanner first.
+_REFERENCE_TAG = re.compile(
+    rb"\xd8[\x19\x1c\x1d]|\xd9(?:\x00[\x19\x1c\x1d]|\x01\x00)|\xda\x00\x00(?:\x00[\x19\x1c\x1d]|\x01\x00)"
+    rb"|\xdb\x00{6}(?:\x00[\x19\x1c\x1d]|\x01\x00)"
+)
 
 
 def _fail(stage: Stage, what: str, message: str) -> DecodeError:
@@ -111,74 +146,120 @@ def decode(
     Tags in ``allowed_tags`` come back as :class:`Tagged`; any other tag is an error. Raises
     :class:`DecodeError` with the code matching ``stage`` (``cbor_invalid`` by default).
     """
+    if _REFERENCE_TAG.search(data):  # perhaps tags 25/28/29/256: prove there are none before cbor2 reads them
+        _Scanner(data, limits, allowed_tags, stage, what).scan()
     try:
         value = cbor2.loads(data)
-        same = cbor2.dumps(value) == data
     except RecursionError as err:
         raise _fail(stage, what, "nesting too deep") from err
     except Exception as err:  # cbor2 raises a zoo of types on hostile input; all mean "not CBOR"
+        raise _fail(stage, what, f"not well-formed CBOR ({type(err).__name__})") from err
+    # Bounds first, re-encoding second: cbor2 resolves shared and string references (tags 28/29, 256/25),
+    # so a few bytes can decode to a DAG whose re-encoding is exponentially large (``budget``).
+    tagged = _check(value, limits, allowed_tags, deterministic, stage, what, budget=len(data))
+    try:
+        same = _dumps(value) == data
+    except Exception as err:
         raise _fail(stage, what, f"not well-formed CBOR ({type(err).__name__})") from err
     if not same:
         if deterministic:
             raise _fail(stage, what, "not in deterministic encoding (or duplicate keys, indefinite lengths, "
                         "trailing bytes)")
         _Scanner(data, limits, allowed_tags, stage, what).scan()
-    counter = [0]
-    return _check(value, 0, limits, allowed_tags, deterministic, counter, stage, what)
+    if tagged:
+        return _with_tagged(value)
+    return value
 
 
 def _check(
     value: Any,
-    depth: int,
     limits: CborLimits,
     allowed_tags: frozenset[int],
     deterministic: bool,
-    counter: list[int],
     stage: Stage,
     what: str,
-) -> Any:
-    counter[0] += 1
-    if counter[0] > limits.max_items:
-        raise _fail(stage, what, f"more than {limits.max_items} items")
+    budget: int,
+) -> bool:
+    """Check a decoded item against the limits and the data model; True when it holds (allowed) tags.
+
+    Items are visited depth-first in document order, so the first defect is the one reported. Iterative,
+    with an explicit stack and no copies: this runs on every scanned code. ``budget`` is the encoded size:
+    every item takes at least one byte and every string its length, so visiting more (items plus string
+    lengths) than that means shared or string references, refused before anything re-encodes them.
+    """
+    max_items, max_depth, max_string = limits.max_items, limits.max_depth, limits.max_string
+    count = 0
+    spent = 0
+    tagged = False
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        value, depth = pop()
+        count += 1
+        if count > max_items:
+            raise _fail(stage, what, f"more than {max_items} items")
+        if count + spent > budget:
+            raise _fail(stage, what, "decodes to more than its encoded size (shared or string references)")
+        kind = type(value)
+        if kind is int:
+            if not _MIN_INT <= value <= _MAX_INT:  # only a bignum tag (2 or 3) can produce these
+                raise _fail(stage, what, "integer outside the 64-bit range (bignum)")
+            continue
+        if kind is bool or value is None:
+            continue
+        if kind is str or kind is bytes:
+            if len(value) > max_string:
+                raise _fail(stage, what, f"string longer than {max_string}")
+            spent += len(value)
+            continue
+        if depth >= max_depth:
+            raise _fail(stage, what, f"nesting deeper than {max_depth}")
+        depth += 1
+        if kind is list:
+            extend([(v, depth) for v in reversed(value)])
+        elif kind is dict:
+            _check_keys(value, deterministic, stage, what)
+            spent += sum(len(k) for k in value if type(k) is not int)
+            extend([(v, depth) for v in reversed(value.values())])
+        elif kind is float:
+            if not limits.allow_floats:
+                raise _fail(stage, what, "floating-point value not allowed")
+            if not math.isfinite(value):
+                raise _fail(stage, what, "non-finite floating-point value")
+        elif kind is cbor2.CBORTag:
+            if value.tag not in allowed_tags:
+                raise _fail(stage, what, f"CBOR tag {value.tag} not allowed")
+            tagged = True
+            stack.append((value.value, depth))
+        else:
+            raise _fail(stage, what, f"unsupported CBOR item ({kind.__name__}, e.g. a semantic tag)")
+    return tagged
+
+
+def _check_keys(value: dict[Any, Any], deterministic: bool, stage: Stage, what: str) -> None:
+    for k in value:
+        kind = type(k)
+        if kind is not int and kind is not str and kind is not bytes:
+            raise _fail(stage, what, f"map key of type {kind.__name__}")
+    if deterministic and len(value) > 1:
+        previous = None
+        for k in value:  # key_order is one-to-one on these keys: sorted means strictly increasing
+            order = key_order(k)
+            if previous is not None and order <= previous:
+                raise _fail(stage, what, "map keys not in deterministic order")
+            previous = order
+
+
+def _with_tagged(value: Any) -> Any:
+    """A checked item with each (allowed) CBOR tag as :class:`Tagged`."""
     kind = type(value)
-    if kind is int:
-        if not _MIN_INT <= value <= _MAX_INT:  # only a bignum tag (2 or 3) can produce these
-            raise _fail(stage, what, "integer outside the 64-bit range (bignum)")
-        return value
-    if kind is bool or value is None:
-        return value
-    if kind is str or kind is bytes:
-        if len(value) > limits.max_string:
-            raise _fail(stage, what, f"string longer than {limits.max_string}")
-        return value
-    if depth >= limits.max_depth:
-        raise _fail(stage, what, f"nesting deeper than {limits.max_depth}")
-    if kind is list:
-        return [_check(v, depth + 1, limits, allowed_tags, deterministic, counter, stage, what) for v in value]
-    if kind is dict:
-        keys = list(value)
-        for k in keys:
-            if type(k) not in (int, str, bytes):
-                raise _fail(stage, what, f"map key of type {type(k).__name__}")
-        if deterministic and len(keys) > 1 and keys != sorted(keys, key=key_order):
-            raise _fail(stage, what, "map keys not in deterministic order")
-        return {
-            k: _check(value[k], depth + 1, limits, allowed_tags, deterministic, counter, stage, what)
-            for k in keys
-        }
-    if kind is float:
-        if not limits.allow_floats:
-            raise _fail(stage, what, "floating-point value not allowed")
-        if not math.isfinite(value):
-            raise _fail(stage, what, "non-finite floating-point value")
-        return value
     if kind is cbor2.CBORTag:
-        if value.tag not in allowed_tags:
-            raise _fail(stage, what, f"CBOR tag {value.tag} not allowed")
-        return Tagged(
-            value.tag, _check(value.value, depth + 1, limits, allowed_tags, deterministic, counter, stage, what)
-        )
-    raise _fail(stage, what, f"unsupported CBOR item ({kind.__name__}, e.g. a semantic tag)")
+        return Tagged(value.tag, _with_tagged(value.value))
+    if kind is list:
+        return [_with_tagged(v) for v in value]
+    if kind is dict:
+        return {k: _with_tagged(v) for k, v in value.items()}
+    return value
 
 
 class _Scanner:

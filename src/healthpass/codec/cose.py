@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -13,8 +14,10 @@ from healthpass.model.policy import Limits
 __all__ = ["decode_claims", "decode_sign1", "encode_sign1", "sig_structure"]
 
 _SIGN1_ITEMS = 4
+_SIGN1_TAGS = frozenset({CoseTag.SIGN1, CoseTag.CWT})
 _MAX_NUMERIC_DATE = 4102444800  # 2100-01-01T00:00:00Z
 _TIME_CLAIMS = (ClaimKey.IAT, ClaimKey.EXP, ClaimKey.NBF)
+_KNOWN_CLAIMS = frozenset({ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS})
 
 
 def _cose_error(message: str) -> DecodeError:
@@ -25,6 +28,7 @@ def _claims_error(message: str) -> DecodeError:
     return DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, message)
 
 
+@functools.lru_cache(maxsize=64)  # called on every decode; both types are frozen values
 def cbor_limits(limits: Limits, *, allow_floats: bool = False) -> CborLimits:
     return CborLimits(limits.max_depth, limits.max_items, limits.max_string, allow_floats)
 
@@ -45,6 +49,8 @@ def _header(value: object, where: str, limits: Limits) -> dict[int | str, Any]:
     if len(value) > limits.max_header_entries:
         raise _cose_error(f"{where} header has more than {limits.max_header_entries} entries")
     for label, item in value.items():
+        if type(label) not in (int, str):
+            raise _cose_error(f"{where} header label is neither an integer nor text")
         if label == HeaderLabel.ALG and type(item) is not int:
             raise _cose_error(f"{where} alg is not an integer")
         if label == HeaderLabel.KID and type(item) is not bytes:
@@ -59,7 +65,7 @@ def decode_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
     Otherwise (EU DCC): tagged 18, untagged, or wrapped in CWT tag 61, any valid encoding.
     """
     value = decode(data, what="COSE_Sign1", deterministic=strict, limits=cbor_limits(limits),
-                   allowed_tags=frozenset({CoseTag.SIGN1, CoseTag.CWT}))
+                   allowed_tags=_SIGN1_TAGS)
     tags: list[int] = []
     while isinstance(value, Tagged):
         tags.append(value.tag)
@@ -101,6 +107,9 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
                    limits=cbor_limits(limits, allow_floats=not strict))
     if type(value) is not dict:
         raise _claims_error("CWT claims are not a map")
+    for key in (ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS):  # null is a wrong type, not an absent claim
+        if key in value and value[key] is None:
+            raise _claims_error(f"{key.name.lower()} is null")
     iss = value.get(ClaimKey.ISS)
     if iss is not None and type(iss) is not str:
         raise _claims_error("iss must be text")
@@ -116,6 +125,5 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
         raise _claims_error("exp precedes iat")
     if nbf is not None and exp is not None and nbf > exp:
         raise _claims_error("nbf follows exp")
-    known = {ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS}
-    other = {k: v for k, v in value.items() if k not in known}
+    other = {k: v for k, v in value.items() if k not in _KNOWN_CLAIMS}
     return CwtClaims(iss, iat, exp, nbf, cti, other)

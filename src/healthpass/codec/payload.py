@@ -235,6 +235,8 @@ def _map(value: object, keys: type[IntEnum], name: str, required: tuple[IntEnum,
     for k in value:
         if type(k) is not int or k not in keys._value2member_map_:
             raise _Invalid(f"{name} has an unknown key")
+        if value[k] is None:  # an absent field is omitted, never null: one payload, one encoding
+            raise _Invalid(f"{name}.{keys(k).name.lower()} is null")
     for k in required:
         if int(k) not in value:
             raise _Invalid(f"{name}.{k.name.lower()} is missing")

@@ -14,6 +14,9 @@ class Prefix(StrEnum):
     HC1 = "HC1:"
 
 
+_BY_TEXT = {prefix.value: prefix for prefix in Prefix}
+
+
 def split_prefix(text: str, *, max_text: int) -> tuple[Prefix, str]:
     """Strip surrounding whitespace, bound the length, and split off a known prefix.
 
@@ -25,8 +28,7 @@ def split_prefix(text: str, *, max_text: int) -> tuple[Prefix, str]:
     body = text.strip()
     if len(body) > max_text:
         raise DecodeError(ErrorCode.PAYLOAD_TOO_LARGE, Stage.PREFIX, f"code text longer than {max_text} characters")
-    head = body[:4]
-    for prefix in Prefix:
-        if head == prefix.value:
-            return prefix, body[4:]
+    prefix = _BY_TEXT.get(body[:4])
+    if prefix is not None:
+        return prefix, body[4:]
     raise DecodeError(ErrorCode.PREFIX_INVALID, Stage.PREFIX, "code text does not start with HP1: or HC1:")

@@ -449,9 +449,9 @@ class HealthPayload:
             if isinstance(items, list):
                 items = tuple(items)
                 object.__setattr__(self, name, items)
-            _require(isinstance(items, tuple) and len(items) <= MAX_ENTRIES
-                     and all(isinstance(i, kind) for i in items),
-                     f"{name} must hold at most {MAX_ENTRIES} {kind.__name__} entries")
+            if not (isinstance(items, tuple) and len(items) <= MAX_ENTRIES
+                    and all(isinstance(i, kind) for i in items)):  # message formatted only on failure
+                raise ValueError(f"{name} must hold at most {MAX_ENTRIES} {kind.__name__} entries")
         singles: tuple[tuple[str, type], ...] = (
             ("holder", Holder),
             ("status", HealthStatus),
@@ -460,7 +460,8 @@ class HealthPayload:
         )
         for name, single in singles:
             value = getattr(self, name)
-            _require(value is None or isinstance(value, single), f"{name} must be a {single.__name__}")
+            if not (value is None or isinstance(value, single)):
+                raise ValueError(f"{name} must be a {single.__name__}")
         _require(bool(self.holder or self.status or self.naat or self.antibody or self.vaccinations
                       or self.infection or self.region_risk), "a payload must carry at least one part")
 
