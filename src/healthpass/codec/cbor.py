@@ -8,13 +8,16 @@ accepts an item only when
 * it contains only the plain data model (integers, text, bytes, arrays, maps, booleans, null and, where the
   caller allows it, floats) and only the tags the caller names;
 * its nesting depth, item count and string lengths stay within :class:`CborLimits`;
-* in ``deterministic`` mode it is the RFC 8949 §4.2.1 core deterministic encoding of its value (shortest
-  forms, map keys in bytewise lexicographic order of their encodings).
+* in ``deterministic`` mode it is the deterministic encoding of its value: RFC 8949 §4.2.1 (preferred
+  serialisation, definite lengths) with the length-first map-key order of RFC 8949 §4.2.3, i.e. the
+  canonical CBOR of RFC 7049 §3.9 (keys sorted by encoded length, then bytewise).
 
 The fast path decodes with cbor2's C decoder and re-encodes: an input whose re-encoding is byte-identical
-cannot hide duplicates, indefinite lengths, trailing bytes or over-long heads. Only when that comparison fails
-in lenient mode (foreign formats, e.g. EU certificates, may use non-preferred encodings) does a pure-Python
-well-formedness scanner decide.
+cannot hide duplicates, indefinite lengths, trailing bytes, over-long heads or (deterministic mode) unsorted
+keys. Only when that comparison fails in lenient mode (foreign formats, e.g. EU certificates, may use
+non-preferred encodings) does a pure-Python well-formedness scanner decide. ``typed`` callers (healthpass's
+own formats, whose parsers check the type and range of every value they read and reject every unknown key)
+skip the generic data-model walk: for them the re-encoding comparison and their own parser are the check.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import io
 import math
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +34,7 @@ import cbor2
 
 from healthpass.errors import DecodeError, ErrorCode, Stage
 
-__all__ = ["CborLimits", "Tagged", "decode", "encode", "key_order"]
+__all__ = ["CborLimits", "Tagged", "canonical_order", "decode", "encode"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,59 +59,79 @@ _MIN_INT = -(2**64)
 _MAX_INT = 2**64 - 1
 
 
-def key_order(key: object) -> tuple[int, int, bytes]:
-    """Sort key giving RFC 8949 §4.2.1 bytewise order of the shortest encodings of int/text/bytes keys."""
-    if isinstance(key, bool):  # encoded as simple values (major type 7)
-        return (7, int(key), b"")
-    if isinstance(key, int):
-        return (0, key, b"") if key >= 0 else (1, -1 - key, b"")
-    if isinstance(key, bytes):
-        return (2, len(key), key)
-    if isinstance(key, str):
-        raw = key.encode("utf-8")
-        return (3, len(raw), raw)
-    raise TypeError(f"unsupported map key type {type(key).__name__}")
+def _key_rank(key: object) -> tuple[int, int, int, bytes]:
+    """Rank of a map key in length-first canonical order: (encoded length, major type, argument, content).
+    Equal encoded lengths compare bytewise: major type first, then the big-endian argument, then content."""
+    content = b""
+    if isinstance(key, int) and not isinstance(key, bool):
+        major, arg = (0, key) if key >= 0 else (1, -1 - key)
+    elif isinstance(key, str):
+        content = key.encode("utf-8")
+        major, arg = 3, len(content)
+    elif isinstance(key, bytes):
+        content = key
+        major, arg = 2, len(content)
+    else:
+        raise TypeError(f"unsupported map key type {type(key).__name__}")
+    head = 1 if arg < 24 else 2 if arg < 0x100 else 3 if arg < 0x10000 else 5 if arg < 0x100000000 else 9
+    return head + len(content), major, arg, content
 
 
-def _sorted_map(value: dict[Any, Any]) -> dict[Any, Any]:
-    return {k: _deterministic(value[k]) for k in sorted(value, key=key_order)}
+def canonical_order(keys: Iterable[object]) -> bool:
+    """Whether map keys (in decoded order) are integers, text or bytes strictly increasing in length-first
+    canonical order (False for any other key type)."""
+    previous: tuple[int, int, int, bytes] | None = None
+    for key in keys:
+        if type(key) is int and 0 <= key < 24:  # the common case, ranked inline
+            rank = (1, 0, key, b"")
+        elif type(key) in (int, str, bytes):
+            rank = _key_rank(key)
+        else:
+            return False
+        if previous is not None and rank <= previous:
+            return False
+        previous = rank
+    return True
 
 
-def _deterministic(value: Any) -> Any:
-    if isinstance(value, dict):
-        return _sorted_map(value)
-    if isinstance(value, list | tuple):
-        return [_deterministic(v) for v in value]
+def _untag(value: Any) -> Any:
+    """Our :class:`Tagged` values as cbor2 tags, for encoding."""
     if isinstance(value, Tagged):
-        return cbor2.CBORTag(value.tag, _deterministic(value.value))
+        return cbor2.CBORTag(value.tag, _untag(value.value))
+    if isinstance(value, dict):
+        return {k: _untag(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_untag(v) for v in value]
     return value
 
 
 _local = threading.local()
 
 
-def _dumps(value: Any) -> bytes:
-    """``cbor2.dumps`` with one reused encoder per thread: building an encoder costs more than most encodings."""
+def _dumps(value: Any, canonical: bool = False) -> bytes:
+    """``cbor2.dumps`` with one reused encoder per thread and mode: building an encoder costs more than most
+    encodings. ``canonical``: keys sorted length-first, preferred serialisation (see the module docstring)."""
+    slot = "canonical" if canonical else "plain"
     try:
-        encoder, buffer = _local.encoder
+        encoder, buffer = getattr(_local, slot)
     except AttributeError:
         buffer = io.BytesIO()
-        encoder = cbor2.CBOREncoder(buffer)
-        _local.encoder = encoder, buffer
+        encoder = cbor2.CBOREncoder(buffer, canonical=canonical)
+        setattr(_local, slot, (encoder, buffer))
     buffer.seek(0)
     buffer.truncate()
     try:
         encoder.encode(value)
     except BaseException:
-        del _local.encoder  # its state after a failure is unknown: the next call builds a fresh one
+        delattr(_local, slot)  # its state after a failure is unknown: the next call builds a fresh one
         raise
     out: bytes = buffer.getvalue()
     return out
 
 
 def encode(value: Any) -> bytes:
-    """Encode with RFC 8949 §4.2.1 core deterministic encoding (no floats are expected in healthpass data)."""
-    return _dumps(_deterministic(value))
+    """Encode in the deterministic encoding of the module docstring (healthpass data holds no floats)."""
+    return _dumps(_untag(value), canonical=True)
 
 
 #: Any head of tag 25, 28, 29 or 256 (string and shared references), in every argument width. cbor2 resolves
@@ -140,11 +164,16 @@ def decode(
     limits: CborLimits,
     allowed_tags: frozenset[int] = frozenset(),
     stage: Stage = Stage.CBOR,
+    typed: bool = False,
 ) -> Any:
     """Decode exactly one strict CBOR item from ``data``.
 
     Tags in ``allowed_tags`` come back as :class:`Tagged`; any other tag is an error. Raises
     :class:`DecodeError` with the code matching ``stage`` (``cbor_invalid`` by default).
+
+    ``typed`` (deterministic mode only): the caller checks the type and range of every value it reads and
+    rejects unknown keys, so the generic walk is skipped; allowed tags are unwrapped at the top level only,
+    and anything else non-plain is left for the caller's type checks to reject.
     """
     if _REFERENCE_TAG.search(data):  # perhaps tags 25/28/29/256: prove there are none before cbor2 reads them
         _Scanner(data, limits, allowed_tags, stage, what).scan()
@@ -154,11 +183,32 @@ def decode(
         raise _fail(stage, what, "nesting too deep") from err
     except Exception as err:  # cbor2 raises a zoo of types on hostile input; all mean "not CBOR"
         raise _fail(stage, what, f"not well-formed CBOR ({type(err).__name__})") from err
+    if typed and deterministic:
+        # No references can be present (the pre-scan above), so the value is a tree no larger than its
+        # encoding. The plain re-encoding (insertion order kept) proves preferred serialisation, definite
+        # lengths, no duplicates and no trailing bytes; the caller's parser checks the types and, with
+        # :func:`canonical_order`, the key order of every map it reads.
+        try:
+            same = _dumps(value) == data
+        except Exception as err:
+            raise _fail(stage, what, f"not well-formed CBOR ({type(err).__name__})") from err
+        if not same:
+            raise _fail(stage, what, "not in deterministic encoding (or duplicate keys, indefinite lengths, "
+                        "trailing bytes)")
+        tags = []
+        while type(value) is cbor2.CBORTag:
+            if value.tag not in allowed_tags:
+                raise _fail(stage, what, f"CBOR tag {value.tag} not allowed")
+            tags.append(value.tag)
+            value = value.value
+        for tag in reversed(tags):
+            value = Tagged(tag, value)
+        return value
     # Bounds first, re-encoding second: cbor2 resolves shared and string references (tags 28/29, 256/25),
     # so a few bytes can decode to a DAG whose re-encoding is exponentially large (``budget``).
-    tagged = _check(value, limits, allowed_tags, deterministic, stage, what, budget=len(data))
+    tagged = _check(value, limits, allowed_tags, stage, what, budget=len(data))
     try:
-        same = _dumps(value) == data
+        same = _dumps(value, canonical=deterministic) == data
     except Exception as err:
         raise _fail(stage, what, f"not well-formed CBOR ({type(err).__name__})") from err
     if not same:
@@ -175,7 +225,6 @@ def _check(
     value: Any,
     limits: CborLimits,
     allowed_tags: frozenset[int],
-    deterministic: bool,
     stage: Stage,
     what: str,
     budget: int,
@@ -218,7 +267,7 @@ def _check(
         if kind is list:
             extend([(v, depth) for v in reversed(value)])
         elif kind is dict:
-            _check_keys(value, deterministic, stage, what)
+            _check_keys(value, stage, what)
             spent += sum(len(k) for k in value if type(k) is not int)
             extend([(v, depth) for v in reversed(value.values())])
         elif kind is float:
@@ -236,18 +285,12 @@ def _check(
     return tagged
 
 
-def _check_keys(value: dict[Any, Any], deterministic: bool, stage: Stage, what: str) -> None:
+def _check_keys(value: dict[Any, Any], stage: Stage, what: str) -> None:
+    """Map keys are integers, text or bytes (key order is proven by the canonical re-encoding)."""
     for k in value:
         kind = type(k)
         if kind is not int and kind is not str and kind is not bytes:
             raise _fail(stage, what, f"map key of type {kind.__name__}")
-    if deterministic and len(value) > 1:
-        previous = None
-        for k in value:  # key_order is one-to-one on these keys: sorted means strictly increasing
-            order = key_order(k)
-            if previous is not None and order <= previous:
-                raise _fail(stage, what, "map keys not in deterministic order")
-            previous = order
 
 
 def _with_tagged(value: Any) -> Any:

@@ -6,7 +6,7 @@ import functools
 import math
 from typing import Any
 
-from healthpass.codec.cbor import CborLimits, Tagged, decode, encode
+from healthpass.codec.cbor import CborLimits, Tagged, canonical_order, decode, encode
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.cose import ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
 from healthpass.model.policy import Limits
@@ -43,9 +43,16 @@ def encode_sign1(protected: bytes, unprotected: dict[int, Any], payload: bytes, 
     return encode(Tagged(CoseTag.SIGN1, [protected, unprotected, payload, signature]))
 
 
-def _header(value: object, where: str, limits: Limits) -> dict[int | str, Any]:
+#: Header parameters a healthpass code may carry (everything else is refused, so nothing goes unchecked).
+_STRICT_HEADERS = frozenset({HeaderLabel.ALG, HeaderLabel.KID, HeaderLabel.CRIT, HeaderLabel.CONTENT_TYPE})
+
+
+def _header(value: object, where: str, limits: Limits, *, strict: bool) -> dict[int | str, Any]:
+    """Check a header map. ``strict`` (healthpass): only alg, kid, crit and content type, each typed."""
     if type(value) is not dict:
         raise _cose_error(f"{where} header is not a map")
+    if strict and not canonical_order(value):
+        raise _cose_error(f"{where} header keys are not in canonical order")
     if len(value) > limits.max_header_entries:
         raise _cose_error(f"{where} header has more than {limits.max_header_entries} entries")
     for label, item in value.items():
@@ -55,6 +62,15 @@ def _header(value: object, where: str, limits: Limits) -> dict[int | str, Any]:
             raise _cose_error(f"{where} alg is not an integer")
         if label == HeaderLabel.KID and type(item) is not bytes:
             raise _cose_error(f"{where} kid is not a byte string")
+        if strict:
+            if label not in _STRICT_HEADERS:
+                raise _cose_error(f"{where} header parameter {label!r} is not allowed in healthpass codes")
+            if label == HeaderLabel.CRIT and not (
+                type(item) is list and all(type(x) is int or type(x) is str for x in item)
+            ):
+                raise _cose_error(f"{where} crit is not an array of labels")
+            if label == HeaderLabel.CONTENT_TYPE and type(item) is not str and type(item) is not int:
+                raise _cose_error(f"{where} content type is neither text nor an integer")
     return value
 
 
@@ -65,7 +81,7 @@ def decode_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
     Otherwise (EU DCC): tagged 18, untagged, or wrapped in CWT tag 61, any valid encoding.
     """
     value = decode(data, what="COSE_Sign1", deterministic=strict, limits=cbor_limits(limits),
-                   allowed_tags=_SIGN1_TAGS)
+                   allowed_tags=_SIGN1_TAGS, typed=strict)
     tags: list[int] = []
     while isinstance(value, Tagged):
         tags.append(value.tag)
@@ -79,13 +95,13 @@ def decode_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
         raise _cose_error("COSE_Sign1 protected header, payload and signature must be byte strings")
     if protected:
         protected_map = decode(protected, what="protected header", deterministic=strict,
-                               limits=cbor_limits(limits), stage=Stage.COSE)
+                               limits=cbor_limits(limits), stage=Stage.COSE, typed=strict)
     else:
         protected_map = {}
-    protected_header = _header(protected_map, "protected", limits)
-    unprotected_header = _header(unprotected, "unprotected", limits)
-    if strict and protected_header.keys() & unprotected_header.keys():
-        raise _cose_error("a header parameter occurs in both the protected and the unprotected header")
+    protected_header = _header(protected_map, "protected", limits, strict=strict)
+    unprotected_header = _header(unprotected, "unprotected", limits, strict=False)
+    if strict and unprotected_header:
+        raise _cose_error("the unprotected header of a healthpass code must be empty")
     return CoseSign1(protected, protected_header, unprotected_header, payload, signature, tuple(tags))
 
 
@@ -104,9 +120,11 @@ def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
 def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
     """Decode a CWT claims set: strict = healthpass (deterministic, integer times), else EU (floats allowed)."""
     value = decode(payload, what="CWT claims", deterministic=strict, stage=Stage.CLAIMS,
-                   limits=cbor_limits(limits, allow_floats=not strict))
+                   limits=cbor_limits(limits, allow_floats=not strict), typed=strict)
     if type(value) is not dict:
         raise _claims_error("CWT claims are not a map")
+    if strict and not canonical_order(value):
+        raise _claims_error("CWT claims keys are not in canonical order")
     for key in (ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS):  # null is a wrong type, not an absent claim
         if key in value and value[key] is None:
             raise _claims_error(f"{key.name.lower()} is null")

@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 _EPOCH = date(1970, 1, 1)
+_MIN_INT = -(2**63)
+_MAX_INT = 2**64 - 1
 _MAX_NUMERIC_DATE = 4102444800  # 2100-01-01T00:00:00Z
 _MAX_DAY = 47482  # 2099-12-31
 
@@ -230,21 +232,28 @@ class _Invalid(ValueError):
 
 
 def _map(value: object, keys: type[IntEnum], name: str, required: tuple[IntEnum, ...] = ()) -> dict[int, Any]:
+    """A payload map: known integer keys only (all below 24, so canonical order is ascending order), no nulls,
+    the required keys present."""
     if type(value) is not dict:
         raise _Invalid(f"{name} must be a map")
-    for k in value:
-        if type(k) is not int or k not in keys._value2member_map_:
+    known = keys._value2member_map_
+    previous = -1
+    for k, v in value.items():
+        if type(k) is not int or k not in known:
             raise _Invalid(f"{name} has an unknown key")
-        if value[k] is None:  # an absent field is omitted, never null: one payload, one encoding
+        if k <= previous:
+            raise _Invalid(f"{name} keys are not in canonical order")
+        if v is None:  # an absent field is omitted, never null: one payload, one encoding
             raise _Invalid(f"{name}.{keys(k).name.lower()} is null")
+        previous = k
     for k in required:
-        if int(k) not in value:
+        if k not in value:
             raise _Invalid(f"{name}.{k.name.lower()} is missing")
     return value
 
 
 def _int(value: object, name: str) -> int:
-    if type(value) is not int:
+    if type(value) is not int or not _MIN_INT <= value <= _MAX_INT:  # bignums (tags 2/3) are not integers here
         raise _Invalid(f"{name} must be an integer")
     return value
 
@@ -270,17 +279,17 @@ def _day(value: object, name: str) -> date:
 
 
 def _member(enum: type[IntEnum], value: object, name: str) -> Any:
-    try:
-        return enum(_int(value, name))
-    except ValueError:
-        raise _Invalid(f"{name} has an unknown value") from None
+    member = enum._value2member_map_.get(_int(value, name))
+    if member is None:
+        raise _Invalid(f"{name} has an unknown value")
+    return member
 
 
 def _non_default(m: dict[int, Any], key: IntEnum, enum: type[IntEnum], default: IntEnum, name: str) -> Any:
     """A field whose default value must be omitted (one encoding per payload): explicit default is invalid."""
-    if int(key) not in m:
+    if key not in m:
         return default
-    value = _member(enum, m[int(key)], name)
+    value = _member(enum, m[key], name)
     if value is default:
         raise _Invalid(f"{name} carries its default value, which must be omitted")
     return value
@@ -293,9 +302,10 @@ def _region(value: object, name: str) -> Region:
         raise _Invalid(f"{name} is not a known region code") from None
 
 
-def _opt(m: dict[int, Any], key: IntEnum, conv: Any, name: str) -> Any:
-    value = m.get(int(key))
-    return None if value is None else conv(value, f"{name}.{key.name.lower()}")
+def _opt(m: dict[int, Any], key: IntEnum, conv: Any, label: str) -> Any:
+    """``conv(m[key], label)``, or None when the field is absent (``label`` names it in errors)."""
+    value = m.get(key)
+    return None if value is None else conv(value, label)
 
 
 def _list(value: object, name: str) -> list[Any]:
@@ -319,22 +329,22 @@ def _dob_from_int(value: object, name: str) -> str:
 def _holder(value: object) -> Holder:
     m = _map(value, HolderKey, "holder", (HolderKey.NAME,))
     doc = None
-    if int(HolderKey.DOCUMENT) in m:
-        d = _map(m[int(HolderKey.DOCUMENT)], DocumentKey, "holder.document", (DocumentKey.TYPE,))
-        keyed = d.get(int(DocumentKey.KEYED_HASH))
+    if HolderKey.DOCUMENT in m:
+        d = _map(m[HolderKey.DOCUMENT], DocumentKey, "holder.document", (DocumentKey.TYPE,))
+        keyed = d.get(DocumentKey.KEYED_HASH)
         if keyed is not None and type(keyed) is not bytes:
             raise _Invalid("holder.document.keyed_hash must be bytes")
         doc = DocumentBinding(
-            _member(DocumentType, d[int(DocumentKey.TYPE)], "holder.document.type"),
-            _opt(d, DocumentKey.HINT, _str, "holder.document"),
+            _member(DocumentType, d[DocumentKey.TYPE], "holder.document.type"),
+            _opt(d, DocumentKey.HINT, _str, "holder.document.hint"),
             keyed,
         )
     return Holder(
-        name=_str(m[int(HolderKey.NAME)], "holder.name"),
-        name_std=_opt(m, HolderKey.NAME_STD, _str, "holder"),
-        birth_date=_opt(m, HolderKey.BIRTH_DATE, _dob_from_int, "holder"),
-        sex=_opt(m, HolderKey.SEX, lambda v, n: _member(Sex, v, n), "holder"),
-        nationality=_opt(m, HolderKey.NATIONALITY, _str, "holder"),
+        name=_str(m[HolderKey.NAME], "holder.name"),
+        name_std=_opt(m, HolderKey.NAME_STD, _str, "holder.name_std"),
+        birth_date=_opt(m, HolderKey.BIRTH_DATE, _dob_from_int, "holder.birth_date"),
+        sex=_opt(m, HolderKey.SEX, lambda v, n: _member(Sex, v, n), "holder.sex"),
+        nationality=_opt(m, HolderKey.NATIONALITY, _str, "holder.nationality"),
         document=doc,
     )
 
@@ -342,29 +352,29 @@ def _holder(value: object) -> Holder:
 def _status(value: object, anchor: int) -> HealthStatus:
     m = _map(value, StatusKey, "status", (StatusKey.COLOUR, StatusKey.SET_AT))
     return HealthStatus(
-        colour=_int(m[int(StatusKey.COLOUR)], "status.colour"),
-        set_at=_time(m[int(StatusKey.SET_AT)], "status.set_at", anchor),
-        reason=_opt(m, StatusKey.REASON, lambda v, n: _member(StatusReason, v, n), "status"),
+        colour=_int(m[StatusKey.COLOUR], "status.colour"),
+        set_at=_time(m[StatusKey.SET_AT], "status.set_at", anchor),
+        reason=_opt(m, StatusKey.REASON, lambda v, n: _member(StatusReason, v, n), "status.reason"),
     )
 
 
 def _naat(value: object, anchor: int) -> NaatTest:
     m = _map(value, NaatKey, "naat", (NaatKey.SAMPLED_AT, NaatKey.RESULT))
     return NaatTest(
-        sampled_at=_time(m[int(NaatKey.SAMPLED_AT)], "naat.sampled_at", anchor),
-        result=_member(TestResult, m[int(NaatKey.RESULT)], "naat.result"),
+        sampled_at=_time(m[NaatKey.SAMPLED_AT], "naat.sampled_at", anchor),
+        result=_member(TestResult, m[NaatKey.RESULT], "naat.result"),
         test_type=_non_default(m, NaatKey.TYPE, NaatType, NaatType.PCR, "naat.type"),
-        facility=_opt(m, NaatKey.FACILITY, _str, "naat"),
-        region=_opt(m, NaatKey.REGION, _region, "naat"),
+        facility=_opt(m, NaatKey.FACILITY, _str, "naat.facility"),
+        region=_opt(m, NaatKey.REGION, _region, "naat.region"),
     )
 
 
 def _antibody(value: object, anchor: int) -> AntibodyTest:
     m = _map(value, AntibodyKey, "antibody", (AntibodyKey.SAMPLED_AT, AntibodyKey.TYPE, AntibodyKey.RESULT))
     return AntibodyTest(
-        sampled_at=_time(m[int(AntibodyKey.SAMPLED_AT)], "antibody.sampled_at", anchor),
-        antibody=_member(AntibodyType, m[int(AntibodyKey.TYPE)], "antibody.type"),
-        result=_member(TestResult, m[int(AntibodyKey.RESULT)], "antibody.result"),
+        sampled_at=_time(m[AntibodyKey.SAMPLED_AT], "antibody.sampled_at", anchor),
+        antibody=_member(AntibodyType, m[AntibodyKey.TYPE], "antibody.type"),
+        result=_member(TestResult, m[AntibodyKey.RESULT], "antibody.result"),
     )
 
 
@@ -373,13 +383,13 @@ def _vaccination(value: object) -> Vaccination:
                 VaccinationKey.DATE)
     m = _map(value, VaccinationKey, "vaccination", required)
     return Vaccination(
-        product=_product(m[int(VaccinationKey.PRODUCT)]),
-        dose_number=_int(m[int(VaccinationKey.DOSE_NUMBER)], "vaccination.dose_number"),
-        series_total=_int(m[int(VaccinationKey.SERIES_TOTAL)], "vaccination.series_total"),
+        product=_product(m[VaccinationKey.PRODUCT]),
+        dose_number=_int(m[VaccinationKey.DOSE_NUMBER], "vaccination.dose_number"),
+        series_total=_int(m[VaccinationKey.SERIES_TOTAL], "vaccination.series_total"),
         kind=_non_default(m, VaccinationKey.KIND, DoseKind, DoseKind.PRIMARY, "vaccination.kind"),
-        date=_day(m[int(VaccinationKey.DATE)], "vaccination.date"),
-        manufacturer=_opt(m, VaccinationKey.MANUFACTURER, _str, "vaccination"),
-        place=_opt(m, VaccinationKey.PLACE, _place, "vaccination"),
+        date=_day(m[VaccinationKey.DATE], "vaccination.date"),
+        manufacturer=_opt(m, VaccinationKey.MANUFACTURER, _str, "vaccination.manufacturer"),
+        place=_opt(m, VaccinationKey.PLACE, _place, "vaccination.place"),
     )
 
 
@@ -398,20 +408,20 @@ def _place(value: object, name: str) -> str:
 def _infection(value: object) -> Infection:
     m = _map(value, InfectionKey, "infection", (InfectionKey.KIND, InfectionKey.FIRST_POSITIVE))
     return Infection(
-        kind=_member(InfectionKind, m[int(InfectionKey.KIND)], "infection.kind"),
-        first_positive=_day(m[int(InfectionKey.FIRST_POSITIVE)], "infection.first_positive"),
-        recovered=_opt(m, InfectionKey.RECOVERED, _day, "infection"),
-        valid_from=_opt(m, InfectionKey.VALID_FROM, _day, "infection"),
-        valid_until=_opt(m, InfectionKey.VALID_UNTIL, _day, "infection"),
+        kind=_member(InfectionKind, m[InfectionKey.KIND], "infection.kind"),
+        first_positive=_day(m[InfectionKey.FIRST_POSITIVE], "infection.first_positive"),
+        recovered=_opt(m, InfectionKey.RECOVERED, _day, "infection.recovered"),
+        valid_from=_opt(m, InfectionKey.VALID_FROM, _day, "infection.valid_from"),
+        valid_until=_opt(m, InfectionKey.VALID_UNTIL, _day, "infection.valid_until"),
     )
 
 
 def _risk(value: object, anchor: int) -> RegionRisk:
     m = _map(value, RiskKey, "region_risk", (RiskKey.REGION, RiskKey.LEVEL))
     return RegionRisk(
-        region=_region(m[int(RiskKey.REGION)], "region_risk.region"),
-        level=_member(RiskLevel, m[int(RiskKey.LEVEL)], "region_risk.level"),
-        as_of=_opt(m, RiskKey.AS_OF, lambda v, n: _time(v, n, anchor), "region_risk"),
+        region=_region(m[RiskKey.REGION], "region_risk.region"),
+        level=_member(RiskLevel, m[RiskKey.LEVEL], "region_risk.level"),
+        as_of=_opt(m, RiskKey.AS_OF, lambda v, n: _time(v, n, anchor), "region_risk.as_of"),
     )
 
 
@@ -420,14 +430,14 @@ def payload_from_cbor(value: object, *, iat: int) -> HealthPayload:
     anchor = iat // 60
     try:
         m = _map(value, PayloadKey, "payload", (PayloadKey.VERSION,))
-        version = _int(m[int(PayloadKey.VERSION)], "payload.version")
-        holder = m.get(int(PayloadKey.HOLDER))
-        status = m.get(int(PayloadKey.STATUS))
-        naat = m.get(int(PayloadKey.NAAT))
-        antibody = m.get(int(PayloadKey.ANTIBODY))
-        doses = m.get(int(PayloadKey.VACCINATIONS))
-        infection = m.get(int(PayloadKey.INFECTION))
-        risk = m.get(int(PayloadKey.REGION_RISK))
+        version = _int(m[PayloadKey.VERSION], "payload.version")
+        holder = m.get(PayloadKey.HOLDER)
+        status = m.get(PayloadKey.STATUS)
+        naat = m.get(PayloadKey.NAAT)
+        antibody = m.get(PayloadKey.ANTIBODY)
+        doses = m.get(PayloadKey.VACCINATIONS)
+        infection = m.get(PayloadKey.INFECTION)
+        risk = m.get(PayloadKey.REGION_RISK)
         return HealthPayload(
             holder=None if holder is None else _holder(holder),
             status=None if status is None else _status(status, anchor),
