@@ -96,6 +96,9 @@ def canonical_order(keys: Iterable[object]) -> bool:
 
 def _untag(value: Any) -> Any:
     """Our :class:`Tagged` values as cbor2 tags, for encoding."""
+    kind = type(value)
+    if kind is bytes or kind is str or kind is int:
+        return value
     if isinstance(value, Tagged):
         return cbor2.CBORTag(value.tag, _untag(value.value))
     if isinstance(value, dict):
@@ -178,7 +181,9 @@ def decode(
     if _REFERENCE_TAG.search(data):  # perhaps tags 25/28/29/256: prove there are none before cbor2 reads them
         _Scanner(data, limits, allowed_tags, stage, what).scan()
     try:
-        value = cbor2.loads(data)
+        # "replace": cbor2 (5.9) leaks memory on each invalid UTF-8 text string it raises for; a replaced
+        # string never re-encodes to the input bytes, so the identity check (or the scanner) still refuses it.
+        value = cbor2.loads(data, str_errors="replace")
     except RecursionError as err:
         raise _fail(stage, what, "nesting too deep") from err
     except Exception as err:  # cbor2 raises a zoo of types on hostile input; all mean "not CBOR"
