@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from healthpass import crypto
+from healthpass.codec.cbor import canonical_order
 from healthpass.codec.signed_doc import KIND_CODES, ContentType, KeyEntryKey, decode_envelope, encode_envelope
 from healthpass.cose import open_document, seal_document
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
@@ -179,6 +180,7 @@ def _encode_key(key: IssuerKey) -> dict[int, Any]:
 
 
 _ENTRY_FIELDS = frozenset(k.value for k in KeyEntryKey)
+_MAX_NUMERIC_DATE = 4102444800  # 2100-01-01T00:00:00Z, as for every NumericDate healthpass reads
 
 
 def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> IssuerKey:
@@ -189,6 +191,8 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
         raise bad("not a map")
     if not raw.keys() <= _ENTRY_FIELDS:
         raise bad("unknown field")
+    if not canonical_order(raw):
+        raise bad("fields not in canonical order")
     kid, spki, cert = raw.get(KeyEntryKey.KID), raw.get(KeyEntryKey.SPKI), raw.get(KeyEntryKey.CERTIFICATE)
     if type(kid) is not bytes or (spki is None) == (cert is None):
         raise bad("needs a kid and exactly one of SPKI and certificate")
@@ -214,15 +218,20 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
         kinds_raw = raw.get(KeyEntryKey.KINDS)
         if type(kinds_raw) is not list or not kinds_raw:
             raise ValueError("kinds must be a non-empty array")
+        if not all(type(c) is int for c in kinds_raw):
+            raise ValueError("kinds must be integers")
         kinds = frozenset(_CODE_TO_KIND[c] for c in kinds_raw)
-        status = KeyStatus(int(raw.get(KeyEntryKey.STATUS, 0)))
+        status_raw = raw.get(KeyEntryKey.STATUS)
+        if type(status_raw) is not int:
+            raise ValueError("status must be an integer")
+        status = KeyStatus(status_raw)
 
         def when(field: KeyEntryKey) -> datetime | None:
             value = raw.get(field)
             if value is None:
                 return None
-            if type(value) is not int or value < 0:
-                raise ValueError(f"{field.name.lower()} must be a NumericDate")
+            if type(value) is not int or not 0 <= value <= _MAX_NUMERIC_DATE:
+                raise ValueError(f"{field.name.lower()} must be a NumericDate before 2100")
             return _ts(value)
 
         scope: dict[str, Any] = {
@@ -243,7 +252,7 @@ _LIST_LIMITS = Limits(max_decompressed=1 << 26, max_items=1 << 22, max_string=1 
 def _decode_body(payload: bytes, limits: Limits) -> tuple[int, datetime, tuple[IssuerKey, ...], int]:
     try:
         seq, issued, not_after, body = decode_envelope(payload, limits=limits, stage=Stage.TRUST_LIST,
-                                                       code=ErrorCode.TRUST_LIST_INVALID)
+                                                       code=ErrorCode.TRUST_LIST_INVALID, typed=True)
     except DecodeError as err:
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
     if type(body) is not list:

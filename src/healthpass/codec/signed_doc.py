@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from healthpass.codec.cbor import decode, encode
+from healthpass.codec.cbor import canonical_order, decode, encode
 from healthpass.codec.cose import cbor_limits
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.credential import Kind
@@ -33,6 +33,9 @@ class EnvelopeKey(IntEnum):
     ISSUED_AT = 3
     NOT_AFTER = 4
     BODY = 5
+
+
+_ENVELOPE_KEYS = frozenset(k.value for k in EnvelopeKey)
 
 
 class KeyEntryKey(IntEnum):
@@ -63,15 +66,22 @@ def encode_envelope(seq: int, issued_at: int, not_after: int, body: Any) -> byte
     })
 
 
-def decode_envelope(data: bytes, *, limits: Limits, stage: Stage, code: ErrorCode) -> tuple[int, int, int, Any]:
-    """``(seq, issued_at, not_after, body)`` from a signed document's payload. Raises DecodeError(code)."""
-    value = decode(data, what="signed document", deterministic=True, limits=cbor_limits(limits), stage=stage)
+def decode_envelope(
+    data: bytes, *, limits: Limits, stage: Stage, code: ErrorCode, typed: bool = False
+) -> tuple[int, int, int, Any]:
+    """``(seq, issued_at, not_after, body)`` from a signed document's payload. Raises DecodeError(code).
+
+    ``typed``: the caller type-checks every value of the body and the key order of each of its maps (see
+    :func:`healthpass.codec.cbor.decode`), so the generic walk is skipped.
+    """
+    value = decode(data, what="signed document", deterministic=True, limits=cbor_limits(limits), stage=stage,
+                   typed=typed)
 
     def bad(message: str) -> DecodeError:
         return DecodeError(code, stage, message)
 
-    if type(value) is not dict or set(value) != {k.value for k in EnvelopeKey}:
-        raise bad("document is not an envelope map with exactly the keys 1-5")
+    if type(value) is not dict or set(value) != _ENVELOPE_KEYS or not canonical_order(value):
+        raise bad("document is not an envelope map with exactly the keys 1-5, in order")
     if value[EnvelopeKey.VERSION] != ENVELOPE_VERSION:
         raise bad("unsupported document version")
     seq, issued, not_after = value[EnvelopeKey.SEQ], value[EnvelopeKey.ISSUED_AT], value[EnvelopeKey.NOT_AFTER]
