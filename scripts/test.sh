@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HEALTHPASS_SHARED="${HEALTHPASS_SHARED:-$(cd .. && pwd)/shared}"
-.venv/bin/ruff check src tests benchmarks tools examples fuzz
+.venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
