@@ -60,8 +60,8 @@ def _header(value: object, where: str, limits: Limits, *, strict: bool) -> dict[
             raise _cose_error(f"{where} header label is neither an integer nor text")
         if label == HeaderLabel.ALG and type(item) is not int:
             raise _cose_error(f"{where} alg is not an integer")
-        if label == HeaderLabel.KID and type(item) is not bytes:
-            raise _cose_error(f"{where} kid is not a byte string")
+        if label == HeaderLabel.KID and (type(item) is not bytes or len(item) > limits.max_string):
+            raise _cose_error(f"{where} kid is not a byte string within the string limit")
         if strict:
             if label not in _STRICT_HEADERS:
                 raise _cose_error(f"{where} header parameter {label!r} is not allowed in healthpass codes")
@@ -132,8 +132,8 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
     if iss is not None and type(iss) is not str:
         raise _claims_error("iss must be text")
     cti = value.get(ClaimKey.CTI)
-    if cti is not None and type(cti) is not bytes:
-        raise _claims_error("cti must be a byte string")
+    if cti is not None and (type(cti) is not bytes or len(cti) > limits.max_string):
+        raise _claims_error("cti must be a byte string within the string limit")
     times = {
         key: None if value.get(key) is None else _numeric_date(value[key], key, allow_float=not strict)
         for key in _TIME_CLAIMS

@@ -17,6 +17,13 @@ class Limits:
       inflating further;
     - ``max_depth``, ``max_items``, ``max_string``: CBOR nesting depth, total items and string length;
     - ``max_header_entries``: entries in a COSE protected or unprotected header map.
+
+    The CBOR bounds are checked item by item on everything decoded generically: EU certificates, rule
+    bundles and any foreign data. healthpass's own formats (``HP1:`` codes, trust lists) are decoded by typed
+    parsers that accept only their schema, whose bounds are far tighter (payload depth 4, at most 8 entries
+    per list, text fields of at most 64 characters, an empty unprotected header) and reject every unknown
+    key; there the generic walk is skipped for speed, and ``max_string`` still bounds the byte strings the
+    schema leaves open (kid, cti). Every input is bounded first by ``max_text`` and ``max_decompressed``.
     """
 
     max_text: int = 4400
