@@ -272,8 +272,7 @@ def _check(
         if kind is list:
             extend([(v, depth) for v in reversed(value)])
         elif kind is dict:
-            _check_keys(value, stage, what)
-            spent += sum(len(k) for k in value if type(k) is not int)
+            spent += _check_keys(value, stage, what)
             extend([(v, depth) for v in reversed(value.values())])
         elif kind is float:
             if not limits.allow_floats:
@@ -290,12 +289,18 @@ def _check(
     return tagged
 
 
-def _check_keys(value: dict[Any, Any], stage: Stage, what: str) -> None:
-    """Map keys are integers, text or bytes (key order is proven by the canonical re-encoding)."""
+def _check_keys(value: dict[Any, Any], stage: Stage, what: str) -> int:
+    """Map keys are integers, text or bytes (key order is proven by the canonical re-encoding); returns the
+    total length of the text and byte keys, for the size budget."""
+    size = 0
     for k in value:
         kind = type(k)
-        if kind is not int and kind is not str and kind is not bytes:
+        if kind is int:
+            continue
+        if kind is not str and kind is not bytes:
             raise _fail(stage, what, f"map key of type {kind.__name__}")
+        size += len(k)
+    return size
 
 
 def _with_tagged(value: Any) -> Any:
