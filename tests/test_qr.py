@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import itertools
-import json
 import random
 import re
 import subprocess
@@ -32,6 +31,7 @@ from healthpass.errors import ErrorCode, IssueError, ScanError, Stage  # noqa: E
 from healthpass.qr import ErrorCorrection  # noqa: E402
 
 from ._shared import find_shared_dir, shared_dir  # noqa: E402
+from .eu_dcc_harness import load_cases  # noqa: E402
 
 B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -578,13 +578,8 @@ def _eu_cases(root: Path) -> list[tuple[str, dict[str, Any], list[tuple[str, byt
     for png in root.rglob("*.png"):
         pngs.setdefault(png.parent, {})[_key(png.stem)] = png
     cases = []
-    for path in sorted(root.rglob("*.json")):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        except ValueError:
-            continue
-        if not isinstance(doc, dict) or "EXPECTEDRESULTS" not in doc:
-            continue
+    for case in load_cases(root):
+        path, doc = case.path, case.doc
         pictures = []
         if "2DCODE" in doc:
             pictures.append(("2DCODE", base64.b64decode(doc["2DCODE"])))

@@ -826,6 +826,9 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 success, 1 failed on its input, 2 usage error)."""
+    from healthpass.errors import HealthPassError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -838,16 +841,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_FAILED
-    except _signer_errors() as err:
+    except HealthPassError as err:  # e.g. a signer that cannot sign, a trust list that does not load
         print(f"healthpass: {err}", file=sys.stderr)
         return EXIT_FAILED
     return code
-
-
-def _signer_errors() -> type[Exception]:
-    from healthpass.errors import HealthPassError
-
-    return HealthPassError
 
 
 if __name__ == "__main__":
