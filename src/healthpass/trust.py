@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from healthpass import crypto
@@ -156,8 +157,8 @@ def _epoch(value: datetime) -> int:
     return int(value.timestamp())
 
 
-_KIND_TO_CODE = dict(KIND_CODES)
-_CODE_TO_KIND = {code: kind for kind, code in KIND_CODES}
+_KIND_TO_CODE = MappingProxyType(dict(KIND_CODES))
+_CODE_TO_KIND = MappingProxyType({code: kind for kind, code in KIND_CODES})
 
 
 def _encode_key(key: IssuerKey) -> dict[int, Any]:

@@ -108,6 +108,8 @@ def _untag(value: Any) -> Any:
     return value
 
 
+#: The one deliberate piece of module state: a per-thread cache of reusable cbor2 encoders (building one
+#: costs more than encoding a code). It holds no data between calls and is rebuilt after any failure.
 _local = threading.local()
 
 
