@@ -68,3 +68,15 @@ def test_decode_agrees_with_oracle_or_rejects(text: str) -> None:
 def test_lowercase_and_foreign_characters_rejected(text: str) -> None:
     with pytest.raises(DecodeError):
         b45decode(text)
+
+
+def test_lane_division_constant_is_exact() -> None:
+    """The encoder divides by 45 as a multiplication and a shift, lane by lane: exact for every 16-bit word."""
+    from healthpass.codec.base45 import _DIV45, _DIV45_SHIFT
+
+    assert all((n * _DIV45) >> _DIV45_SHIFT == n // 45 for n in range(65536))
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00", b"\xff", b"\xff\xff" * 40, b"\x00" * 41, bytes(range(256))])
+def test_encode_edges_match_oracle(data: bytes) -> None:
+    assert b45encode(data) == base45.b45encode(data).decode("ascii")

@@ -94,20 +94,6 @@ def canonical_order(keys: Iterable[object]) -> bool:
     return True
 
 
-def _untag(value: Any) -> Any:
-    """Our :class:`Tagged` values as cbor2 tags, for encoding."""
-    kind = type(value)
-    if kind is bytes or kind is str or kind is int:
-        return value
-    if isinstance(value, Tagged):
-        return cbor2.CBORTag(value.tag, _untag(value.value))
-    if isinstance(value, dict):
-        return {k: _untag(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_untag(v) for v in value]
-    return value
-
-
 #: The one deliberate piece of module state: a per-thread cache of reusable cbor2 encoders (building one
 #: costs more than encoding a code). It holds no data between calls and is rebuilt after any failure.
 _local = threading.local()
@@ -135,8 +121,15 @@ def _dumps(value: Any, canonical: bool = False) -> bytes:
 
 
 def encode(value: Any) -> bytes:
-    """Encode in the deterministic encoding of the module docstring (healthpass data holds no floats)."""
-    return _dumps(_untag(value), canonical=True)
+    """Encode in the deterministic encoding of the module docstring (healthpass data holds no floats).
+
+    A :class:`Tagged` value is supported at the top level only (a tag around a COSE message): healthpass
+    data holds no other tags, so nothing below it is walked."""
+    if isinstance(value, Tagged):
+        if isinstance(value.value, Tagged):
+            raise TypeError("nested Tagged values are not supported")
+        value = cbor2.CBORTag(value.tag, value.value)
+    return _dumps(value, canonical=True)
 
 
 #: Any head of tag 25, 28, 29 or 256 (string and shared references), in every argument width. cbor2 resolves
