@@ -244,17 +244,12 @@ def _mint_batch(args: argparse.Namespace) -> int:
     source = sys.stdin if args.batch == "-" else _open_text(args.batch)
     failed = 0
 
-    def payloads() -> Iterator[Any]:
-        for number, line in enumerate(_bounded_lines(source), start=1):
-            try:
-                yield _load_credential(line, f"line {number}")
-            except HealthPassError as err:
-                yield err
-
     executor = _executor(args.workers)
     try:
         with open(args.out, "w", encoding="ascii") as out, _Progress("minting") as progress:
-            results = ordered_chunks(executor, _mint_chunk, issuer, payloads(), 128)
+            # the workers parse the JSON too: the main process only reads lines and writes codes
+            lines = enumerate(_bounded_lines(source), start=1)
+            results = ordered_chunks(executor, _mint_chunk, issuer, lines, 128)
             for number, result in enumerate(results, start=1):
                 if isinstance(result, HealthPassError):
                     failed += 1
@@ -269,16 +264,14 @@ def _mint_batch(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _mint_chunk(issuer: Any, chunk: list[Any]) -> list[Any]:
+def _mint_chunk(issuer: Any, chunk: list[tuple[int, str]]) -> list[Any]:
+    """Parse and mint numbered JSON lines; a rejected line yields its error in its place."""
     from healthpass.errors import HealthPassError
 
     out: list[Any] = []
-    for item in chunk:
-        if isinstance(item, HealthPassError):
-            out.append(item)
-            continue
+    for number, line in chunk:
         try:
-            out.append(issuer.issue(item))
+            out.append(issuer.issue(_load_credential(line, f"line {number}")))
         except HealthPassError as err:
             out.append(err)
     return out
