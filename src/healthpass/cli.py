@@ -543,40 +543,51 @@ class _Progress:
 
 
 def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | None) -> int:
-    from collections import deque
+    from datetime import UTC
+    from datetime import datetime as _datetime
+
+    from healthpass.batch import ordered_chunks
 
     source = sys.stdin if args.batch == "-" else _open_text(args.batch)
-    # Line numbers of texts handed to the verifier and not yet reported: bounded by the work in flight.
-    numbers: deque[int] = deque()
-
-    def texts() -> Iterator[str]:
-        for number, line in enumerate(_bounded_lines(source), start=1):
-            if line.strip():
-                numbers.append(number)
-                yield line
-
+    numbered = ((n, line) for n, line in enumerate(_bounded_lines(source), start=1) if line.strip())
+    # One clock for the whole batch; the workers verify and format, the main process only writes lines.
+    context = (verifier, at or _datetime.now(UTC), args.profile, args.json)
     executor = _executor(args.workers)
     out = sys.stdout
     try:
         with _Progress("verified") as progress:
-            for result in verifier.verify_many(texts(), at=at, executor=executor, profile=args.profile):
-                number = numbers.popleft()
-                if args.json:
-                    obj = _result_json(result)
-                    obj["line"] = number
-                    out.write(_dumps(obj) + "\n")
-                elif result.credential is not None:
-                    c = result.credential
-                    out.write(f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}\n")
-                elif result.error is not None:
-                    err = result.error
-                    out.write(f"{number}: REJECTED {err.code.value} ({err.stage.value})\n")
+            for line in ordered_chunks(executor, _verify_lines, context, numbered, 256):
+                out.write(line)
                 progress.tick()
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
     out.flush()
     return EXIT_OK
+
+
+def _verify_lines(context: tuple[Any, datetime, str | None, bool], chunk: list[tuple[int, str]]) -> list[str]:
+    """Verify numbered code lines and format one output line each (JSON with ``"line"``, or short text)."""
+    from healthpass.errors import HealthPassError
+    from healthpass.verify import VerificationResult
+
+    verifier, at, profile, as_json = context
+    out = []
+    for number, text in chunk:
+        try:
+            result = VerificationResult(verifier.verify(text, at=at, profile=profile), None)
+        except HealthPassError as err:
+            result = VerificationResult(None, err)
+        if as_json:
+            obj = _result_json(result)
+            obj["line"] = number
+            out.append(_dumps(obj) + "\n")
+        elif result.credential is not None:
+            c = result.credential
+            out.append(f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}\n")
+        elif result.error is not None:
+            out.append(f"{number}: REJECTED {result.error.code.value} ({result.error.stage.value})\n")
+    return out
 
 
 # ---------------------------------------------------------------- decode / scan
