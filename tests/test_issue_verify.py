@@ -291,3 +291,12 @@ def test_issue_many_in_order(issuer: Issuer, sample: HealthPayload, verifier: Ve
     for text in codes:
         assert isinstance(text, str)
         assert verifier.verify(text, at=LATER).payload == sample
+
+
+def test_unscoped_key_never_verifies_a_healthpass_code(es_signer: SoftwareSigner, code: str) -> None:
+    """A key trusted for no region (as an EU signer certificate given with --dsc is) cannot vouch for HP1."""
+    unscoped = issuer_key(es_signer.public_key_pem(), source="dsc")
+    assert unscoped.region is None
+    with pytest.raises(VerificationError) as info:
+        Verifier(keys=[unscoped]).verify(code, at=LATER)
+    assert _code_of(info) == ("issuer_mismatch", "scope")

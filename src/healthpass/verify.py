@@ -301,7 +301,12 @@ class Verifier:
         if ClaimKey.HEALTHPASS not in claims.other:
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
         payload = payload_from_cbor(claims.other[ClaimKey.HEALTHPASS], iat=claims.iat)
-        if entry.region is not None and not entry.region.covers(issuer):
+        if entry.region is None:  # e.g. an EU signer certificate: trusted for HC1 codes, never for HP1
+            raise VerificationError(
+                ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
+                f"key {entry.kid.hex()} is trusted for no region, so it may not sign healthpass codes",
+            )
+        if not entry.region.covers(issuer):
             raise VerificationError(
                 ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
                 f"key {entry.kid.hex()} may sign for region {entry.region.code}, not {issuer.code}",
