@@ -300,3 +300,22 @@ def test_unscoped_key_never_verifies_a_healthpass_code(es_signer: SoftwareSigner
     with pytest.raises(VerificationError) as info:
         Verifier(keys=[unscoped]).verify(code, at=LATER)
     assert _code_of(info) == ("issuer_mismatch", "scope")
+
+
+def test_healthpass_issuer_key_never_verifies_an_eu_code(es_signer: SoftwareSigner) -> None:
+    """A province key signing an EU-format code: refused (its region scope cannot be applied to HC1)."""
+    from healthpass.model.cose import ClaimKey
+
+    iat = int(NOW.timestamp())
+    dcc = {"ver": "1.3.0", "nam": {"fnt": "X"}, "dob": "1980",
+           "v": [{"tg": "840539006", "vp": "1119349007", "mp": "EU/1/20/1528", "ma": "ORG-100030215", "dn": 2,
+                  "sd": 2, "dt": "2021-06-01", "co": "AT", "is": "x", "ci": "URN:UVCI:01:AT:X"}]}
+    claims = {ClaimKey.ISS.value: "AT", ClaimKey.IAT.value: iat, ClaimKey.EXP.value: iat + 3600,
+              ClaimKey.HCERT.value: {1: dcc}}
+    text = make_code(es_signer, claims, deterministic=False, prefix="HC1:")
+    key = issuer_key(es_signer.public_key_pem(), region=Region("630000"))
+    with pytest.raises(VerificationError) as info:
+        Verifier(keys=[key]).verify(text, at=LATER)
+    assert _code_of(info) == ("issuer_mismatch", "scope")
+    unscoped = issuer_key(es_signer.public_key_pem(), source="dsc")
+    assert Verifier(keys=[unscoped]).verify(text, at=LATER).format.value == "HC1:"

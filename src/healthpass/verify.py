@@ -335,6 +335,12 @@ class Verifier:
     ) -> VerifiedCredential:
         dcc = eu_dcc.interpret(claims, strict_schema=self._policy.strict_schema, limits=self._policy.limits,
                                schemas=self._policy.dcc_schemas)
+        if entry.region is not None:  # a key scoped to a healthpass region signs HP1 codes, not EU ones
+            raise VerificationError(
+                ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
+                f"key {entry.kid.hex()} is a healthpass issuer key (region {entry.region.code}), "
+                "not an EU signer: it may not sign HC1 codes",
+            )
         if entry.dcc_types is not None and dcc.dcc_type not in entry.dcc_types:
             raise VerificationError(
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
