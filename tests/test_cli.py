@@ -252,3 +252,28 @@ def test_verify_eu_certificate_with_dsc(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 0, err
     obj = json.loads(out)
     assert obj["valid"] is True and obj["format"] == "HC1" and "dcc" in obj["credential"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["mint", "--issuer", "630000", "--in", SAMPLE, "--valid-for", "0h"],
+    ["mint", "--issuer", "630000", "--in", SAMPLE, "--valid-for", "99999d"],
+    ["mint", "--issuer", "630000", "--in", "/nonexistent/credential.json"],
+    ["trust", "build", "--seq", "-1", "--valid-for", "1d", "--out", "/tmp/never-written.cbor"],
+])
+def test_bad_option_values_are_usage_errors_without_traceback(keys: Path, argv: list[str],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    key_option = ["--root-key"] if argv[0] == "trust" else ["--key"]
+    extra = ["--issuer-key", f"630000={keys / 'qh.pub.pem'}"] if argv[0] == "trust" else []
+    code, out, err = run(capsys, *argv, *key_option, str(keys / "qh.key.pem"), *extra)
+    assert code == 2 and out == "" and "Traceback" not in err and err
+
+
+def test_unwritable_output_exits_1(keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "mint", "--key", str(keys / "qh.key.pem"), "--issuer", "630000", "--in", SAMPLE,
+                       "--out", "/nonexistent/dir/code.txt")
+    assert code == 1 and "Traceback" not in err
+
+
+def test_verify_image_that_is_missing_is_a_usage_error(keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "--trust-key", f"630000={keys / 'qh.pub.pem'}", "--image", "/nonexistent.png")
+    assert code == 2 and out == ""

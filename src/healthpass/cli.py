@@ -28,6 +28,7 @@ EXIT_USAGE = 2
 _DURATION = re.compile(r"\A(\d{1,9})([smhd])\Z")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_LINE = 65536
+_MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a typo, and codes must expire before 2100
 
 
 class UsageError(Exception):
@@ -49,7 +50,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if not match:
         raise UsageError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 72h)")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    duration = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    if not timedelta(0) < duration <= _MAX_DURATION:
+        raise UsageError(f"invalid duration {text!r}: must be positive and at most {_MAX_DURATION.days} days")
+    return duration
 
 
 def parse_at(text: str) -> datetime:
@@ -430,21 +434,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise UsageError("--batch takes no TEXT or --image")
         verifier = build_verifier(args)
         return _verify_batch(args, verifier, at)
-    if args.image:
-        if args.text is not None:
-            raise UsageError("give either TEXT or --image, not both")
-        text = _scan_or_fail(args.image)
-        if text is None:
-            verifier = build_verifier(args)  # usage errors first
-            return EXIT_FAILED
-    elif args.text is None:
+    if args.image and args.text is not None:
+        raise UsageError("give either TEXT or --image, not both")
+    if not args.image and args.text is None:
         raise UsageError("TEXT (or '-' for stdin, --image, --batch) is required")
-    else:
-        text = sys.stdin.read(_MAX_LINE * 4) if args.text == "-" else args.text
     try:
         verifier = build_verifier(args)
     except _InputFailure as failure:
         return _report_failure(args, failure.error)
+    if args.image:
+        from healthpass import qr
+
+        try:
+            text = qr.scan(_read(args.image, "image"))
+        except HealthPassError as err:  # no code found, not an image
+            return _report_failure(args, err)
+    else:
+        text = sys.stdin.read(_MAX_LINE * 4) if args.text == "-" else args.text
     try:
         credential = verifier.verify(text, at=at, profile=args.profile)
     except HealthPassError as err:
@@ -473,7 +479,7 @@ def _scan_or_fail(path: str) -> str | None:
     from healthpass.errors import ScanError
 
     try:
-        return qr.scan(path)
+        return qr.scan(_read(path, "image"))
     except ScanError as err:
         print(f"healthpass: {err}", file=sys.stderr)
         return None
@@ -847,6 +853,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except HealthPassError as err:  # e.g. a signer that cannot sign, a trust list that does not load
         print(f"healthpass: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as err:  # an option value the library refused (e.g. a negative --seq)
+        print(f"healthpass: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # e.g. an --out file that cannot be written
+        print(f"healthpass: cannot write or read a file: {err.strerror or err}", file=sys.stderr)
         return EXIT_FAILED
     return code
 

@@ -27,6 +27,7 @@ __all__ = ["DEFAULT_VALIDITY", "Issuer"]
 
 DEFAULT_VALIDITY = timedelta(hours=72)
 _CTI_BYTES = 8
+_LATEST_EXPIRY = 4102444800  # 2100-01-01T00:00:00Z: the largest NumericDate verifiers accept
 #: Encoded length varies between mints by a few characters (NumericDates, cti, zlib); the planner adds this.
 _SAFETY_MARGIN = 8
 
@@ -84,6 +85,9 @@ class Issuer:
             raise ValueError("valid_for must be positive")
         cti = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
         iat = int(issued.timestamp())
+        if iat + lifetime.total_seconds() > _LATEST_EXPIRY:
+            raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
+                             "the code would expire after 2100-01-01, which verifiers refuse")
         claims = {
             ClaimKey.ISS.value: self.region.code,
             ClaimKey.EXP.value: iat + int(lifetime.total_seconds()),
