@@ -7,9 +7,11 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 if command -v apt-get >/dev/null 2>&1; then
   # softhsm2: the PKCS#11 token the HSM tests use; libzbar0: the fallback QR reader (pyzbar)
   need=""
-  for pkg in softhsm2 libzbar0 python3-venv; do
+  for pkg in softhsm2 libzbar0; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
+  # Debian's own python3 lacks venv until python3-venv is installed; other Pythons (pyenv) have it
+  "${PYTHON:-python3}" -m venv --help >/dev/null 2>&1 || need="$need python3-venv"
   if [ -n "$need" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
