@@ -13,7 +13,7 @@ from healthpass.codec import Prefix, b45encode, compress
 from healthpass.codec.cbor import encode
 from healthpass.codec.payload import payload_to_cbor
 from healthpass.errors import ErrorCode, IssueError, Stage
-from healthpass.model.cose import ClaimKey
+from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey
 from healthpass.model.credential import HealthPayload, Kind
 from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
 from healthpass.model.regions import Region
@@ -27,7 +27,6 @@ __all__ = ["DEFAULT_VALIDITY", "Issuer"]
 
 DEFAULT_VALIDITY = timedelta(hours=72)
 _CTI_BYTES = 8
-_LATEST_EXPIRY = 4102444800  # 2100-01-01T00:00:00Z: the largest NumericDate verifiers accept
 #: Encoded length varies between mints by a few characters (NumericDates, cti, zlib); the planner adds this.
 _SAFETY_MARGIN = 8
 
@@ -85,7 +84,7 @@ class Issuer:
             raise ValueError("valid_for must be positive")
         cti = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
         iat = int(issued.timestamp())
-        if iat + lifetime.total_seconds() > _LATEST_EXPIRY:
+        if iat + lifetime.total_seconds() > MAX_NUMERIC_DATE:
             raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
                              "the code would expire after 2100-01-01, which verifiers refuse")
         claims = {

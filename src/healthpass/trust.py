@@ -16,6 +16,7 @@ from healthpass.codec.cbor import canonical_order
 from healthpass.codec.signed_doc import KIND_CODES, ContentType, KeyEntryKey, decode_envelope, encode_envelope
 from healthpass.cose import open_document, seal_document
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
+from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
@@ -181,7 +182,6 @@ def _encode_key(key: IssuerKey) -> dict[int, Any]:
 
 
 _ENTRY_FIELDS = frozenset(k.value for k in KeyEntryKey)
-_MAX_NUMERIC_DATE = 4102444800  # 2100-01-01T00:00:00Z, as for every NumericDate healthpass reads
 
 
 def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> IssuerKey:
@@ -231,7 +231,7 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
             value = raw.get(field)
             if value is None:
                 return None
-            if type(value) is not int or not 0 <= value <= _MAX_NUMERIC_DATE:
+            if type(value) is not int or not 0 <= value <= MAX_NUMERIC_DATE:
                 raise ValueError(f"{field.name.lower()} must be a NumericDate before 2100")
             return _ts(value)
 

@@ -8,14 +8,13 @@ from typing import Any
 
 from healthpass.codec.cbor import CborLimits, Tagged, canonical_order, decode, encode
 from healthpass.errors import DecodeError, ErrorCode, Stage
-from healthpass.model.cose import ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
+from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
 from healthpass.model.policy import Limits
 
 __all__ = ["decode_claims", "decode_sign1", "encode_sign1", "sig_structure"]
 
 _SIGN1_ITEMS = 4
 _SIGN1_TAGS = frozenset({CoseTag.SIGN1, CoseTag.CWT})
-_MAX_NUMERIC_DATE = 4102444800  # 2100-01-01T00:00:00Z
 _TIME_CLAIMS = (ClaimKey.IAT, ClaimKey.EXP, ClaimKey.NBF)
 _KNOWN_CLAIMS = frozenset({ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS})
 
@@ -112,7 +111,7 @@ def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
         value = int(value)
     if type(value) is not int:
         raise _claims_error(f"{key.name.lower()} must be an integer NumericDate")
-    if not 0 <= value <= _MAX_NUMERIC_DATE:
+    if not 0 <= value <= MAX_NUMERIC_DATE:
         raise _claims_error(f"{key.name.lower()} is out of range")
     return value
 

@@ -13,6 +13,7 @@ from enum import IntEnum
 from typing import Any
 
 from healthpass.errors import DecodeError, ErrorCode, Stage
+from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import (
     AntibodyTest,
     AntibodyType,
@@ -53,7 +54,6 @@ __all__ = [
 _EPOCH = date(1970, 1, 1)
 _MIN_INT = -(2**63)
 _MAX_INT = 2**64 - 1
-_MAX_NUMERIC_DATE = 4102444800  # 2100-01-01T00:00:00Z
 _MAX_DAY = 47482  # 2099-12-31
 
 
@@ -266,7 +266,7 @@ def _str(value: object, name: str) -> str:
 
 def _time(value: object, name: str, anchor: int) -> datetime:
     minutes = anchor - _int(value, name)
-    if not 0 <= minutes <= _MAX_NUMERIC_DATE // 60:
+    if not 0 <= minutes <= MAX_NUMERIC_DATE // 60:
         raise _Invalid(f"{name} is out of range")
     return datetime.fromtimestamp(minutes * 60, UTC)
 

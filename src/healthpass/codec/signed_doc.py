@@ -13,13 +13,13 @@ from typing import Any
 from healthpass.codec.cbor import canonical_order, decode, encode
 from healthpass.codec.cose import cbor_limits
 from healthpass.errors import DecodeError, ErrorCode, Stage
+from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 
 __all__ = ["ContentType", "EnvelopeKey", "KIND_CODES", "KeyEntryKey", "decode_envelope", "encode_envelope"]
 
 ENVELOPE_VERSION = 1
-_MAX_NUMERIC_DATE = 4102444800
 
 
 class ContentType(StrEnum):
@@ -86,7 +86,7 @@ def decode_envelope(
         raise bad("unsupported document version")
     seq, issued, not_after = value[EnvelopeKey.SEQ], value[EnvelopeKey.ISSUED_AT], value[EnvelopeKey.NOT_AFTER]
     for name, item in (("seq", seq), ("issued_at", issued), ("not_after", not_after)):
-        if type(item) is not int or not 0 <= item <= (2**53 if name == "seq" else _MAX_NUMERIC_DATE):
+        if type(item) is not int or not 0 <= item <= (2**53 if name == "seq" else MAX_NUMERIC_DATE):
             raise bad(f"{name} must be a non-negative integer in range")
     if not_after <= issued:
         raise bad("not_after must follow issued_at")

@@ -11,7 +11,10 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Algorithm", "ClaimKey", "CoseSign1", "CoseTag", "CwtClaims", "HeaderLabel"]
+__all__ = ["MAX_NUMERIC_DATE", "Algorithm", "ClaimKey", "CoseSign1", "CoseTag", "CwtClaims", "HeaderLabel"]
+
+#: The latest NumericDate healthpass reads or writes anywhere (2100-01-01T00:00:00Z); later is out of range.
+MAX_NUMERIC_DATE = 4102444800
 
 
 class Algorithm(IntEnum):
