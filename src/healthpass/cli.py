@@ -574,16 +574,10 @@ def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | N
 
 def _verify_lines(context: tuple[Any, datetime, str | None, bool], chunk: list[tuple[int, str]]) -> list[str]:
     """Verify numbered code lines and format one output line each (JSON with ``"line"``, or short text)."""
-    from healthpass.errors import HealthPassError
-    from healthpass.verify import VerificationResult
-
     verifier, at, profile, as_json = context
+    results = verifier.verify_many([text for _, text in chunk], at=at, profile=profile, chunk_size=len(chunk))
     out = []
-    for number, text in chunk:
-        try:
-            result = VerificationResult(verifier.verify(text, at=at, profile=profile), None)
-        except HealthPassError as err:
-            result = VerificationResult(None, err)
+    for (number, _), result in zip(chunk, results, strict=True):
         if as_json:
             obj = _result_json(result)
             obj["line"] = number
