@@ -172,3 +172,73 @@ def test_every_single_byte_change_of_a_cose_message_is_rejected_exhaustively(sma
             except HealthPassError:
                 continue
             pytest.fail(f"byte {index} ^ {delta:#x} was accepted")
+
+
+# --------------------------------------------------------------- the hand-read fast path of COSE_Sign1
+
+
+def test_plain_sign1_agrees_with_the_generic_decoder_on_every_hp1_attack() -> None:
+    """Every HP1 code of the hostile-input catalogue that base45-decodes and inflates: the fast path either
+    declines or returns exactly what the generic strict decoder returns (never accepts what it refuses)."""
+    import json
+    from pathlib import Path
+
+    catalogue = json.loads((Path(__file__).with_name("vectors") / "attacks.json").read_text("utf-8"))
+    seen = used = 0
+    for vector in catalogue["vectors"]:
+        text = vector.get("text")
+        if not text or not text.startswith("HP1:"):
+            continue
+        try:
+            message = decompress(b45decode(text[4:]), max_size=1 << 16)
+        except HealthPassError:
+            continue
+        seen += 1
+        used += _plain_sign1_is_used(message)
+        try:
+            _same_sign1(message)
+        except HealthPassError:
+            pytest.fail(f"fast path accepted {vector['name']}, which the generic decoder refuses")
+    assert seen > 50 and used > 20  # the catalogue exercises both the fast path and its refusals
+
+
+def _same_sign1(data: bytes) -> None:
+    from healthpass.codec.cose import _generic_sign1, _plain_sign1
+    from healthpass.model.policy import Limits
+
+    plain = _plain_sign1(data)
+    if plain is None:
+        return
+    generic = _generic_sign1(data, limits=Limits(), strict=True)
+    assert (plain.protected, dict(plain.protected_header), dict(plain.unprotected_header), plain.payload,
+            plain.signature, plain.tags) == (generic.protected, dict(generic.protected_header),
+                                              dict(generic.unprotected_header), generic.payload,
+                                              generic.signature, generic.tags)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_plain_sign1_accepts_only_what_the_generic_decoder_accepts(data: st.DataObject, small_code: str) -> None:
+    """The hand-read layout is a fast path: on any input it returns None or exactly the generic result.
+    Mutations: byte changes, insertions, deletions and truncations of a valid message."""
+    message = decompress(b45decode(small_code[4:]), max_size=1 << 20)
+    assert _plain_sign1_is_used(message)
+    i = data.draw(st.integers(0, len(message) - 1))
+    op = data.draw(st.sampled_from(["replace", "insert", "delete", "truncate"]))
+    b = data.draw(st.integers(0, 255))
+    mutated = {
+        "replace": message[:i] + bytes([b]) + message[i + 1 :],
+        "insert": message[:i] + bytes([b]) + message[i:],
+        "delete": message[:i] + message[i + 1 :],
+        "truncate": message[:i],
+    }[op]
+    try:
+        _same_sign1(mutated)
+    except HealthPassError:  # the generic decoder refused what the fast path accepted
+        pytest.fail(f"fast path accepted a message the generic decoder refuses ({op} at {i})")
+
+
+def _plain_sign1_is_used(message: bytes) -> bool:
+    from healthpass.codec.cose import _plain_sign1
+
+    return _plain_sign1(message) is not None

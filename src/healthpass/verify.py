@@ -53,6 +53,7 @@ __all__ = [
 
 WARNING_TRUST_LIST_STALE = "trust_list_stale"
 _HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS})
+_HEALTHPASS = int(ClaimKey.HEALTHPASS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ class Verifier:
     checks. Thread-safe; picklable for process pools.
     """
 
-    __slots__ = ("_clock_floor", "_policy", "_ring", "_rules", "_trust_lists")
+    __slots__ = ("_clock_floor", "_policy", "_ring", "_rules", "_slack", "_trust_lists")
 
     def __init__(
         self,
@@ -189,6 +190,7 @@ class Verifier:
         lists = tuple(trust_lists)
         self._trust_lists = lists
         self._policy = policy or VerifierPolicy()
+        self._slack = self._policy.leeway.total_seconds()
         self._ring = KeyRing([*keys, *(k for tl in lists for k in tl.keys)])
         self._clock_floor = max((tl.clock_floor for tl in lists), default=None)
         self._rules = rules
@@ -289,18 +291,21 @@ class Verifier:
         now: datetime,
         warnings: tuple[str, ...],
     ) -> VerifiedCredential:
-        if claims.iss is None or claims.iat is None or claims.exp is None:
+        iss, iat, exp = claims.iss, claims.iat, claims.exp
+        if iss is None or iat is None or exp is None:
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss, iat and exp are required")
         try:
-            issuer = Region(claims.iss)
+            issuer = Region(iss)
         except ValueError:
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss is not a six-digit region code") from None
-        unknown = set(claims.other) - _HP1_CLAIMS
-        if unknown:
-            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, f"unknown claims {sorted(map(str, unknown))}")
-        if ClaimKey.HEALTHPASS not in claims.other:
+        other = claims.other
+        if len(other) != 1 or _HEALTHPASS not in other:
+            unknown = set(other) - _HP1_CLAIMS
+            if unknown:
+                raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS,
+                                  f"unknown claims {sorted(map(str, unknown))}")
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
-        payload = payload_from_cbor(claims.other[ClaimKey.HEALTHPASS], iat=claims.iat)
+        payload = payload_from_cbor(other[_HEALTHPASS], iat=iat)
         if entry.region is None:  # e.g. an EU signer certificate: trusted for HC1 codes, never for HP1
             raise VerificationError(
                 ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
@@ -311,17 +316,19 @@ class Verifier:
                 ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
                 f"key {entry.kid.hex()} may sign for region {entry.region.code}, not {issuer.code}",
             )
-        outside = payload.kinds() - entry.kinds
-        if outside:
+        kinds = payload.kinds()
+        if not kinds <= entry.kinds:
+            outside = kinds - entry.kinds
             raise VerificationError(
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
                 f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
             )
-        self._check_key_window(entry, claims)
+        issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
+        self._check_key_window(entry, issued_at, expires_at)
         self._check_validity(claims, now)
         return VerifiedCredential(
-            format=Prefix.HP1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
-            issued_at=_ts(claims.iat), expires_at=_ts(claims.exp), not_before=_ts(claims.nbf),
+            format=Prefix.HP1, issuer=iss, kid=entry.kid, algorithm=headers.algorithm,
+            issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
             credential_id=claims.cti, payload=payload, warnings=warnings, key_source=entry.source,
         )
 
@@ -351,40 +358,38 @@ class Verifier:
             raise VerificationError(
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE, f"key {entry.kid.hex()} may not sign {kind.value}"
             )
-        self._check_key_window(entry, claims)
+        issued_at, expires_at = _ts(claims.iat), _ts(claims.exp)
+        self._check_key_window(entry, issued_at, expires_at)
         self._check_validity(claims, now)
         return VerifiedCredential(
             format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
-            issued_at=_ts(claims.iat), expires_at=_ts(claims.exp), not_before=_ts(claims.nbf),
+            issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
             credential_id=claims.cti, payload=dcc.normalised, dcc=dcc.payload,
             warnings=warnings + dcc.warnings, key_source=entry.source,
         )
 
     @staticmethod
-    def _check_key_window(entry: IssuerKey, claims: CwtClaims) -> None:
-        iat, exp = _ts(claims.iat), _ts(claims.exp)
-        kid = entry.kid.hex()
+    def _check_key_window(entry: IssuerKey, iat: datetime | None, exp: datetime | None) -> None:
         if iat is not None:
             if entry.valid_from is not None and iat < entry.valid_from:
                 raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued before key {kid}'s usage window opens")
+                                        f"issued before key {entry.kid.hex()}'s usage window opens")
             if entry.valid_until is not None and iat > entry.valid_until:
                 raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued after key {kid}'s usage window closed")
+                                        f"issued after key {entry.kid.hex()}'s usage window closed")
             if entry.status is KeyStatus.RETIRED and entry.retired_at is not None and iat >= entry.retired_at:
                 raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued after key {kid} was retired")
+                                        f"issued after key {entry.kid.hex()} was retired")
             if entry.cert_not_before is not None and iat < entry.cert_not_before:
                 raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued before key {kid}'s certificate became valid")
+                                        f"issued before key {entry.kid.hex()}'s certificate became valid")
         if exp is not None and entry.cert_not_after is not None and exp > entry.cert_not_after:
             raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                    f"expires after key {kid}'s certificate")
+                                    f"expires after key {entry.kid.hex()}'s certificate")
 
     def _check_validity(self, claims: CwtClaims, now: datetime) -> None:
-        leeway = self._policy.leeway
         instant = now.timestamp()
-        slack = leeway.total_seconds()
+        slack = self._slack
         if claims.exp is not None and instant > claims.exp + slack:
             raise VerificationError(ErrorCode.EXPIRED, Stage.VALIDITY, f"expired at {_when(claims.exp)}")
         for name, value in (("nbf", claims.nbf), ("iat", claims.iat)):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import math
+from types import MappingProxyType
 from typing import Any
 
 from healthpass.codec.cbor import CborLimits, Tagged, canonical_order, decode, encode
 from healthpass.errors import DecodeError, ErrorCode, Stage
-from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
+from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
 from healthpass.model.policy import Limits
 
 __all__ = ["decode_claims", "decode_sign1", "encode_sign1", "sig_structure"]
@@ -73,12 +74,65 @@ def _header(value: object, where: str, limits: Limits, *, strict: bool) -> dict[
     return value
 
 
+#: The shape of (almost) every healthpass code, read by hand without a CBOR decoder (see ``_plain_sign1``):
+#: tag 18, an array of four, a 13-byte protected header {1: alg, 4: h'<8-byte kid>'} for ES256 or EdDSA.
+_PLAIN_KID = 8
+_PLAIN_PROTECTED = MappingProxyType({
+    encode({HeaderLabel.ALG.value: alg.value, HeaderLabel.KID.value: bytes(_PLAIN_KID)})[:-_PLAIN_KID]: alg.value
+    for alg in (Algorithm.ES256, Algorithm.EDDSA)
+})
+_PLAIN_HEAD = encode(Tagged(CoseTag.SIGN1, [bytes(13), {}, b"", b""]))[:3]  # d2 84 4d: tag, array, bstr(13)
+_PLAIN_UNPROTECTED = encode({})  # a0
+_PLAIN_SIGNATURE_HEAD = encode(bytes(64))[:2]  # 58 40: a 64-byte byte string (ES256 and EdDSA)
+_BSTR_1BYTE_LENGTH, _BSTR_2BYTE_LENGTH = 0x58, 0x59  # byte string heads with a 1- and 2-byte length
+_PROTECTED_AT, _KID_AT, _UNPROTECTED_AT, _PAYLOAD_AT = 3, 8, 16, 17  # offsets in the plain layout
+_SIGNATURE_ITEM = 66  # head and 64 bytes
+_ALG, _KID, _SIGN1 = HeaderLabel.ALG.value, HeaderLabel.KID.value, CoseTag.SIGN1.value
+
+
+def _plain_sign1(data: bytes) -> CoseSign1 | None:
+    """The common healthpass message, parsed by hand: tag 18, [protected {1: ES256/EdDSA, 4: 8-byte kid},
+    {}, payload of 24-65535 bytes, 64-byte signature], every head in preferred serialisation and nothing
+    after it. Returns None for anything else (the generic strict decoder then decides, and names the
+    defect), so it accepts a subset of what that decoder accepts, with the same result (tested)."""
+    if (len(data) < _PAYLOAD_AT + 3 + _SIGNATURE_ITEM or data[:_PROTECTED_AT] != _PLAIN_HEAD
+            or data[_UNPROTECTED_AT:_PAYLOAD_AT] != _PLAIN_UNPROTECTED):
+        return None
+    alg = _PLAIN_PROTECTED.get(data[_PROTECTED_AT:_KID_AT])
+    if alg is None:
+        return None
+    head = data[_PAYLOAD_AT]
+    if head == _BSTR_1BYTE_LENGTH:  # preferred serialisation: a 1-byte length only from 24, 2 bytes from 256
+        size, start = data[_PAYLOAD_AT + 1], _PAYLOAD_AT + 2
+        if size < 24:
+            return None
+    elif head == _BSTR_2BYTE_LENGTH:
+        size, start = int.from_bytes(data[_PAYLOAD_AT + 1 : _PAYLOAD_AT + 3], "big"), _PAYLOAD_AT + 3
+        if size < 256:
+            return None
+    else:
+        return None
+    end = start + size
+    if len(data) != end + _SIGNATURE_ITEM or data[end : end + 2] != _PLAIN_SIGNATURE_HEAD:
+        return None
+    header: dict[int | str, Any] = {_ALG: alg, _KID: data[_KID_AT:_UNPROTECTED_AT]}
+    return CoseSign1(data[_PROTECTED_AT:_UNPROTECTED_AT], header, {}, data[start:end], data[end + 2 :], (_SIGN1,))
+
+
 def decode_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
     """Decode a COSE_Sign1 message.
 
     ``strict`` (healthpass codes): deterministic encoding, tag 18 required, no label in both headers.
     Otherwise (EU DCC): tagged 18, untagged, or wrapped in CWT tag 61, any valid encoding.
     """
+    if strict:
+        plain = _plain_sign1(data)
+        if plain is not None:
+            return plain
+    return _generic_sign1(data, limits=limits, strict=strict)
+
+
+def _generic_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
     value = decode(data, what="COSE_Sign1", deterministic=strict, limits=cbor_limits(limits),
                    allowed_tags=_SIGN1_TAGS, typed=strict)
     tags: list[int] = []
@@ -116,31 +170,43 @@ def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
     return value
 
 
+#: Claim keys in the length-first canonical order a healthpass code lists them: 1, 4, 5, 6, 7 (one byte
+#: each), then the 3-byte payload claim. Any ordered subset of these is canonical without ranking the keys.
+_CANONICAL_CLAIMS = (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.HEALTHPASS)
+_CANONICAL_CLAIM_ORDERS = frozenset(
+    tuple(int(k) for i, k in enumerate(_CANONICAL_CLAIMS) if mask >> i & 1)
+    for mask in range(1 << len(_CANONICAL_CLAIMS))
+)
+_ISS, _IAT, _EXP, _NBF, _CTI = (int(k) for k in (ClaimKey.ISS, ClaimKey.IAT, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.CTI))
+
+
 def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
     """Decode a CWT claims set: strict = healthpass (deterministic, integer times), else EU (floats allowed)."""
     value = decode(payload, what="CWT claims", deterministic=strict, stage=Stage.CLAIMS,
                    limits=cbor_limits(limits, allow_floats=not strict), typed=strict)
     if type(value) is not dict:
         raise _claims_error("CWT claims are not a map")
-    if strict and not canonical_order(value):
+    keys = tuple(value)
+    if strict and keys not in _CANONICAL_CLAIM_ORDERS and not canonical_order(keys):
         raise _claims_error("CWT claims keys are not in canonical order")
-    for key in (ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS):  # null is a wrong type, not an absent claim
-        if key in value and value[key] is None:
-            raise _claims_error(f"{key.name.lower()} is null")
-    iss = value.get(ClaimKey.ISS)
+    iss, cti = value.get(_ISS), value.get(_CTI)
+    times = [value.get(_IAT), value.get(_EXP), value.get(_NBF)]
+    if None in (iss, cti, *times):
+        for key in (ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS):  # null is a wrong type, not an absent claim
+            if key in value and value[key] is None:
+                raise _claims_error(f"{key.name.lower()} is null")
     if iss is not None and type(iss) is not str:
         raise _claims_error("iss must be text")
-    cti = value.get(ClaimKey.CTI)
     if cti is not None and (type(cti) is not bytes or len(cti) > limits.max_string):
         raise _claims_error("cti must be a byte string within the string limit")
-    times = {
-        key: None if value.get(key) is None else _numeric_date(value[key], key, allow_float=not strict)
-        for key in _TIME_CLAIMS
-    }
-    iat, exp, nbf = times[ClaimKey.IAT], times[ClaimKey.EXP], times[ClaimKey.NBF]
+    for i, key in enumerate(_TIME_CLAIMS):
+        time = times[i]
+        if time is not None and (type(time) is not int or not 0 <= time <= MAX_NUMERIC_DATE):
+            times[i] = _numeric_date(time, key, allow_float=not strict)
+    iat, exp, nbf = times
     if iat is not None and exp is not None and exp < iat:
         raise _claims_error("exp precedes iat")
     if nbf is not None and exp is not None and nbf > exp:
         raise _claims_error("nbf follows exp")
-    other = {k: v for k, v in value.items() if k not in _KNOWN_CLAIMS}
+    other = {k: value[k] for k in keys if k not in _KNOWN_CLAIMS}
     return CwtClaims(iss, iat, exp, nbf, cti, other)

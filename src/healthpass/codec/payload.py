@@ -8,6 +8,7 @@ are rejected (``schema_invalid``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from typing import Any
@@ -231,25 +232,58 @@ class _Invalid(ValueError):
     pass
 
 
-def _map(value: object, keys: type[IntEnum], name: str, required: tuple[IntEnum, ...] = ()) -> dict[int, Any]:
-    """A payload map: known integer keys only (all below 24, so canonical order is ascending order), no nulls,
-    the required keys present."""
+@dataclass(frozen=True, slots=True)
+class _MapSpec:
+    """A payload map's schema: its key enum, the keys it requires, and every key sequence in canonical order
+    (the keys are all below 24, so canonical order is ascending order): one set lookup checks both."""
+
+    name: str
+    keys: type[IntEnum]
+    required: frozenset[int]
+    orders: frozenset[tuple[int, ...]]
+
+    @classmethod
+    def of(cls, name: str, keys: type[IntEnum], *required: IntEnum) -> _MapSpec:
+        ordered = sorted(int(k) for k in keys)
+        orders = frozenset(
+            tuple(k for i, k in enumerate(ordered) if mask >> i & 1) for mask in range(1 << len(ordered))
+        )
+        return cls(name, keys, frozenset(int(k) for k in required), orders)
+
+
+_PAYLOAD = _MapSpec.of("payload", PayloadKey, PayloadKey.VERSION)
+_HOLDER = _MapSpec.of("holder", HolderKey, HolderKey.NAME)
+_DOCUMENT = _MapSpec.of("holder.document", DocumentKey, DocumentKey.TYPE)
+_STATUS = _MapSpec.of("status", StatusKey, StatusKey.COLOUR, StatusKey.SET_AT)
+_NAAT = _MapSpec.of("naat", NaatKey, NaatKey.SAMPLED_AT, NaatKey.RESULT)
+_ANTIBODY = _MapSpec.of("antibody", AntibodyKey, AntibodyKey.SAMPLED_AT, AntibodyKey.TYPE, AntibodyKey.RESULT)
+_VACCINATION = _MapSpec.of("vaccination", VaccinationKey, VaccinationKey.PRODUCT, VaccinationKey.DOSE_NUMBER,
+                           VaccinationKey.SERIES_TOTAL, VaccinationKey.DATE)
+_INFECTION = _MapSpec.of("infection", InfectionKey, InfectionKey.KIND, InfectionKey.FIRST_POSITIVE)
+_RISK = _MapSpec.of("region_risk", RiskKey, RiskKey.REGION, RiskKey.LEVEL)
+
+
+def _map(value: object, spec: _MapSpec) -> dict[int, Any]:
+    """A payload map: known integer keys only, in canonical order, no nulls, the required keys present."""
     if type(value) is not dict:
-        raise _Invalid(f"{name} must be a map")
-    known = keys._value2member_map_
+        raise _Invalid(f"{spec.name} must be a map")
+    if tuple(value) in spec.orders and None not in value.values() and spec.required <= value.keys():
+        for k in value:  # True and 1.0 equal 1: the lookup above does not prove the keys are integers
+            if type(k) is not int:
+                break
+        else:
+            return value
     previous = -1
-    for k, v in value.items():
-        if type(k) is not int or k not in known:
-            raise _Invalid(f"{name} has an unknown key")
+    for k, v in value.items():  # the defect, named
+        if type(k) is not int or k not in spec.keys._value2member_map_:
+            raise _Invalid(f"{spec.name} has an unknown key")
         if k <= previous:
-            raise _Invalid(f"{name} keys are not in canonical order")
+            raise _Invalid(f"{spec.name} keys are not in canonical order")
         if v is None:  # an absent field is omitted, never null: one payload, one encoding
-            raise _Invalid(f"{name}.{keys(k).name.lower()} is null")
+            raise _Invalid(f"{spec.name}.{spec.keys(k).name.lower()} is null")
         previous = k
-    for k in required:
-        if k not in value:
-            raise _Invalid(f"{name}.{k.name.lower()} is missing")
-    return value
+    missing = min(spec.required - value.keys())
+    raise _Invalid(f"{spec.name}.{spec.keys(missing).name.lower()} is missing")
 
 
 def _int(value: object, name: str) -> int:
@@ -279,13 +313,13 @@ def _day(value: object, name: str) -> date:
 
 
 def _member(enum: type[IntEnum], value: object, name: str) -> Any:
-    member = enum._value2member_map_.get(_int(value, name))
+    member = enum._value2member_map_.get(value) if type(value) is int else None
     if member is None:
-        raise _Invalid(f"{name} has an unknown value")
+        raise _Invalid(f"{name} has an unknown value" if type(value) is int else f"{name} must be an integer")
     return member
 
 
-def _non_default(m: dict[int, Any], key: IntEnum, enum: type[IntEnum], default: IntEnum, name: str) -> Any:
+def _non_default(m: dict[int, Any], key: int, enum: type[IntEnum], default: IntEnum, name: str) -> Any:
     """A field whose default value must be omitted (one encoding per payload): explicit default is invalid."""
     if key not in m:
         return default
@@ -300,12 +334,6 @@ def _region(value: object, name: str) -> Region:
         return Region.from_int(_int(value, name))
     except ValueError:
         raise _Invalid(f"{name} is not a known region code") from None
-
-
-def _opt(m: dict[int, Any], key: IntEnum, conv: Any, label: str) -> Any:
-    """``conv(m[key], label)``, or None when the field is absent (``label`` names it in errors)."""
-    value = m.get(key)
-    return None if value is None else conv(value, label)
 
 
 def _list(value: object, name: str) -> list[Any]:
@@ -326,70 +354,85 @@ def _dob_from_int(value: object, name: str) -> str:
     return f"{year:04d}-{month:02d}" if day == 0 else f"{year:04d}-{month:02d}-{day:02d}"
 
 
+# Integer keys for the decoders below (enum attribute access costs a Python call per use on 3.11).
+_H_NAME, _H_NAME_STD, _H_BIRTH, _H_SEX, _H_NATIONALITY, _H_DOCUMENT = map(int, HolderKey)
+_D_TYPE, _D_HINT, _D_KEYED_HASH = map(int, DocumentKey)
+_S_COLOUR, _S_SET_AT, _S_REASON = map(int, StatusKey)
+_N_SAMPLED_AT, _N_RESULT, _N_TYPE, _N_FACILITY, _N_REGION = map(int, NaatKey)
+_A_SAMPLED_AT, _A_TYPE, _A_RESULT = map(int, AntibodyKey)
+_V_PRODUCT, _V_MANUFACTURER, _V_DOSE, _V_SERIES, _V_KIND, _V_DATE, _V_PLACE = map(int, VaccinationKey)
+_I_KIND, _I_FIRST_POSITIVE, _I_RECOVERED, _I_VALID_FROM, _I_VALID_UNTIL = map(int, InfectionKey)
+_R_REGION, _R_LEVEL, _R_AS_OF = map(int, RiskKey)
+_P_VERSION, _P_HOLDER, _P_STATUS, _P_NAAT, _P_ANTIBODY, _P_VACCINATIONS, _P_INFECTION, _P_RISK = map(int, PayloadKey)
+
+
 def _holder(value: object) -> Holder:
-    m = _map(value, HolderKey, "holder", (HolderKey.NAME,))
+    m = _map(value, _HOLDER)
+    get = m.get
     doc = None
-    if HolderKey.DOCUMENT in m:
-        d = _map(m[HolderKey.DOCUMENT], DocumentKey, "holder.document", (DocumentKey.TYPE,))
-        keyed = d.get(DocumentKey.KEYED_HASH)
+    if _H_DOCUMENT in m:
+        d = _map(m[_H_DOCUMENT], _DOCUMENT)
+        hint, keyed = d.get(_D_HINT), d.get(_D_KEYED_HASH)
         if keyed is not None and type(keyed) is not bytes:
             raise _Invalid("holder.document.keyed_hash must be bytes")
         doc = DocumentBinding(
-            _member(DocumentType, d[DocumentKey.TYPE], "holder.document.type"),
-            _opt(d, DocumentKey.HINT, _str, "holder.document.hint"),
+            _member(DocumentType, d[_D_TYPE], "holder.document.type"),
+            None if hint is None else _str(hint, "holder.document.hint"),
             keyed,
         )
+    name_std, birth, sex, nationality = get(_H_NAME_STD), get(_H_BIRTH), get(_H_SEX), get(_H_NATIONALITY)
     return Holder(
-        name=_str(m[HolderKey.NAME], "holder.name"),
-        name_std=_opt(m, HolderKey.NAME_STD, _str, "holder.name_std"),
-        birth_date=_opt(m, HolderKey.BIRTH_DATE, _dob_from_int, "holder.birth_date"),
-        sex=_opt(m, HolderKey.SEX, lambda v, n: _member(Sex, v, n), "holder.sex"),
-        nationality=_opt(m, HolderKey.NATIONALITY, _str, "holder.nationality"),
+        name=_str(m[_H_NAME], "holder.name"),
+        name_std=None if name_std is None else _str(name_std, "holder.name_std"),
+        birth_date=None if birth is None else _dob_from_int(birth, "holder.birth_date"),
+        sex=None if sex is None else _member(Sex, sex, "holder.sex"),
+        nationality=None if nationality is None else _str(nationality, "holder.nationality"),
         document=doc,
     )
 
 
 def _status(value: object, anchor: int) -> HealthStatus:
-    m = _map(value, StatusKey, "status", (StatusKey.COLOUR, StatusKey.SET_AT))
+    m = _map(value, _STATUS)
+    reason = m.get(_S_REASON)
     return HealthStatus(
-        colour=_int(m[StatusKey.COLOUR], "status.colour"),
-        set_at=_time(m[StatusKey.SET_AT], "status.set_at", anchor),
-        reason=_opt(m, StatusKey.REASON, lambda v, n: _member(StatusReason, v, n), "status.reason"),
+        colour=_int(m[_S_COLOUR], "status.colour"),
+        set_at=_time(m[_S_SET_AT], "status.set_at", anchor),
+        reason=None if reason is None else _member(StatusReason, reason, "status.reason"),
     )
 
 
 def _naat(value: object, anchor: int) -> NaatTest:
-    m = _map(value, NaatKey, "naat", (NaatKey.SAMPLED_AT, NaatKey.RESULT))
+    m = _map(value, _NAAT)
+    facility, region = m.get(_N_FACILITY), m.get(_N_REGION)
     return NaatTest(
-        sampled_at=_time(m[NaatKey.SAMPLED_AT], "naat.sampled_at", anchor),
-        result=_member(TestResult, m[NaatKey.RESULT], "naat.result"),
-        test_type=_non_default(m, NaatKey.TYPE, NaatType, NaatType.PCR, "naat.type"),
-        facility=_opt(m, NaatKey.FACILITY, _str, "naat.facility"),
-        region=_opt(m, NaatKey.REGION, _region, "naat.region"),
+        sampled_at=_time(m[_N_SAMPLED_AT], "naat.sampled_at", anchor),
+        result=_member(TestResult, m[_N_RESULT], "naat.result"),
+        test_type=_non_default(m, _N_TYPE, NaatType, NaatType.PCR, "naat.type"),
+        facility=None if facility is None else _str(facility, "naat.facility"),
+        region=None if region is None else _region(region, "naat.region"),
     )
 
 
 def _antibody(value: object, anchor: int) -> AntibodyTest:
-    m = _map(value, AntibodyKey, "antibody", (AntibodyKey.SAMPLED_AT, AntibodyKey.TYPE, AntibodyKey.RESULT))
+    m = _map(value, _ANTIBODY)
     return AntibodyTest(
-        sampled_at=_time(m[AntibodyKey.SAMPLED_AT], "antibody.sampled_at", anchor),
-        antibody=_member(AntibodyType, m[AntibodyKey.TYPE], "antibody.type"),
-        result=_member(TestResult, m[AntibodyKey.RESULT], "antibody.result"),
+        sampled_at=_time(m[_A_SAMPLED_AT], "antibody.sampled_at", anchor),
+        antibody=_member(AntibodyType, m[_A_TYPE], "antibody.type"),
+        result=_member(TestResult, m[_A_RESULT], "antibody.result"),
     )
 
 
 def _vaccination(value: object) -> Vaccination:
-    required = (VaccinationKey.PRODUCT, VaccinationKey.DOSE_NUMBER, VaccinationKey.SERIES_TOTAL,
-                VaccinationKey.DATE)
-    m = _map(value, VaccinationKey, "vaccination", required)
+    m = _map(value, _VACCINATION)
+    manufacturer, place = m.get(_V_MANUFACTURER), m.get(_V_PLACE)
     return Vaccination(
-        product=_product(m[VaccinationKey.PRODUCT]),
-        dose_number=_int(m[VaccinationKey.DOSE_NUMBER], "vaccination.dose_number"),
-        series_total=_int(m[VaccinationKey.SERIES_TOTAL], "vaccination.series_total"),
-        kind=_non_default(m, VaccinationKey.KIND, DoseKind, DoseKind.PRIMARY, "vaccination.kind"),
-        date=_day(m[VaccinationKey.DATE], "vaccination.date"),
-        manufacturer=_opt(m, VaccinationKey.MANUFACTURER, _str, "vaccination.manufacturer"),
-        place=_opt(m, VaccinationKey.PLACE, _place, "vaccination.place"),
+        product=_product(m[_V_PRODUCT]),
+        dose_number=_int(m[_V_DOSE], "vaccination.dose_number"),
+        series_total=_int(m[_V_SERIES], "vaccination.series_total"),
+        kind=_non_default(m, _V_KIND, DoseKind, DoseKind.PRIMARY, "vaccination.kind"),
+        date=_day(m[_V_DATE], "vaccination.date"),
+        manufacturer=None if manufacturer is None else _str(manufacturer, "vaccination.manufacturer"),
+        place=None if place is None else _place(place, "vaccination.place"),
     )
 
 
@@ -406,22 +449,24 @@ def _place(value: object, name: str) -> str:
 
 
 def _infection(value: object) -> Infection:
-    m = _map(value, InfectionKey, "infection", (InfectionKey.KIND, InfectionKey.FIRST_POSITIVE))
+    m = _map(value, _INFECTION)
+    recovered, valid_from, valid_until = m.get(_I_RECOVERED), m.get(_I_VALID_FROM), m.get(_I_VALID_UNTIL)
     return Infection(
-        kind=_member(InfectionKind, m[InfectionKey.KIND], "infection.kind"),
-        first_positive=_day(m[InfectionKey.FIRST_POSITIVE], "infection.first_positive"),
-        recovered=_opt(m, InfectionKey.RECOVERED, _day, "infection.recovered"),
-        valid_from=_opt(m, InfectionKey.VALID_FROM, _day, "infection.valid_from"),
-        valid_until=_opt(m, InfectionKey.VALID_UNTIL, _day, "infection.valid_until"),
+        kind=_member(InfectionKind, m[_I_KIND], "infection.kind"),
+        first_positive=_day(m[_I_FIRST_POSITIVE], "infection.first_positive"),
+        recovered=None if recovered is None else _day(recovered, "infection.recovered"),
+        valid_from=None if valid_from is None else _day(valid_from, "infection.valid_from"),
+        valid_until=None if valid_until is None else _day(valid_until, "infection.valid_until"),
     )
 
 
 def _risk(value: object, anchor: int) -> RegionRisk:
-    m = _map(value, RiskKey, "region_risk", (RiskKey.REGION, RiskKey.LEVEL))
+    m = _map(value, _RISK)
+    as_of = m.get(_R_AS_OF)
     return RegionRisk(
-        region=_region(m[RiskKey.REGION], "region_risk.region"),
-        level=_member(RiskLevel, m[RiskKey.LEVEL], "region_risk.level"),
-        as_of=_opt(m, RiskKey.AS_OF, lambda v, n: _time(v, n, anchor), "region_risk.as_of"),
+        region=_region(m[_R_REGION], "region_risk.region"),
+        level=_member(RiskLevel, m[_R_LEVEL], "region_risk.level"),
+        as_of=None if as_of is None else _time(as_of, "region_risk.as_of", anchor),
     )
 
 
@@ -429,21 +474,17 @@ def payload_from_cbor(value: object, *, iat: int) -> HealthPayload:
     """Parse a decoded payload map of a code issued at ``iat``. Raises DecodeError(``schema_invalid``)."""
     anchor = iat // 60
     try:
-        m = _map(value, PayloadKey, "payload", (PayloadKey.VERSION,))
-        version = _int(m[PayloadKey.VERSION], "payload.version")
-        holder = m.get(PayloadKey.HOLDER)
-        status = m.get(PayloadKey.STATUS)
-        naat = m.get(PayloadKey.NAAT)
-        antibody = m.get(PayloadKey.ANTIBODY)
-        doses = m.get(PayloadKey.VACCINATIONS)
-        infection = m.get(PayloadKey.INFECTION)
-        risk = m.get(PayloadKey.REGION_RISK)
+        m = _map(value, _PAYLOAD)
+        get = m.get
+        version = _int(m[_P_VERSION], "payload.version")
+        holder, status, naat, antibody = get(_P_HOLDER), get(_P_STATUS), get(_P_NAAT), get(_P_ANTIBODY)
+        doses, infection, risk = get(_P_VACCINATIONS), get(_P_INFECTION), get(_P_RISK)
         return HealthPayload(
             holder=None if holder is None else _holder(holder),
             status=None if status is None else _status(status, anchor),
-            naat=() if naat is None else tuple(_naat(t, anchor) for t in _list(naat, "naat")),
-            antibody=() if antibody is None else tuple(_antibody(t, anchor) for t in _list(antibody, "antibody")),
-            vaccinations=() if doses is None else tuple(_vaccination(v) for v in _list(doses, "vaccinations")),
+            naat=() if naat is None else tuple([_naat(t, anchor) for t in _list(naat, "naat")]),
+            antibody=() if antibody is None else tuple([_antibody(t, anchor) for t in _list(antibody, "antibody")]),
+            vaccinations=() if doses is None else tuple([_vaccination(v) for v in _list(doses, "vaccinations")]),
             infection=None if infection is None else _infection(infection),
             region_risk=None if risk is None else _risk(risk, anchor),
             version=version,

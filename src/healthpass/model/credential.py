@@ -176,25 +176,29 @@ def _require(ok: bool, message: str) -> None:
 
 
 def _text(value: object, name: str, limit: int) -> None:
-    _require(isinstance(value, str) and 0 < len(value) <= limit and value.isprintable(),
-             f"{name} must be printable text of 1-{limit} characters")
+    if not (isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()):
+        raise ValueError(f"{name} must be printable text of 1-{limit} characters")
 
 
 def _aware(value: object, name: str) -> None:
-    _require(isinstance(value, datetime) and value.tzinfo is not None and value.second == 0
-             and value.microsecond == 0, f"{name} must be a timezone-aware datetime in whole minutes")
+    if not (isinstance(value, datetime) and value.tzinfo is not None and value.second == 0
+            and value.microsecond == 0):
+        raise ValueError(f"{name} must be a timezone-aware datetime in whole minutes")
 
 
 def _day(value: object, name: str) -> None:
-    _require(type(value) is date and value.year >= 1970, f"{name} must be a date on or after 1970-01-01")
+    if not (type(value) is date and value.year >= 1970):
+        raise ValueError(f"{name} must be a date on or after 1970-01-01")
 
 
 def _enum(value: object, enum: type[IntEnum], name: str) -> None:
-    _require(isinstance(value, enum), f"{name} must be a {enum.__name__}")
+    if not isinstance(value, enum):
+        raise ValueError(f"{name} must be a {enum.__name__}")
 
 
 def _count(value: object, name: str) -> None:
-    _require(type(value) is int and 1 <= value <= 20, f"{name} must be an integer 1-20")
+    if not (type(value) is int and 1 <= value <= 20):
+        raise ValueError(f"{name} must be an integer 1-20")
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,8 +412,8 @@ class Infection:
             value = getattr(self, name)
             if value is not None:
                 _day(value, f"infection.{name}")
-                if name != "valid_until":
-                    _require(value >= self.first_positive, f"infection.{name} precedes the first positive")
+                if name != "valid_until" and value < self.first_positive:
+                    raise ValueError(f"infection.{name} precedes the first positive")
         if self.valid_from is not None and self.valid_until is not None:
             _require(self.valid_from <= self.valid_until, "infection.valid_until precedes valid_from")
 
@@ -443,46 +447,49 @@ class HealthPayload:
     version: int = field(default=PAYLOAD_VERSION)
 
     def __post_init__(self) -> None:
-        _require(self.version == PAYLOAD_VERSION, f"payload version must be {PAYLOAD_VERSION}")
-        for name, kind in (("naat", NaatTest), ("antibody", AntibodyTest), ("vaccinations", Vaccination)):
+        if self.version != PAYLOAD_VERSION:
+            raise ValueError(f"payload version must be {PAYLOAD_VERSION}")
+        for name, kind in _SEQUENCES:
             items = getattr(self, name)
             if isinstance(items, list):
                 items = tuple(items)
                 object.__setattr__(self, name, items)
             if not (isinstance(items, tuple) and len(items) <= MAX_ENTRIES
-                    and all(isinstance(i, kind) for i in items)):  # message formatted only on failure
+                    and all(type(i) is kind or isinstance(i, kind) for i in items)):  # message only on failure
                 raise ValueError(f"{name} must hold at most {MAX_ENTRIES} {kind.__name__} entries")
-        singles: tuple[tuple[str, type], ...] = (
-            ("holder", Holder),
-            ("status", HealthStatus),
-            ("infection", Infection),
-            ("region_risk", RegionRisk),
-        )
-        for name, single in singles:
-            value = getattr(self, name)
-            if not (value is None or isinstance(value, single)):
-                raise ValueError(f"{name} must be a {single.__name__}")
-        _require(bool(self.holder or self.status or self.naat or self.antibody or self.vaccinations
-                      or self.infection or self.region_risk), "a payload must carry at least one part")
+        holder, status, infection, risk = self.holder, self.status, self.infection, self.region_risk
+        if not ((holder is None or isinstance(holder, Holder)) and (status is None or isinstance(status, HealthStatus))
+                and (infection is None or isinstance(infection, Infection))
+                and (risk is None or isinstance(risk, RegionRisk))):
+            for name, single in (("holder", Holder), ("status", HealthStatus), ("infection", Infection),
+                                 ("region_risk", RegionRisk)):
+                if not (getattr(self, name) is None or isinstance(getattr(self, name), single)):
+                    raise ValueError(f"{name} must be a {single.__name__}")
+        _require(bool(holder or status or self.naat or self.antibody or self.vaccinations or infection or risk),
+                 "a payload must carry at least one part")
 
     def kinds(self) -> frozenset[Kind]:
         """The kinds of data present (holder data is no kind: it is always allowed)."""
-        out = set()
-        if self.status is not None or self.region_risk is not None:
-            out.add(Kind.STATUS)
-        if self.naat:
-            out.add(Kind.NAAT)
-        if self.antibody:
-            out.add(Kind.ANTIBODY)
-        if self.vaccinations:
-            out.add(Kind.VACCINATION)
-        if self.infection is not None:
-            out.add(Kind.RECOVERY)
-        return frozenset(out)
+        return _KIND_SETS[
+            (self.status is not None or self.region_risk is not None)
+            | bool(self.naat) << 1
+            | bool(self.antibody) << 2
+            | bool(self.vaccinations) << 3
+            | (self.infection is not None) << 4
+        ]
 
     def __repr__(self) -> str:
         kinds = ",".join(sorted(k.value for k in self.kinds()))
         return f"HealthPayload(version={self.version}, kinds=[{kinds}], holder={'<redacted>' if self.holder else None})"
+
+
+_SEQUENCES: tuple[tuple[str, type], ...] = (("naat", NaatTest), ("antibody", AntibodyTest),
+                                            ("vaccinations", Vaccination))
+#: ``HealthPayload.kinds()`` by presence bit mask (status, naat, antibody, vaccination, recovery: bits 0-4).
+_KIND_ORDER = (Kind.STATUS, Kind.NAAT, Kind.ANTIBODY, Kind.VACCINATION, Kind.RECOVERY)
+_KIND_SETS = tuple(
+    frozenset(k for i, k in enumerate(_KIND_ORDER) if mask >> i & 1) for mask in range(1 << len(_KIND_ORDER))
+)
 
 
 def utc(value: datetime) -> datetime:
