@@ -242,3 +242,17 @@ def _plain_sign1_is_used(message: bytes) -> bool:
     from healthpass.codec.cose import _plain_sign1
 
     return _plain_sign1(message) is not None
+
+
+@settings(max_examples=150, deadline=None)
+@given(protected=st.binary(max_size=300), payload=st.binary(max_size=70000), signature=st.binary(max_size=300),
+       aad=st.binary(max_size=40), unprotected=st.sampled_from([{}, {4: b"kid"}]))
+def test_concatenated_cose_structures_equal_the_cbor_encoding(protected: bytes, payload: bytes, signature: bytes,
+                                                               aad: bytes, unprotected: dict) -> None:
+    """sig_structure and encode_sign1 concatenate byte-string heads: exactly the encoder's output."""
+    from healthpass.codec.cbor import Tagged
+    from healthpass.codec.cose import encode_sign1, sig_structure
+
+    assert sig_structure(protected, payload, aad) == encode(["Signature1", protected, aad, payload])
+    assert encode_sign1(protected, unprotected, payload, signature) == encode(
+        Tagged(18, [protected, unprotected, payload, signature]))

@@ -29,6 +29,9 @@ DEFAULT_VALIDITY = timedelta(hours=72)
 _CTI_BYTES = 8
 #: Encoded length varies between mints by a few characters (NumericDates, cti, zlib); the planner adds this.
 _SAFETY_MARGIN = 8
+_ISS, _EXP, _IAT, _CTI, _HEALTHPASS = (k.value for k in (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.IAT, ClaimKey.CTI,
+                                                        ClaimKey.HEALTHPASS))
+_HP1 = Prefix.HP1.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +77,9 @@ class Issuer:
         """
         if not isinstance(payload, HealthPayload):
             raise TypeError("issue() takes a HealthPayload")
-        outside = payload.kinds() - self.kinds
-        if outside:
+        kinds = payload.kinds()
+        if not kinds <= self.kinds:
+            outside = kinds - self.kinds
             names = ", ".join(sorted(k.value for k in outside))
             raise IssueError(ErrorCode.OUT_OF_SCOPE, Stage.ISSUE, f"this issuer may not sign: {names}")
         issued = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -88,14 +92,14 @@ class Issuer:
             raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
                              "the code would expire after 2100-01-01, which verifiers refuse")
         claims = {
-            ClaimKey.ISS.value: self.region.code,
-            ClaimKey.EXP.value: iat + int(lifetime.total_seconds()),
-            ClaimKey.IAT.value: iat,
-            ClaimKey.CTI.value: cti,
-            ClaimKey.HEALTHPASS.value: payload_to_cbor(payload, iat=iat),
+            _ISS: self.region.code,
+            _EXP: iat + int(lifetime.total_seconds()),
+            _IAT: iat,
+            _CTI: cti,
+            _HEALTHPASS: payload_to_cbor(payload, iat=iat),
         }
         message = cose.sign1(self.signer, encode(claims), kid=self.kid)
-        text = Prefix.HP1.value + b45encode(compress(message))
+        text = _HP1 + b45encode(compress(message))
         check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
                        margin=_SAFETY_MARGIN)
         return text

@@ -33,14 +33,37 @@ def cbor_limits(limits: Limits, *, allow_floats: bool = False) -> CborLimits:
     return CborLimits(limits.max_depth, limits.max_items, limits.max_string, allow_floats)
 
 
+def _bstr(data: bytes) -> bytes:
+    """A CBOR byte string in preferred serialisation (head with the shortest length, then the bytes)."""
+    size = len(data)
+    if size < 24:
+        return bytes((_BSTR | size,)) + data
+    if size < 0x100:
+        return bytes((_BSTR | 24, size)) + data
+    if size < 0x10000:
+        return bytes((_BSTR | 25,)) + size.to_bytes(2, "big") + data
+    return encode(data)
+
+
+_BSTR = 0x40  # major type 2 (byte string) in the head's top three bits
+#: The fixed parts of a Sig_structure (RFC 9052 §4.4) and of a tagged COSE_Sign1, encoded once.
+_SIG_STRUCTURE_HEAD = encode(["Signature1", b"", b"", b""])[:-3]  # array(4), "Signature1"
+_SIGN1_ARRAY_HEAD = encode(Tagged(CoseTag.SIGN1, [b"", b"", b"", b""]))[:-4]  # tag 18, array(4)
+_EMPTY_MAP = encode({})
+
+
 def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
-    """The ``Sig_structure`` for COSE_Sign1, built over the protected header bytes as given."""
-    return encode(["Signature1", protected, external_aad, payload])
+    """The ``Sig_structure`` for COSE_Sign1, built over the protected header bytes as given.
+
+    Concatenated from preferred-serialisation byte strings, which is exactly the deterministic CBOR encoding
+    of ``["Signature1", protected, external_aad, payload]`` (tested against the encoder)."""
+    return _SIG_STRUCTURE_HEAD + _bstr(protected) + _bstr(external_aad) + _bstr(payload)
 
 
 def encode_sign1(protected: bytes, unprotected: dict[int, Any], payload: bytes, signature: bytes) -> bytes:
-    """A tagged (18) COSE_Sign1 in deterministic encoding."""
-    return encode(Tagged(CoseTag.SIGN1, [protected, unprotected, payload, signature]))
+    """A tagged (18) COSE_Sign1 in deterministic encoding (concatenated like :func:`sig_structure`)."""
+    header = _EMPTY_MAP if not unprotected else encode(unprotected)
+    return _SIGN1_ARRAY_HEAD + _bstr(protected) + header + _bstr(payload) + _bstr(signature)
 
 
 #: Header parameters a healthpass code may carry (everything else is refused, so nothing goes unchecked).

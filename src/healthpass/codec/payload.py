@@ -128,6 +128,20 @@ class RiskKey(IntEnum):
     AS_OF = 3
 
 
+# The keys as plain integers for the encoder and decoders (enum attribute access costs a Python call
+# per use on 3.11).
+_H_NAME, _H_NAME_STD, _H_BIRTH, _H_SEX, _H_NATIONALITY, _H_DOCUMENT = map(int, HolderKey)
+_D_TYPE, _D_HINT, _D_KEYED_HASH = map(int, DocumentKey)
+_S_COLOUR, _S_SET_AT, _S_REASON = map(int, StatusKey)
+_N_SAMPLED_AT, _N_RESULT, _N_TYPE, _N_FACILITY, _N_REGION = map(int, NaatKey)
+_A_SAMPLED_AT, _A_TYPE, _A_RESULT = map(int, AntibodyKey)
+_V_PRODUCT, _V_MANUFACTURER, _V_DOSE, _V_SERIES, _V_KIND, _V_DATE, _V_PLACE = map(int, VaccinationKey)
+_I_KIND, _I_FIRST_POSITIVE, _I_RECOVERED, _I_VALID_FROM, _I_VALID_UNTIL = map(int, InfectionKey)
+_R_REGION, _R_LEVEL, _R_AS_OF = map(int, RiskKey)
+_P_VERSION, _P_HOLDER, _P_STATUS, _P_NAAT, _P_ANTIBODY, _P_VACCINATIONS, _P_INFECTION, _P_RISK = map(int, PayloadKey)
+
+
+
 # ---------------------------------------------------------------- encoding
 
 
@@ -145,83 +159,87 @@ def _dob_to_int(text: str) -> int:
     return parts[0] * 10000 + parts[1] * 100 + parts[2]
 
 
-def _put(out: dict[int, Any], key: IntEnum, value: Any) -> None:
-    if value is not None:
-        out[int(key)] = value
-
-
 def payload_to_cbor(p: HealthPayload, *, iat: int) -> dict[int, Any]:
-    """The payload as an integer-keyed map, ready for deterministic CBOR encoding.
+    """The payload as an integer-keyed map, ready for deterministic CBOR encoding. Absent fields and fields
+    at their default are omitted (one payload, one encoding).
 
     Times are encoded relative to the code's ``iat`` (minutes before ``iat // 60``), so they must be whole
     minutes (the model enforces it).
     """
     anchor = iat // 60
-    out: dict[int, Any] = {int(PayloadKey.VERSION): p.version}
+    out: dict[int, Any] = {_P_VERSION: p.version}
     if p.holder is not None:
         h = p.holder
-        holder: dict[int, Any] = {}
-        _put(holder, HolderKey.NAME, h.name)
-        _put(holder, HolderKey.NAME_STD, h.name_std)
-        _put(holder, HolderKey.BIRTH_DATE, None if h.birth_date is None else _dob_to_int(h.birth_date))
-        _put(holder, HolderKey.SEX, None if h.sex is None else int(h.sex))
-        _put(holder, HolderKey.NATIONALITY, h.nationality)
+        holder: dict[int, Any] = {_H_NAME: h.name}
+        if h.name_std is not None:
+            holder[_H_NAME_STD] = h.name_std
+        if h.birth_date is not None:
+            holder[_H_BIRTH] = _dob_to_int(h.birth_date)
+        if h.sex is not None:
+            holder[_H_SEX] = int(h.sex)
+        if h.nationality is not None:
+            holder[_H_NATIONALITY] = h.nationality
         if h.document is not None:
-            doc: dict[int, Any] = {int(DocumentKey.TYPE): int(h.document.document_type)}
-            _put(doc, DocumentKey.HINT, h.document.number_hint)
-            _put(doc, DocumentKey.KEYED_HASH, h.document.keyed_hash)
-            holder[int(HolderKey.DOCUMENT)] = doc
-        out[int(PayloadKey.HOLDER)] = holder
+            doc: dict[int, Any] = {_D_TYPE: int(h.document.document_type)}
+            if h.document.number_hint is not None:
+                doc[_D_HINT] = h.document.number_hint
+            if h.document.keyed_hash is not None:
+                doc[_D_KEYED_HASH] = h.document.keyed_hash
+            holder[_H_DOCUMENT] = doc
+        out[_P_HOLDER] = holder
     if p.status is not None:
         s = p.status
-        status: dict[int, Any] = {
-            int(StatusKey.COLOUR): int(s.colour),
-            int(StatusKey.SET_AT): _t(s.set_at, anchor),
-        }
-        _put(status, StatusKey.REASON, None if s.reason is None else int(s.reason))
-        out[int(PayloadKey.STATUS)] = status
+        status: dict[int, Any] = {_S_COLOUR: int(s.colour), _S_SET_AT: _t(s.set_at, anchor)}
+        if s.reason is not None:
+            status[_S_REASON] = int(s.reason)
+        out[_P_STATUS] = status
     if p.naat:
         tests = []
         for t in p.naat:
-            m: dict[int, Any] = {int(NaatKey.SAMPLED_AT): _t(t.sampled_at, anchor), int(NaatKey.RESULT): int(t.result)}
-            _put(m, NaatKey.TYPE, None if t.test_type is NaatType.PCR else int(t.test_type))
-            _put(m, NaatKey.FACILITY, t.facility)
-            _put(m, NaatKey.REGION, None if t.region is None else int(t.region))
+            m: dict[int, Any] = {_N_SAMPLED_AT: _t(t.sampled_at, anchor), _N_RESULT: int(t.result)}
+            if t.test_type is not NaatType.PCR:
+                m[_N_TYPE] = int(t.test_type)
+            if t.facility is not None:
+                m[_N_FACILITY] = t.facility
+            if t.region is not None:
+                m[_N_REGION] = int(t.region)
             tests.append(m)
-        out[int(PayloadKey.NAAT)] = tests
+        out[_P_NAAT] = tests
     if p.antibody:
-        out[int(PayloadKey.ANTIBODY)] = [
-            {int(AntibodyKey.SAMPLED_AT): _t(t.sampled_at, anchor), int(AntibodyKey.TYPE): int(t.antibody),
-             int(AntibodyKey.RESULT): int(t.result)}
+        out[_P_ANTIBODY] = [
+            {_A_SAMPLED_AT: _t(t.sampled_at, anchor), _A_TYPE: int(t.antibody), _A_RESULT: int(t.result)}
             for t in p.antibody
         ]
     if p.vaccinations:
         doses = []
         for v in p.vaccinations:
-            product = int(v.product) if isinstance(v.product, VaccineProduct) else v.product
-            place: int | str | None = int(v.place) if v.place is not None and v.place.isdigit() else v.place
-            m = {int(VaccinationKey.PRODUCT): product, int(VaccinationKey.DOSE_NUMBER): v.dose_number,
-                 int(VaccinationKey.SERIES_TOTAL): v.series_total, int(VaccinationKey.DATE): _d(v.date)}
-            _put(m, VaccinationKey.KIND, None if v.kind is DoseKind.PRIMARY else int(v.kind))
-            _put(m, VaccinationKey.MANUFACTURER, v.manufacturer)
-            _put(m, VaccinationKey.PLACE, place)
+            m = {_V_PRODUCT: int(v.product) if isinstance(v.product, VaccineProduct) else v.product}
+            if v.manufacturer is not None:
+                m[_V_MANUFACTURER] = v.manufacturer
+            m[_V_DOSE], m[_V_SERIES] = v.dose_number, v.series_total
+            if v.kind is not DoseKind.PRIMARY:
+                m[_V_KIND] = int(v.kind)
+            m[_V_DATE] = _d(v.date)
+            if v.place is not None:
+                m[_V_PLACE] = int(v.place) if v.place.isdigit() else v.place
             doses.append(m)
-        out[int(PayloadKey.VACCINATIONS)] = doses
+        out[_P_VACCINATIONS] = doses
     if p.infection is not None:
         i = p.infection
-        inf: dict[int, Any] = {
-            int(InfectionKey.KIND): int(i.kind),
-            int(InfectionKey.FIRST_POSITIVE): _d(i.first_positive),
-        }
-        _put(inf, InfectionKey.RECOVERED, None if i.recovered is None else _d(i.recovered))
-        _put(inf, InfectionKey.VALID_FROM, None if i.valid_from is None else _d(i.valid_from))
-        _put(inf, InfectionKey.VALID_UNTIL, None if i.valid_until is None else _d(i.valid_until))
-        out[int(PayloadKey.INFECTION)] = inf
+        inf: dict[int, Any] = {_I_KIND: int(i.kind), _I_FIRST_POSITIVE: _d(i.first_positive)}
+        if i.recovered is not None:
+            inf[_I_RECOVERED] = _d(i.recovered)
+        if i.valid_from is not None:
+            inf[_I_VALID_FROM] = _d(i.valid_from)
+        if i.valid_until is not None:
+            inf[_I_VALID_UNTIL] = _d(i.valid_until)
+        out[_P_INFECTION] = inf
     if p.region_risk is not None:
         r = p.region_risk
-        risk: dict[int, Any] = {int(RiskKey.REGION): int(r.region), int(RiskKey.LEVEL): int(r.level)}
-        _put(risk, RiskKey.AS_OF, None if r.as_of is None else _t(r.as_of, anchor))
-        out[int(PayloadKey.REGION_RISK)] = risk
+        risk: dict[int, Any] = {_R_REGION: int(r.region), _R_LEVEL: int(r.level)}
+        if r.as_of is not None:
+            risk[_R_AS_OF] = _t(r.as_of, anchor)
+        out[_P_RISK] = risk
     return out
 
 
@@ -352,18 +370,6 @@ def _dob_from_int(value: object, name: str) -> str:
             raise _Invalid(f"{name} has a day without a month")
         return f"{year:04d}"
     return f"{year:04d}-{month:02d}" if day == 0 else f"{year:04d}-{month:02d}-{day:02d}"
-
-
-# Integer keys for the decoders below (enum attribute access costs a Python call per use on 3.11).
-_H_NAME, _H_NAME_STD, _H_BIRTH, _H_SEX, _H_NATIONALITY, _H_DOCUMENT = map(int, HolderKey)
-_D_TYPE, _D_HINT, _D_KEYED_HASH = map(int, DocumentKey)
-_S_COLOUR, _S_SET_AT, _S_REASON = map(int, StatusKey)
-_N_SAMPLED_AT, _N_RESULT, _N_TYPE, _N_FACILITY, _N_REGION = map(int, NaatKey)
-_A_SAMPLED_AT, _A_TYPE, _A_RESULT = map(int, AntibodyKey)
-_V_PRODUCT, _V_MANUFACTURER, _V_DOSE, _V_SERIES, _V_KIND, _V_DATE, _V_PLACE = map(int, VaccinationKey)
-_I_KIND, _I_FIRST_POSITIVE, _I_RECOVERED, _I_VALID_FROM, _I_VALID_UNTIL = map(int, InfectionKey)
-_R_REGION, _R_LEVEL, _R_AS_OF = map(int, RiskKey)
-_P_VERSION, _P_HOLDER, _P_STATUS, _P_NAAT, _P_ANTIBODY, _P_VACCINATIONS, _P_INFECTION, _P_RISK = map(int, PayloadKey)
 
 
 def _holder(value: object) -> Holder:
