@@ -28,6 +28,8 @@ __all__ = [
 UNDERSTOOD_HEADERS = frozenset({HeaderLabel.ALG, HeaderLabel.KID, HeaderLabel.CONTENT_TYPE})
 
 K = TypeVar("K")
+_ALG, _CRIT, _KID = HeaderLabel.ALG.value, HeaderLabel.CRIT.value, HeaderLabel.KID.value
+_ALGORITHMS = {alg.value: alg for alg in Algorithm}  # read-only lookup (Algorithm(x) is a slow call)
 
 
 class HeaderInfo:
@@ -52,9 +54,9 @@ def sign1(signer: Signer, payload: bytes, *, kid: bytes | None = None) -> bytes:
 
 
 def _check_crit(msg: CoseSign1) -> None:
-    if HeaderLabel.CRIT in msg.unprotected_header:
+    if _CRIT in msg.unprotected_header:
         raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "crit must be in the protected header")
-    crit = msg.protected_header.get(HeaderLabel.CRIT)
+    crit = msg.protected_header.get(_CRIT)
     if crit is None:
         return
     if type(crit) is not list or not crit:
@@ -75,22 +77,19 @@ def read_headers(msg: CoseSign1, *, allowed: frozenset[Algorithm], protected_alg
     VerificationError (``algorithm_unsupported``) for an algorithm outside ``allowed``.
     """
     _check_crit(msg)
-    alg_value: Any = msg.protected_header.get(HeaderLabel.ALG)
+    alg_value: Any = msg.protected_header.get(_ALG)
     if alg_value is None and not protected_alg_only:
-        alg_value = msg.unprotected_header.get(HeaderLabel.ALG)
+        alg_value = msg.unprotected_header.get(_ALG)
     if alg_value is None:
         where = "protected header" if protected_alg_only else "headers"
         raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, f"no alg in the {where}")
-    try:
-        alg = Algorithm(alg_value)
-    except ValueError:
-        alg = None
+    alg = _ALGORITHMS.get(alg_value) if type(alg_value) is int else None
     if alg is None or alg not in allowed:
         raise VerificationError(ErrorCode.ALGORITHM_UNSUPPORTED, Stage.ALGORITHM,
                                 f"algorithm {alg_value} is not allowed")
-    kid = msg.protected_header.get(HeaderLabel.KID)
+    kid = msg.protected_header.get(_KID)
     if kid is None:
-        kid = msg.unprotected_header.get(HeaderLabel.KID)
+        kid = msg.unprotected_header.get(_KID)
     return HeaderInfo(alg, kid)
 
 

@@ -54,6 +54,7 @@ __all__ = [
 WARNING_TRUST_LIST_STALE = "trust_list_stale"
 _HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS})
 _HEALTHPASS = int(ClaimKey.HEALTHPASS)
+_KID = int(HeaderLabel.KID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +244,7 @@ class Verifier:
         message = decompress(b45decode(body), max_size=limits.max_decompressed)
         sign1 = decode_sign1(message, limits=limits, strict=strict)
         headers = cose.read_headers(sign1, allowed=policy.algorithms, protected_alg_only=True)
-        if headers.kid is None or (strict and HeaderLabel.KID not in sign1.protected_header):
+        if headers.kid is None or (strict and _KID not in sign1.protected_header):
             raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the protected header"
                               if strict else "no kid in the headers")
         self._check_clock(now)

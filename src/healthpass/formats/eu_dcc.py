@@ -169,16 +169,27 @@ def extract(claims: CwtClaims) -> dict[str, Any]:
     return dcc
 
 
-def _json_value(value: object, depth: int = 0) -> bool:
-    if value is None or isinstance(value, str | int | float):  # bool is an int
-        return True
-    if depth > 32:  # the CBOR decoder bounds depth far below this already
-        return False
-    if isinstance(value, list):
-        return all(_json_value(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_value(v, depth + 1) for k, v in value.items())
-    return False
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_value(value: object) -> bool:
+    """Whether a decoded item is a JSON value: scalars, arrays and maps with text keys (no byte strings).
+    Iterative; the CBOR decoder has already bounded its depth and size."""
+    stack: list[Any] = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        elif kind not in _JSON_SCALARS:
+            return False
+    return True
 
 
 def _is_count(value: object) -> bool:
