@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from healthpass.cose import seal_document
-from healthpass.errors import ErrorCode, TrustListError, VerificationError
+from healthpass.errors import ErrorCode, Stage, TrustListError, VerificationError
 from healthpass.issue import Issuer
 from healthpass.model.credential import HealthPayload, HealthStatus, Kind, StatusColour
 from healthpass.model.regions import Region
@@ -72,12 +72,22 @@ def test_invalid_lists_are_never_used(mutate: str) -> None:
     assert info.value.code is ErrorCode.TRUST_LIST_INVALID
 
 
-def test_key_region_outside_root_scope_invalidates_the_whole_list() -> None:
+def test_key_region_outside_root_scope_is_never_used() -> None:
     scoped = _root(regions=[Region("630000")])
-    with pytest.raises(TrustListError) as info:
-        TrustList.load(_list(), [scoped])
-    assert info.value.code is ErrorCode.TRUST_LIST_INVALID
-    TrustList.load(_list(keys=[_key(QINGHAI, "630100")]), [scoped])
+    tl = TrustList.load(_list(), [scoped])  # Qinghai and Beijing keys; the root vouches for Qinghai only
+    verifier = Verifier(trust_lists=[tl])
+    assert verifier.verify(Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW), at=NOW).issuer == "630000"
+    beijing_code = Issuer(BEIJING, Region("110000")).issue(STATUS, now=NOW)
+    with pytest.raises(TrustListError) as info:  # the entry is checked on first use, and never used
+        verifier.verify(beijing_code, at=NOW)
+    assert (info.value.code, info.value.stage) == (ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST)
+    assert BEIJING.kid.hex() in info.value.message and "outside the scope" in info.value.message
+    with pytest.raises(TrustListError) as info:  # the full check (tooling) refuses the whole list
+        TrustList.load(_list(), [scoped], check_all=True)
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID and BEIJING.kid.hex() in info.value.message
+    with pytest.raises(TrustListError):
+        tl.check_all()
+    assert TrustList.load(_list(keys=[_key(QINGHAI, "630100")]), [scoped], check_all=True).seq == 1
 
 
 def test_issuer_mismatch_province_key_cannot_sign_for_another() -> None:
@@ -184,7 +194,11 @@ def test_several_roots_each_scoped() -> None:
     assert verifier.verify(code, at=NOW).issuer == "810000"
     bad = TrustList.build(partner, seq=2, keys=[_key(partner_key, "630000")], valid_for=timedelta(days=1), now=NOW)
     with pytest.raises(TrustListError):
-        TrustList.load(bad, roots)
+        TrustList.load(bad, roots, check_all=True)
+    overreaching = Verifier(trust_lists=[national, TrustList.load(bad, roots)])
+    with pytest.raises(TrustListError) as info:  # the partner's root may not vouch for a Qinghai key
+        overreaching.verify(Issuer(partner_key, Region("630000")).issue(STATUS, now=NOW), at=NOW)
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID
 
 
 def test_certificate_keys_bound_code_lifetime() -> None:

@@ -59,3 +59,17 @@ def test_trust_list_vector() -> None:
              "kinds": sorted(x.value for x in k.kinds)} for k in tl.keys] == doc["keys"]
     result = Verifier(trust_lists=[tl]).verify(doc["code_from_qinghai"], at=parse_instant(doc["issued_at"]))
     assert result.issuer == "630100" and result.key_source == "trust-list:7"
+
+
+def test_trust_list_vector_regenerates_byte_for_byte() -> None:
+    """Ed25519 signatures are deterministic: the script makes exactly the list the spec annotates."""
+    spec = importlib.util.spec_from_file_location("make_vectors", HERE / "make_vectors.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = json.loads((HERE / "trust_list_vectors.json").read_text("utf-8"))
+    assert module.trust_lists() == doc
+    annotated = (HERE.parents[1] / "specs" / "trust-list.md").read_text("utf-8")
+    signature = doc["list_hex"][-128:]  # the spec's worked example is this list: its kids and signature
+    assert all(key["kid"] in annotated for key in doc["keys"]) and signature[:8] in annotated
+    assert signature[-6:] in annotated

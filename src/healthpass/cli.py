@@ -645,7 +645,7 @@ def _issuer_key_spec(spec: str) -> Any:
 
 
 def cmd_trust_build(args: argparse.Namespace) -> int:
-    from healthpass.trust import TrustList, keys_from_manifest
+    from healthpass.trust import TrustList, keys_from_manifest, trust_root
 
     keys = [_issuer_key_spec(spec) for spec in args.issuer_key]
     seq, valid_for = args.seq, parse_duration(args.valid_for) if args.valid_for else None
@@ -662,7 +662,10 @@ def cmd_trust_build(args: argparse.Namespace) -> int:
         raise UsageError("--seq and --valid-for are required (or in the manifest)")
     if not keys:
         raise UsageError("no issuer keys: use --issuer-key or --manifest")
-    data = TrustList.build(_signer(args, "root_key"), seq=seq, keys=keys, valid_for=valid_for)
+    signer = _signer(args, "root_key")
+    data = TrustList.build(signer, seq=seq, keys=keys, valid_for=valid_for)
+    # Read back as a verifier will, every entry checked: a list that would not verify is never written.
+    TrustList.load(data, [trust_root(signer.public_key_der)], check_all=True)
     Path(args.out).write_bytes(data)
     print(f"trust list seq {seq} with {len(keys)} keys written to {args.out}")
     return EXIT_OK
@@ -679,12 +682,12 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
         except ValueError as err:
             raise UsageError(f"--root: {err}") from None
         try:
-            tl = TrustList.load(data, [root])
+            tl = TrustList.load(data, [root], check_all=True)  # every entry, not only those first used
         except HealthPassError as err:
             print(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
         header = "VERIFIED against root " + root.kid.hex()
-        seq, issued, not_after, keys = tl.seq, tl.issued_at, tl.not_after, tl.keys
+        seq, issued, not_after, keys = tl.seq, tl.issued_at, tl.not_after, tuple(tl.keys)
     else:
         try:
             seq, issued, not_after, keys = inspect_trust_list_unverified(data)

@@ -12,8 +12,18 @@ from types import MappingProxyType
 from typing import Any
 
 from healthpass import crypto
-from healthpass.codec.cbor import canonical_order
-from healthpass.codec.signed_doc import KIND_CODES, ContentType, KeyEntryKey, decode_envelope, encode_envelope
+from healthpass.codec.cbor import encode
+from healthpass.codec.signed_doc import (
+    KID_SIZE,
+    KIND_CODES,
+    ContentType,
+    KeyEntryKey,
+    decode_key_entry,
+    encode_envelope,
+    entry_at,
+    index_trust_list,
+    payload_span,
+)
 from healthpass.cose import open_document, seal_document
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
 from healthpass.model.cose import MAX_NUMERIC_DATE
@@ -28,6 +38,7 @@ __all__ = [
     "DCC_KEY_USAGE",
     "KeyRing",
     "TrustList",
+    "TrustListKeys",
     "inspect_trust_list_unverified",
     "issuer_key",
     "keys_from_manifest",
@@ -45,6 +56,25 @@ def _dcc_types(usages: frozenset[str]) -> frozenset[str] | None:
     return frozenset(allowed) if allowed else None
 
 
+def _load_issuer_key(
+    data: bytes, *, region: Region | None, kinds: frozenset[Kind], source: str
+) -> tuple[IssuerKey, crypto.PublicKey]:
+    key, der, cert = crypto.load_public_key(data)
+    if cert is None:
+        return IssuerKey(kid=crypto.kid_for(der), key_der=der, region=region, kinds=kinds, source=source), key
+    return IssuerKey(
+        kid=crypto.kid_for(cert.der),
+        key_der=cert.der,
+        is_certificate=True,
+        region=region,
+        kinds=kinds,
+        cert_not_before=cert.not_before,
+        cert_not_after=cert.not_after,
+        dcc_types=_dcc_types(cert.extended_key_usages),
+        source=source,
+    ), key
+
+
 def issuer_key(
     data: bytes,
     *,
@@ -57,73 +87,116 @@ def issuer_key(
     For a certificate the kid is computed over the certificate DER (the EU rule), its validity bounds the
     codes it may sign, and its DCC extended key usages restrict the EU DCC types. Raises ValueError.
     """
-    _, der, cert = crypto.load_public_key(data)
-    if cert is None:
-        return IssuerKey(kid=crypto.kid_for(der), key_der=der, region=region, kinds=kinds, source=source)
-    return IssuerKey(
-        kid=crypto.kid_for(cert.der),
-        key_der=cert.der,
-        is_certificate=True,
-        region=region,
-        kinds=kinds,
-        cert_not_before=cert.not_before,
-        cert_not_after=cert.not_after,
-        dcc_types=_dcc_types(cert.extended_key_usages),
-        source=source,
-    )
+    return _load_issuer_key(data, region=region, kinds=kinds, source=source)[0]
 
 
 class KeyRing:
-    """An immutable pool of trusted keys indexed by kid (O(1) lookup). Keys are parsed once, on first use.
+    """An immutable pool of trusted keys indexed by kid (O(1) lookup): keys trusted directly, and the keys of
+    trust lists, whose entries are decoded and checked on the first lookup of their kid (see
+    :class:`TrustListKeys`). Public keys are parsed once, on first use. Thread-safe.
 
-    Several keys may share a kid: all are kept and all are tried.
+    Several keys may share a kid (a key trusted directly and listed, or listed by two lists): all are kept
+    and all are tried, the directly trusted ones first, then each list's in the order the lists were given.
     """
 
-    __slots__ = ("_by_kid", "_parsed")
+    __slots__ = ("_by_kid", "_direct", "_lists", "_merged", "_parsed")
 
-    def __init__(self, keys: Iterable[IssuerKey] = ()) -> None:
+    def __init__(self, keys: Iterable[IssuerKey] = (), *, trust_lists: Iterable[TrustList] = ()) -> None:
+        direct = tuple(keys)
         by_kid: dict[bytes, tuple[IssuerKey, ...]] = {}
-        for key in keys:
+        for key in direct:
             if not isinstance(key, IssuerKey):
                 raise TypeError("KeyRing holds IssuerKey values")
             by_kid[key.kid] = (*by_kid.get(key.kid, ()), key)
+        lists = tuple(trust_lists)
+        if not all(isinstance(tl, TrustList) for tl in lists):
+            raise TypeError("KeyRing takes the keys of TrustList values")
+        self._direct = direct
         self._by_kid = by_kid
-        self._parsed: dict[int, crypto.PublicKey] = {}
+        self._lists = lists
+        #: kid -> every entry for it, directly trusted and listed: filled on the first lookup of a kid that
+        #: exists (so it holds at most one item per listed key, whatever kids a caller asks for)
+        self._merged: dict[bytes, tuple[IssuerKey, ...]] = {}
+        #: id(entry) -> (entry, parsed key) for the entries the ring holds; the entry tells a reused id apart
+        self._parsed: dict[int, tuple[IssuerKey, crypto.PublicKey]] = {}
+
+    @property
+    def direct_keys(self) -> tuple[IssuerKey, ...]:
+        """The keys given directly (not from a trust list), in the order given."""
+        return self._direct
+
+    @property
+    def trust_lists(self) -> tuple[TrustList, ...]:
+        """The trust lists whose keys the ring holds, in the order given."""
+        return self._lists
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._by_kid.values())
+        return len(self._direct) + sum(len(tl.keys) for tl in self._lists)
 
     def __iter__(self) -> Iterator[IssuerKey]:
-        for entries in self._by_kid.values():
-            yield from entries
+        """Every key: the direct ones, then each list's (decoding every entry not decoded yet; raises
+        TrustListError (``trust_list_invalid``) at a malformed entry)."""
+        yield from self._direct
+        for tl in self._lists:
+            yield from tl.keys
 
     def __contains__(self, kid: object) -> bool:
-        return kid in self._by_kid
+        return kid in self._by_kid or any(kid in tl.keys for tl in self._lists)
 
     def entries(self, kid: bytes) -> tuple[IssuerKey, ...]:
-        """The keys sharing ``kid`` (empty when none)."""
-        return self._by_kid.get(kid, ())
+        """The keys sharing ``kid`` (empty when none).
+
+        Raises TrustListError (``trust_list_invalid``, stage ``trust_list``) when a trust list holds a
+        malformed entry for ``kid``: a code naming that kid is then rejected, whatever other keys share it.
+        """
+        if not self._lists:
+            return self._by_kid.get(kid, ())
+        found = self._merged.get(kid)
+        if found is not None:
+            return found
+        merged = list(self._by_kid.get(kid, ()))
+        for tl in self._lists:
+            hit = tl.keys.resolve(kid)
+            if hit is not None:
+                entry, key = hit
+                self._parsed.setdefault(id(entry), (entry, key))
+                merged.append(entry)
+        if not merged:
+            return ()
+        return self._merged.setdefault(kid, tuple(merged))
 
     def public_key(self, entry: IssuerKey) -> crypto.PublicKey:
-        """The parsed public key of an entry, parsed on first use and cached by identity of the entry.
+        """The parsed public key of an entry, parsed on first use and cached.
 
         Raises TrustListError (``trust_list_invalid``) when the key material does not parse, is not of the
         kind the entry says (SPKI or certificate), or is not the key its kid names: every code naming that
-        kid is then rejected (keys from a trust list are only hashed when the list is loaded).
+        kid is then rejected. (A trust list's entries are checked, and their keys parsed, on first lookup.)
         """
-        cache_key = id(entry)
-        key = self._parsed.get(cache_key)
-        if key is None:
-            key = _parse_entry(entry)
-            self._parsed[cache_key] = key
+        cached = self._parsed.get(id(entry))
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        for tl in self._lists:  # an entry of a list: parsed with the entry, cached by the list
+            hit = tl.keys.resolve(entry.kid) if entry.kid in tl.keys else None
+            if hit is not None and hit[0] is entry:
+                return hit[1]
+        key = _parse_entry(entry)
+        if any(e is entry for e in self._by_kid.get(entry.kid, ())):  # cache only what the ring keeps alive
+            self._parsed[id(entry)] = (entry, key)
         return key
 
     def merged(self, other: Iterable[IssuerKey]) -> KeyRing:
-        """A new ring with the keys of both."""
-        return KeyRing([*self, *other])
+        """A new ring with the keys of both (the trust lists of this one included)."""
+        return KeyRing([*self._direct, *other], trust_lists=self._lists)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_ring, (self._direct, self._lists))  # parsed keys do not pickle; they are parsed again
 
     def __repr__(self) -> str:
         return f"KeyRing({len(self)} keys)"
+
+
+def _ring(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...]) -> KeyRing:
+    return KeyRing(keys, trust_lists=lists)
 
 
 def _parse_entry(entry: IssuerKey) -> crypto.PublicKey:
@@ -135,7 +208,7 @@ def _parse_entry(entry: IssuerKey) -> crypto.PublicKey:
         key, der, cert = crypto.load_public_key(entry.key_der)
     except ValueError as err:
         raise bad("key material does not parse") from err
-    if entry.list_not_after is not None:  # from a trust list: the checks its loading left to first use
+    if entry.list_not_after is not None:  # from a trust list
         if (cert is not None) != entry.is_certificate:
             raise bad("SPKI and certificate fields are swapped")
         if crypto.kid_for(der) != entry.kid:
@@ -162,11 +235,11 @@ _KIND_TO_CODE = MappingProxyType(dict(KIND_CODES))
 _CODE_TO_KIND = MappingProxyType({code: kind for kind, code in KIND_CODES})
 
 
-def _encode_key(key: IssuerKey) -> dict[int, Any]:
+def _encode_key(key: IssuerKey) -> bytes:
+    """A key's entry (its kid is its key in the body map, not a field)."""
     if key.region is None:
         raise ValueError("every trust-list key needs a region")
     entry: dict[int, Any] = {
-        KeyEntryKey.KID.value: key.kid,
         (KeyEntryKey.CERTIFICATE if key.is_certificate else KeyEntryKey.SPKI).value: key.key_der,
         KeyEntryKey.REGION.value: int(key.region),
         KeyEntryKey.KINDS.value: sorted(_KIND_TO_CODE[k] for k in key.kinds),
@@ -178,49 +251,39 @@ def _encode_key(key: IssuerKey) -> dict[int, Any]:
         entry[KeyEntryKey.VALID_UNTIL.value] = _epoch(key.valid_until)
     if key.retired_at is not None:
         entry[KeyEntryKey.RETIRED_AT.value] = _epoch(key.retired_at)
-    return entry
+    return encode(entry)
 
 
-_ENTRY_FIELDS = frozenset(k.value for k in KeyEntryKey)
+def _decode_key(
+    kid: bytes, data: bytes, *, seq: int, not_after: datetime, root: TrustRoot | None, limits: Limits
+) -> tuple[IssuerKey, crypto.PublicKey]:
+    """One entry of a trust list, fully checked (rule L4): the key and its parsed public key.
 
-
-def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> IssuerKey:
+    Raises TrustListError (``trust_list_invalid``) naming the kid. ``root`` None: the region scope (L3) is
+    not checked (an unverified inspection).
+    """
     def bad(message: str) -> TrustListError:
-        return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, f"key #{index}: {message}")
+        return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, f"key {kid.hex()}: {message}")
 
-    if type(raw) is not dict:
-        raise bad("not a map")
-    if not raw.keys() <= _ENTRY_FIELDS:
-        raise bad("unknown field")
-    if not canonical_order(raw):
-        raise bad("fields not in canonical order")
-    kid, spki, cert = raw.get(KeyEntryKey.KID), raw.get(KeyEntryKey.SPKI), raw.get(KeyEntryKey.CERTIFICATE)
-    if type(kid) is not bytes or (spki is None) == (cert is None):
-        raise bad("needs a kid and exactly one of SPKI and certificate")
+    try:
+        raw = decode_key_entry(data, limits=limits, stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID)
+    except DecodeError as err:
+        raise bad(err.message) from err
+    spki, cert = raw.get(KeyEntryKey.SPKI), raw.get(KeyEntryKey.CERTIFICATE)
+    if (spki is None) == (cert is None):
+        raise bad("needs exactly one of SPKI and certificate")
     der = spki if spki is not None else cert
     if type(der) is not bytes:
         raise bad("key material must be bytes")
-    if cert is None:
-        # SPKI keys are only hashed here (a list may hold thousands); KeyRing.public_key parses one on first
-        # use and fails closed (trust_list_invalid) when it does not parse or is not the key its kid names.
-        parsed, computed = None, crypto.kid_for(der)
-    else:  # a certificate is parsed now: its validity and DCC key usages bound the codes it may sign
-        try:
-            parsed = issuer_key(der)
-        except ValueError as err:
-            raise bad("key material does not parse") from err
-        if not parsed.is_certificate:
-            raise bad("SPKI and certificate fields are swapped")
-        computed = parsed.kid
-    if computed != kid:
-        raise bad(f"kid {kid.hex()} does not match its key ({computed.hex()})")
     try:
         region = Region.from_int(raw.get(KeyEntryKey.REGION))  # type: ignore[arg-type]
         kinds_raw = raw.get(KeyEntryKey.KINDS)
         if type(kinds_raw) is not list or not kinds_raw:
             raise ValueError("kinds must be a non-empty array")
-        if not all(type(c) is int for c in kinds_raw):
-            raise ValueError("kinds must be integers")
+        if not all(type(c) is int and c in _CODE_TO_KIND for c in kinds_raw):
+            raise ValueError("kinds must be kind codes (1-5)")
+        if kinds_raw != sorted(set(kinds_raw)):
+            raise ValueError("kinds must be in increasing order, each once")
         kinds = frozenset(_CODE_TO_KIND[c] for c in kinds_raw)
         status_raw = raw.get(KeyEntryKey.STATUS)
         if type(status_raw) is not int:
@@ -240,47 +303,188 @@ def _decode_key(raw: object, index: int, not_after: datetime, seq: int) -> Issue
             "valid_until": when(KeyEntryKey.VALID_UNTIL), "retired_at": when(KeyEntryKey.RETIRED_AT),
             "source": f"trust-list:{seq}", "list_not_after": not_after,
         }
-        if parsed is None:
-            return IssuerKey(kid=kid, key_der=der, **scope)
-        return dataclasses.replace(parsed, **scope)
     except (ValueError, KeyError, TypeError) as err:
         raise bad(str(err) if isinstance(err, ValueError) else "invalid field") from None
+    if root is not None and not root.vouches_for(region):
+        raise bad(f"region {region.code} is outside the scope of root {root.kid.hex()}")
+    # The key material is parsed now (it is needed to verify anything): it must be exactly the DER the
+    # field names (SPKI, or an X.509 certificate), and the kid the SHA-256 of it, truncated.
+    try:
+        parsed, public = _load_issuer_key(der, region=None, kinds=ALL_KINDS, source="")
+    except ValueError as err:
+        raise bad("key material does not parse") from err
+    if parsed.is_certificate != (cert is not None):
+        raise bad("SPKI and certificate fields are swapped")
+    if parsed.key_der != der:
+        raise bad("key material is not in DER")
+    if parsed.kid != kid:
+        raise bad(f"kid does not match its key ({parsed.kid.hex()})")
+    try:
+        return dataclasses.replace(parsed, **scope), public
+    except ValueError as err:  # IssuerKey's own invariants (window order, retired_at with retired)
+        raise bad(str(err)) from None
 
 
 _LIST_LIMITS = Limits(max_decompressed=1 << 26, max_items=1 << 22, max_string=1 << 16)
 
 
-def _decode_body(payload: bytes, limits: Limits) -> tuple[int, datetime, tuple[IssuerKey, ...], int]:
+class TrustListKeys:
+    """The issuer keys of a loaded trust list by kid: O(1) lookup, each entry checked on first use.
+
+    Built by :meth:`TrustList.load`, which verifies the list's signature and envelope and indexes its kids:
+    each kid with the offset of its entry in the document received (kept, not copied). An entry is decoded
+    and fully checked (rules L3-L4 of ``specs/trust-list.md``) the first time its kid is looked up, then
+    cached with its parsed public key.
+    A malformed entry raises TrustListError (``trust_list_invalid``) at every lookup of its kid and is never
+    used; the others keep working. Iterating, or :meth:`check_all`, checks every entry.
+
+    Thread-safe without locks: two threads looking up the same new kid may both decode it; one result is
+    kept (``dict.setdefault``) and both get that one.
+    """
+
+    __slots__ = ("_cache", "_data", "_limits", "_not_after", "_offsets", "_root", "_seq")
+
+    def __init__(
+        self,
+        data: bytes,
+        offsets: dict[bytes, int],
+        *,
+        seq: int,
+        not_after: datetime,
+        root: TrustRoot | None,
+        limits: Limits,
+    ) -> None:
+        self._data = data
+        self._offsets = offsets
+        self._seq = seq
+        self._not_after = not_after
+        self._root = root
+        self._limits = limits
+        #: kid -> (key, parsed public key), or the message of why its entry is malformed
+        self._cache: dict[bytes, tuple[IssuerKey, crypto.PublicKey] | str] = {}
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __contains__(self, kid: object) -> bool:
+        return kid in self._offsets
+
+    def kids(self) -> Iterator[bytes]:
+        """Every kid of the list, in the list's (canonical) order; nothing is decoded."""
+        return iter(self._offsets)  # never changed after loading
+
+    def resolve(self, kid: bytes) -> tuple[IssuerKey, crypto.PublicKey] | None:
+        """The key listed under ``kid`` and its parsed public key; None when the list has no such kid.
+
+        Raises TrustListError (``trust_list_invalid``) when its entry is malformed.
+        """
+        found = self._cache.get(kid)
+        if found is None:
+            offset = self._offsets.get(kid)
+            if offset is None:
+                return None
+            try:
+                found = _decode_key(kid, entry_at(self._data, offset), seq=self._seq, not_after=self._not_after,
+                                    root=self._root, limits=self._limits)
+            except TrustListError as err:
+                found = err.message
+            found = self._cache.setdefault(kid, found)
+        if isinstance(found, str):
+            raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, found)
+        return found
+
+    def get(self, kid: bytes) -> IssuerKey | None:
+        """The key listed under ``kid`` (None when none). Raises TrustListError for a malformed entry."""
+        found = self.resolve(kid)
+        return None if found is None else found[0]
+
+    def __iter__(self) -> Iterator[IssuerKey]:
+        """Every key, in kid order. Raises TrustListError (``trust_list_invalid``) at a malformed entry."""
+        for kid in self._offsets:
+            found = self.resolve(kid)
+            assert found is not None
+            yield found[0]
+
+    def check_all(self) -> None:
+        """Check every entry now (tooling: ``healthpass trust build`` and ``trust show`` do). Raises
+        TrustListError (``trust_list_invalid``) naming the first malformed entry in kid order."""
+        for _ in self:
+            pass
+
+    def __eq__(self, other: object) -> bool:  # the same entries, under the same root and limits
+        if not isinstance(other, TrustListKeys):
+            return NotImplemented
+        return (self._offsets.keys() == other._offsets.keys() and self._root == other._root
+                and self._limits == other._limits and self._seq == other._seq
+                and all(entry_at(self._data, self._offsets[kid]) == entry_at(other._data, other._offsets[kid])
+                        for kid in self._offsets))
+
+    def __hash__(self) -> int:
+        return hash((self._seq, len(self._offsets), self._root))
+
+    def __reduce__(self) -> tuple[object, ...]:  # the cache holds parsed keys, which do not pickle
+        return (_restore_keys, (self._data, self._offsets, self._seq, self._not_after, self._root, self._limits))
+
+    def __repr__(self) -> str:
+        return f"TrustListKeys({len(self)} keys, {len(self._cache)} checked)"
+
+
+def _restore_keys(data: bytes, offsets: dict[bytes, int], seq: int, not_after: datetime, root: TrustRoot | None,
+                  limits: Limits) -> TrustListKeys:
+    return TrustListKeys(data, offsets, seq=seq, not_after=not_after, root=root, limits=limits)
+
+
+def _immutable(data: object) -> bytes:
+    if type(data) is bytes:
+        return data
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise TypeError("a trust list is bytes")
+
+
+def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | None
+           ) -> tuple[int, int, datetime, TrustListKeys]:
+    """``(seq, issued_at, not_after, keys)`` of a list whose strictly decoded ``document`` holds ``payload``:
+    the envelope checked, the kids indexed. The keys keep ``document`` (the bytes received, immutable) and
+    offsets into it, not a copy of the payload."""
     try:
-        seq, issued, not_after, body = decode_envelope(payload, limits=limits, stage=Stage.TRUST_LIST,
-                                                       code=ErrorCode.TRUST_LIST_INVALID, typed=True)
+        start, end = payload_span(document, payload)
+        seq, issued, not_after, offsets = index_trust_list(
+            document, start=start, end=end, max_entries=limits.max_items, max_entry=limits.max_string,
+            stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID)
     except DecodeError as err:
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
-    if type(body) is not list:
-        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, "body is not an array of keys")
     expires = _ts(not_after)
-    return seq, expires, tuple(_decode_key(raw, i, expires, seq) for i, raw in enumerate(body)), issued
+    keys = TrustListKeys(document, offsets, seq=seq, not_after=expires, root=root, limits=limits)
+    return seq, issued, expires, keys
 
 
 @dataclass(frozen=True, slots=True)
 class TrustList:
     """A verified trust list: which issuer keys may sign for which regions and kinds of data.
 
-    Obtain one with :meth:`load` (verifies signature, root, scope and anti-rollback state); publish one with
-    :meth:`build`. ``clock_floor`` is the latest issue time of any list this verifier accepted for the root:
-    a verification time before it means the device clock was set back (``clock_untrusted``).
+    Obtain one with :meth:`load` (verifies signature, root, envelope and anti-rollback state, and indexes
+    the keys by kid; each key entry is checked on first use, or all at once with :meth:`check_all`); publish
+    one with :meth:`build`. ``clock_floor`` is the latest issue time of any list this verifier accepted for
+    the root: a verification time before it means the device clock was set back (``clock_untrusted``).
     """
 
     seq: int
     issued_at: datetime
     not_after: datetime
     root: TrustRoot
-    keys: tuple[IssuerKey, ...]
+    keys: TrustListKeys
     clock_floor: datetime
 
     def __repr__(self) -> str:
         return (f"TrustList(seq={self.seq}, issued_at={self.issued_at.isoformat()}, "
                 f"not_after={self.not_after.isoformat()}, keys={len(self.keys)}, root={self.root.kid.hex()})")
+
+    def check_all(self) -> TrustList:
+        """Check every key entry now and return the list. Raises TrustListError (``trust_list_invalid``)
+        naming the first malformed entry (in kid order)."""
+        self.keys.check_all()
+        return self
 
     @staticmethod
     def build(
@@ -291,14 +495,37 @@ class TrustList:
         valid_for: timedelta,
         now: datetime | None = None,
     ) -> bytes:
-        """Sign a trust list with the root ``signer``. Every key needs a region."""
+        """Sign a trust list with the root ``signer``. Every key needs a region and a kid of its own.
+
+        Every entry is checked as a verifier will check it (rule L4, all but the root's region scope, which
+        depends on the verifier's configuration), so a list with a bad entry is never signed. Raises
+        ValueError naming the key.
+        """
         if type(seq) is not int or seq < 0:
             raise ValueError("seq must be a non-negative integer")
         if valid_for <= timedelta(0):
             raise ValueError("valid_for must be positive")
+        if len(keys) > _LIST_LIMITS.max_items:
+            raise ValueError(f"a trust list holds at most {_LIST_LIMITS.max_items} keys")
         issued = (now or datetime.now(UTC)).replace(microsecond=0)
-        body = [_encode_key(k) for k in keys]
-        payload = encode_envelope(seq, _epoch(issued), _epoch(issued + valid_for), body)
+        expires = issued + valid_for
+        body: dict[bytes, bytes] = {}
+        for key in keys:
+            if not isinstance(key, IssuerKey):
+                raise TypeError("TrustList.build takes IssuerKey values")
+            if key.kid in body:
+                raise ValueError(f"kid {key.kid.hex()} is listed twice (a list holds one entry per kid)")
+            entry = _encode_key(key)
+            if len(entry) > _LIST_LIMITS.max_string:
+                raise ValueError(f"key {key.kid.hex()}: entry longer than {_LIST_LIMITS.max_string} bytes")
+            if len(key.kid) != KID_SIZE:
+                raise ValueError(f"key {key.kid.hex()}: a kid has {KID_SIZE} bytes")
+            try:
+                _decode_key(key.kid, entry, seq=seq, not_after=expires, root=None, limits=_LIST_LIMITS)
+            except TrustListError as err:
+                raise ValueError(err.message) from None
+            body[key.kid] = entry
+        payload = encode_envelope(seq, _epoch(issued), _epoch(expires), body)
         return seal_document(signer, ContentType.TRUST_LIST.value, payload)
 
     @classmethod
@@ -309,24 +536,28 @@ class TrustList:
         *,
         state: StateStore | None = None,
         limits: Limits | None = None,
+        check_all: bool = False,
     ) -> TrustList:
-        """Verify and decode a trust list. Raises TrustListError: ``trust_list_invalid`` for any defect of the
-        list (nothing of it is used), ``trust_list_rollback`` when ``state`` has accepted a later one.
+        """Verify a trust list and index its keys. Raises TrustListError: ``trust_list_invalid`` for any defect
+        of the document (signature, root, envelope, the index of kids: nothing of it is used),
+        ``trust_list_rollback`` when ``state`` has accepted a later one.
 
+        Key entries are checked on the first lookup of their kid (a malformed one fails, with
+        ``trust_list_invalid``, every code naming it); ``check_all`` checks every entry now, before ``state``
+        records the list (tooling and publishers: a list with one bad entry is then refused whole).
         Freshness (``trust_list_stale`` / ``trust_list_expired``) is judged at each verification, against
         the verification time.
         """
         limits = limits or _LIST_LIMITS
-        # The signed payload is one byte string holding the whole list: ``max_string`` bounds each string
-        # inside it (certificates), not the payload, which the document's own size bounds.
+        data = _immutable(data)  # the keys keep it: never a buffer that can change
+        # The signed payload is one byte string holding the whole list: ``max_string`` bounds each entry
+        # inside it, not the payload, which the document's own size bounds.
         outer = dataclasses.replace(limits, max_string=max(limits.max_string, len(data)))
         root, payload = open_document(data, roots, content_type=ContentType.TRUST_LIST.value, limits=outer,
                                       stage=Stage.TRUST_LIST)
-        seq, expires_at, keys, issued = _decode_body(payload, limits)
-        for key in keys:
-            if not root.vouches_for(key.region):
-                raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST,
-                                     f"key {key.kid.hex()} is for a region outside the root's scope")
+        seq, issued, expires_at, keys = _index(data, payload, limits, root)
+        if check_all:
+            keys.check_all()
         floor = issued
         if state is not None:
             digest = hashlib.sha256(data).hexdigest()
@@ -344,7 +575,8 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
 
     ``{"seq": N, "valid_for": "30d", "keys": [{"region": "630000", "public_key": "PUB.pem" |
     "certificate": "CERT.pem", "kinds": [...], "from": ISO8601, "until": ISO8601, "status": "active" |
-    "retired", "retired_at": ISO8601}, ...]}``; file paths are relative to ``base``. Raises ValueError.
+    "retired", "retired_at": ISO8601}, ...]}``; file paths are relative to ``base``; each key at most once
+    (a list holds one entry per kid). Raises ValueError.
     """
     from healthpass.model.jsonform import parse_instant
 
@@ -363,6 +595,7 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
     if not isinstance(entries, list):
         raise ValueError("keys must be a list")
     keys = []
+    seen: dict[bytes, int] = {}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not set(entry) <= _MANIFEST_KEY_FIELDS:
             raise ValueError(f"keys[{i}] must be an object with the documented fields")
@@ -378,6 +611,9 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
         if ("certificate" in entry) != key.is_certificate:
             wanted = "certificate" if "certificate" in entry else "public key"
             raise ValueError(f"keys[{i}]: {path.name} is not a {wanted}")
+        if key.kid in seen:
+            raise ValueError(f"keys[{i}]: the same key as keys[{seen[key.kid]}] (a list holds each key once)")
+        seen[key.kid] = i
         status_name = str(entry.get("status", "active")).upper()
         if status_name not in KeyStatus.__members__:
             raise ValueError(f"keys[{i}]: status must be active or retired")
@@ -393,13 +629,18 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
 
 
 def inspect_trust_list_unverified(data: bytes) -> tuple[int, datetime, datetime, tuple[IssuerKey, ...]]:
-    """UNVERIFIED: decode a trust list without checking its signature (for ``trust show`` without a root)."""
+    """UNVERIFIED: decode a trust list without checking its signature (for ``trust show`` without a root).
+
+    Every entry is decoded and checked (but for the region scope, which needs a root). Raises TrustListError.
+    """
     from healthpass.codec import decode_sign1
 
     limits = _LIST_LIMITS
+    data = _immutable(data)
     try:
-        msg = decode_sign1(data, limits=limits, strict=True)
+        msg = decode_sign1(data, limits=dataclasses.replace(limits, max_string=max(limits.max_string, len(data))),
+                           strict=True)
     except DecodeError as err:
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
-    seq, not_after, keys, issued = _decode_body(msg.payload, limits)
-    return seq, _ts(issued), not_after, keys
+    seq, issued, not_after, keys = _index(data, msg.payload, limits, None)
+    return seq, _ts(issued), not_after, tuple(keys)

@@ -192,12 +192,12 @@ class Verifier:
         self._trust_lists = lists
         self._policy = policy or VerifierPolicy()
         self._slack = self._policy.leeway.total_seconds()
-        self._ring = KeyRing([*keys, *(k for tl in lists for k in tl.keys)])
+        self._ring = KeyRing(keys, trust_lists=lists)
         self._clock_floor = max((tl.clock_floor for tl in lists), default=None)
         self._rules = rules
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (tuple(self._ring), self._trust_lists, self._policy, self._rules))
+        return (_rebuild, (self._ring.direct_keys, self._trust_lists, self._policy, self._rules))
 
     @property
     def policy(self) -> VerifierPolicy:
@@ -406,9 +406,7 @@ def _aware(at: datetime) -> datetime:
 
 
 def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy, rules: Any) -> Verifier:
-    verifier = Verifier(keys=(), trust_lists=lists, policy=policy, rules=rules)
-    verifier._ring = KeyRing(keys)
-    return verifier
+    return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules)
 
 
 def _verify_chunk(context: tuple[Verifier, datetime, str | None], texts: list[str]) -> list[VerificationResult]:

@@ -190,7 +190,8 @@ def _certificate(key: FixedKey, ekus: tuple[str, ...]) -> bytes:
 
 
 DSC_TEST_CERT = _certificate(DSC_TEST_ONLY, (EKU_DCC_TEST,))
-DSC_TEST_KID = kid_for(x509.load_pem_x509_certificate(DSC_TEST_CERT).public_bytes(serialization.Encoding.DER))
+DSC_TEST_DER = x509.load_pem_x509_certificate(DSC_TEST_CERT).public_bytes(serialization.Encoding.DER)
+DSC_TEST_KID = kid_for(DSC_TEST_DER)
 
 #: The "default" trust profile: what the verifier of most vectors trusts, and how.
 DEFAULT_TRUST: list[dict[str, Any]] = [
@@ -420,6 +421,35 @@ def _trust_list(keys: list[IssuerKey], *, seq: int = 1, issued: datetime = LIST_
 
 def _listed(key: FixedKey, region: str = "630000") -> IssuerKey:
     return issuer_key(key.public_pem, region=Region(region))
+
+
+def _head(major: int, value: int) -> bytes:
+    """A CBOR head in preferred serialisation (the shortest form)."""
+    if value < 24:
+        return bytes([major << 5 | value])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if value < 1 << (8 * size):
+            return bytes([major << 5 | info]) + value.to_bytes(size, "big")
+    raise ValueError("too large for a CBOR head")
+
+
+def _entry(material: bytes, region: int = 630000, **fields: Any) -> bytes:
+    """A key entry's bytes: SPKI ``material``, a region, all kinds, active (``fields`` override by label)."""
+    return encode({2: material, 4: region, 5: [1, 2, 3, 4, 5], 8: 1, **{int(k[1:]): v for k, v in fields.items()}})
+
+
+def _raw_body(pairs: list[tuple[bytes, bytes]]) -> bytes:
+    """A trust-list body written pair by pair as given (kid byte strings, entry byte strings): any order."""
+    return _head(5, len(pairs)) + b"".join(cbor2.dumps(kid) + cbor2.dumps(entry) for kid, entry in pairs)
+
+
+def _sealed_list(body: bytes, *, seq: int = 7, version: int = 1, trailer: bytes = b"") -> bytes:
+    """A list whose body is given as raw CBOR (hostile structure), in a correct envelope signed by the root:
+    so the signature holds and the defect is met where the list's structure is read."""
+    start = int(LIST_ISSUED.timestamp())
+    head = encode({1: version, 2: seq, 3: start, 4: start + 14 * 86400})
+    payload = b"\xa5" + head[1:] + b"\x05" + body + trailer
+    return seal_document(ROOT, ContentType.TRUST_LIST.value, payload)
 
 
 def build_catalogue() -> tuple[list[Vector], list[Vector]]:
@@ -839,20 +869,80 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     tl("trust_list_health_code_as_list", "a valid health code's COSE message offered as a trust list", good_msg)
     tl("trust_list_rollback", "list seq 4 after seq 5 was accepted", _trust_list([_listed(LIST_KEY)], seq=4),
        expect="trust_list_rollback", accepted_before=[_trust_list([_listed(LIST_KEY)], seq=5)])
-    tl("trust_list_key_outside_root_scope", "a Qinghai key in a list whose root may vouch for Beijing only",
-       fresh_list, roots=[{"key": ROOT.label, "regions": ["110000"]}])
-    bad_entry = {1: ED.kid, 2: LIST_KEY.public_key_der, 4: 630000, 5: [1, 2, 3, 4, 5], 8: 1}
-    tl("trust_list_kid_mismatch", "a key entry whose kid is another key's",
-       seal_document(ROOT, ContentType.TRUST_LIST.value,
-                     encode_envelope(7, int(LIST_ISSUED.timestamp()), int(LIST_ISSUED.timestamp()) + 86400,
-                                     [bad_entry])))
     tl("trust_list_not_after_before_issue", "not_after before issued_at",
        seal_document(ROOT, ContentType.TRUST_LIST.value,
-                     encode_envelope(8, int(LIST_ISSUED.timestamp()), int(LIST_ISSUED.timestamp()) - 1, [])))
+                     encode_envelope(8, int(LIST_ISSUED.timestamp()), int(LIST_ISSUED.timestamp()) - 1, {})))
     tl("trust_list_shared_reference_bomb", "a trust list whose COSE array holds a shared-reference bomb",
        b"\xd2\x85" + cbor2.dumps(encode(protected_for(ROOT))) + b"\xa0\x40\x40" + dag_bomb())
     tl("trust_list_reference_error_message_bomb", "a trust list holding the cbor2 error-message bomb",
        b"\xd2\x85" + cbor2.dumps(encode(protected_for(ROOT))) + b"\xa0\x40\x40" + error_message_bomb())
+
+    # -- trust list: the body's structure (kid -> entry), read when the list loads; all signed by the root --
+    listed_entry, other_entry = _entry(LIST_KEY.public_key_der), _entry(ED.public_key_der)
+    low, high = sorted([(LIST_KEY.kid, listed_entry), (ED.kid, other_entry)])
+    tl("trust_list_kids_unsorted", "two kids in decreasing order (kids must strictly increase)",
+       _sealed_list(_raw_body([high, low])))
+    tl("trust_list_kid_repeated", "the same kid twice (with the same entry)", _sealed_list(_raw_body([low, low])))
+    tl("trust_list_kid_short", "a 7-byte kid", _sealed_list(_raw_body([(LIST_KEY.kid[:7], listed_entry)])))
+    tl("trust_list_kid_as_text", "the kid as a text string",
+       _sealed_list(_head(5, 1) + cbor2.dumps(LIST_KEY.kid.hex()[:8]) + cbor2.dumps(listed_entry)))
+    tl("trust_list_entry_not_bstr", "an entry inline as a map instead of a byte string",
+       _sealed_list(_head(5, 1) + cbor2.dumps(LIST_KEY.kid) + listed_entry))
+    tl("trust_list_body_array", "the body as an array of entries (a draft format)",
+       _sealed_list(_head(4, 1) + listed_entry))
+    tl("trust_list_entry_head_overlong", "an entry's length in a 2-byte head although 1 byte holds it",
+       _sealed_list(_head(5, 1) + cbor2.dumps(LIST_KEY.kid) + b"\x59" + len(listed_entry).to_bytes(2, "big")
+                    + listed_entry))
+    tl("trust_list_body_count_overlong", "the body's key count in a 1-byte head although it fits the initial byte",
+       _sealed_list(b"\xb8\x01" + _raw_body([low])[1:]))
+    tl("trust_list_body_indefinite", "the body as an indefinite-length map",
+       _sealed_list(b"\xbf" + _raw_body([low])[1:] + b"\xff"))
+    tl("trust_list_body_truncated", "the body declares two keys and holds one",
+       _sealed_list(b"\xa2" + _raw_body([low])[1:]))
+    tl("trust_list_entry_length_huge", "an entry declaring 2^64-1 bytes",
+       _sealed_list(_head(5, 1) + cbor2.dumps(LIST_KEY.kid) + b"\x5b" + b"\xff" * 8 + listed_entry))
+    tl("trust_list_body_count_huge", "a body declaring 2^64-1 keys",
+       _sealed_list(b"\xbb" + b"\xff" * 8 + _raw_body([low])[1:]))
+    tl("trust_list_entry_too_long", "an entry of 70,000 bytes (entries are at most 64 KiB)",
+       _sealed_list(_raw_body([(LIST_KEY.kid, listed_entry + bytes(70_000))])))
+    tl("trust_list_trailing_bytes", "a byte after the body, inside the signed payload",
+       _sealed_list(_raw_body([low]), trailer=b"\x00"))
+    tl("trust_list_version_2", "envelope version 2", _sealed_list(_raw_body([low]), version=2))
+
+    # -- trust list: a malformed entry is found when a code names its kid (entries are checked lazily) ------
+    # The list loads (signature, envelope and index hold); the entry is never used: a code naming its kid is
+    # trust_list_invalid, at stage trust_list.
+    def bad_entry(name: str, description: str, entry: bytes, kid: bytes = LIST_KEY.kid,
+                  roots: list[dict[str, Any]] | None = None) -> None:
+        code = listed_code if kid == LIST_KEY.kid else text(cose(LIST_KEY, claims(), kid=kid))
+        attack(name, "trust_list", "trust_list_invalid", description, code,
+               trust=via(_sealed_list(_raw_body([(kid, entry)])), roots))
+
+    bad_entry("trust_list_entry_kid_mismatch", "an entry holding another key than its kid names",
+              _entry(ED.public_key_der))
+    bad_entry("trust_list_entry_not_cbor", "entry bytes that are not CBOR", b"\xff\x00\x01")
+    bad_entry("trust_list_entry_trailing_bytes", "an entry with a byte after its map", listed_entry + b"\x00")
+    bad_entry("trust_list_entry_not_deterministic", "an entry whose region has a non-preferred head",
+              listed_entry.replace(b"\x04\x1a\x00\x09\x9c\xf0", b"\x04\x1b\x00\x00\x00\x00\x00\x09\x9c\xf0"))
+    bad_entry("trust_list_entry_kid_field", "an entry still holding a kid field (label 1)",
+              _entry(LIST_KEY.public_key_der, k1=LIST_KEY.kid))
+    bad_entry("trust_list_entry_no_region", "an entry without a region",
+              encode({2: LIST_KEY.public_key_der, 5: [1, 2, 3, 4, 5], 8: 1}))
+    bad_entry("trust_list_entry_kinds_repeated", "kinds [1, 1, 2]", _entry(LIST_KEY.public_key_der, k5=[1, 1, 2]))
+    bad_entry("trust_list_entry_spki_garbage", "SPKI field holding bytes that are no key, kid over those bytes",
+              _entry(b"\x30\x03\x02\x01\x00"), kid=kid_for(b"\x30\x03\x02\x01\x00"))
+    bad_entry("trust_list_entry_spki_as_pem", "SPKI field holding the key in PEM, kid over the PEM bytes",
+              _entry(LIST_KEY.public_pem), kid=kid_for(LIST_KEY.public_pem))
+    bad_entry("trust_list_entry_certificate_in_spki", "SPKI field holding a certificate (kid over it)",
+              _entry(DSC_TEST_DER), kid=DSC_TEST_KID)
+    bad_version = DSC_TEST_DER.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x0a", 1)  # X.509 v11
+    bad_entry("trust_list_entry_certificate_bad_version", "a certificate claiming X.509 version 11 (a fuzzer "
+              "finding: cryptography raises InvalidVersion, not ValueError)",
+              encode({3: bad_version, 4: 630000, 5: [1, 2, 3, 4, 5], 8: 1}), kid=kid_for(bad_version))
+    bad_entry("trust_list_entry_retired_without_time", "status retired without retired_at",
+              _entry(LIST_KEY.public_key_der, k8=2))
+    bad_entry("trust_list_entry_outside_root_scope", "a Qinghai key in a list whose root may vouch for Beijing "
+              "only", listed_entry, roots=[{"key": ROOT.label, "regions": ["110000"]}])
 
     # -- EU DCC (HC1) through the same API ------------------------------------------------------------------
     def hc1(payload: dict[Any, Any] | bytes, key: FixedKey = DSC, **kw: Any) -> str:

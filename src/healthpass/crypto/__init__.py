@@ -181,8 +181,8 @@ def load_certificate(data: bytes) -> CertificateInfo:
                 raise ValueError("not base64")
             cert = x509.load_der_x509_certificate(der)
         return _cert_info(cert)
-    except (ValueError, UnsupportedAlgorithm) as err:
-        raise ValueError("not a valid X.509 certificate") from err
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension) as err:
+        raise ValueError("not a valid X.509 certificate") from err  # (those two are not ValueErrors)
 
 
 def _cert_info(cert: x509.Certificate) -> CertificateInfo:

@@ -23,7 +23,8 @@ class Limits:
     parsers that accept only their schema, whose bounds are far tighter (payload depth 4, at most 8 entries
     per list, text fields of at most 64 characters, an empty unprotected header) and reject every unknown
     key; there the generic walk is skipped for speed, and ``max_string`` still bounds the byte strings the
-    schema leaves open (kid, cti). Every input is bounded first by ``max_text`` and ``max_decompressed``.
+    schema leaves open (kid, cti). In a trust list, ``max_items`` bounds the number of keys and ``max_string``
+    each key entry. Every input is bounded first by ``max_text`` and ``max_decompressed``.
     """
 
     max_text: int = 4400
