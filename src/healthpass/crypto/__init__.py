@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -105,15 +106,26 @@ def key_algorithm(key: PublicKey | PrivateKey) -> Algorithm:
     raise ValueError(f"unsupported key type {type(key).__name__}")
 
 
+@functools.cache  # a memo by key class (a handful in practice): an ABC isinstance check costs ~0.6 µs per call
+def _key_family(key_type: type) -> Algorithm | None:
+    if issubclass(key_type, ec.EllipticCurvePublicKey):
+        return Algorithm.ES256
+    if issubclass(key_type, ed25519.Ed25519PublicKey):
+        return Algorithm.EDDSA
+    if issubclass(key_type, rsa.RSAPublicKey):
+        return Algorithm.PS256
+    return None
+
+
 def key_matches_algorithm(key: PublicKey, alg: Algorithm) -> bool:
     """Whether ``alg`` may be used with ``key`` (an ES256 header over an Ed25519 or P-384 key may not)."""
+    if _key_family(type(key)) is not alg:
+        return False
     if alg is Algorithm.ES256:
-        return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)
-    if alg is Algorithm.EDDSA:
-        return isinstance(key, ed25519.Ed25519PublicKey)
+        return isinstance(cast(ec.EllipticCurvePublicKey, key).curve, ec.SECP256R1)
     if alg is Algorithm.PS256:
-        return isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048
-    return False
+        return cast(rsa.RSAPublicKey, key).key_size >= 2048
+    return True
 
 
 def _as_der(data: bytes) -> bytes | None:
@@ -295,8 +307,8 @@ def verify_signature(
             Stage.SIGNATURE,
             f"algorithm {alg.jose_name} does not match the key type",
         )
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
+    try:  # the key's type matches ``alg`` (checked above)
+        if alg is Algorithm.ES256:
             if len(signature) != _ES256_SIG_LEN:
                 raise InvalidSignature
             r = int.from_bytes(signature[:32], "big")
@@ -305,11 +317,11 @@ def verify_signature(
                 raise VerificationError(
                     ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, "ES256 signature is not low-s"
                 )
-            key.verify(encode_dss_signature(r, s), data, _ECDSA_SHA256)
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, data)
+            cast(ec.EllipticCurvePublicKey, key).verify(encode_dss_signature(r, s), data, _ECDSA_SHA256)
+        elif alg is Algorithm.EDDSA:
+            cast(ed25519.Ed25519PublicKey, key).verify(signature, data)
         else:
-            key.verify(signature, data, _PSS_SHA256, _SHA256)
+            cast(rsa.RSAPublicKey, key).verify(signature, data, _PSS_SHA256, _SHA256)
     except InvalidSignature as err:
         raise VerificationError(
             ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, f"{alg.jose_name} signature does not verify"
