@@ -13,7 +13,8 @@ Sections (each prints one table; ``--json`` prints one JSON document instead):
 * ``trust``   - a trust list of 10,000 issuer keys: load + first verification against one raw verify,
   per-code verification against a one-key list (O(1) lookup), memory per key;
 * ``startup`` - ``healthpass verify`` of one code in a fresh process against a minimal one-shot verifier
-  script (cbor2 + cryptography + base45), and which heavy modules ``import healthpass`` loads;
+  script (cbor2 + cryptography + base45), and which heavy modules ``import healthpass`` and its recipes
+  (``Verifier``, ``Issuer``, ``TrustList``) load; subprocesses run this checkout's ``src``;
 * ``size``    - characters and QR version of typical codes, with and without zlib, against the EU DCC
   encoding of the same facts (CWT claim -260/1, ES256, zlib, base45, as the EU does).
 
@@ -36,7 +37,6 @@ import json
 import os
 import platform
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -345,16 +345,38 @@ def section_mint(fx: Fixture, quick: bool) -> dict[str, Any]:
 
 def _subprocess_env(cache: Path) -> dict[str, str]:
     """The environment for timed subprocesses: compiled bytecode cached (in ``cache``, outside the checkout),
-    as for any installed package, even where PYTHONDONTWRITEBYTECODE is set (it is on the CI machines)."""
+    as for any installed package, even where PYTHONDONTWRITEBYTECODE is set (it is on the CI machines), and
+    this checkout's ``src`` first on the path, so that they run the code being measured whatever the working
+    directory and wherever an editable install of healthpass points."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(cache)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
 
 
 def _healthpass_cmd() -> list[str]:
-    exe = shutil.which("healthpass")
-    return [exe] if exe else [sys.executable, "-m", "healthpass"]
+    """``healthpass`` as a user runs it: the console script installed with this interpreter (it imports the
+    package from the path, so with :func:`_subprocess_env` this checkout's), else ``python -m healthpass``.
+    Not whatever ``healthpass`` comes first on PATH: that may be another installation, or a version
+    manager's shim that costs more than the whole command (pyenv's: about 70 ms)."""
+    script = Path(sys.executable).with_name("healthpass")
+    try:
+        with script.open("rb") as handle:
+            first_line = handle.readline(4096)
+    except OSError:
+        first_line = b""
+    if first_line.startswith(b"#!") and b"python" in first_line:
+        return [str(script)]
+    return [sys.executable, "-m", "healthpass"]
+
+
+def _check_checkout(env: dict[str, str]) -> None:
+    """Fail unless subprocesses with ``env`` import healthpass from this checkout."""
+    where = subprocess.run([sys.executable, "-c", "import healthpass; print(healthpass.__file__)"],
+                           capture_output=True, text=True, check=True, env=env).stdout.strip()
+    if not Path(where).is_relative_to(ROOT / "src"):
+        raise RuntimeError(f"subprocesses import healthpass from {where}, not from {ROOT / 'src'}")
 
 
 def _run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
@@ -375,6 +397,7 @@ def section_batch(fx: Fixture, quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hp-bench-") as tmp:
         d = Path(tmp)
         env = _subprocess_env(d / "pyc")
+        _check_checkout(env)
         key, pub = d / "issuer.key.pem", d / "issuer.pub.pem"
         key.write_bytes(fx.es.private_key_pem())
         pub.write_bytes(fx.es.public_key_pem())
@@ -507,6 +530,7 @@ def section_startup(fx: Fixture, quick: bool) -> dict[str, Any]:
         script = d / "minimal_verifier.py"
         script.write_text(MINIMAL_VERIFIER, encoding="utf-8")
         env = _subprocess_env(d / "pyc")
+        _check_checkout(env)
         commands = {
             "minimal script": [sys.executable, str(script), str(pub), text],
             "healthpass verify": [*_healthpass_cmd(), "verify", "--trust-key", f"630000={pub}",
@@ -525,9 +549,11 @@ def section_startup(fx: Fixture, quick: bool) -> dict[str, Any]:
                 start = time.perf_counter()
                 subprocess.run(commands[name], capture_output=True, check=True, env=env)
                 times[name].append((time.perf_counter() - start) * 1000)
-    probe = ("import sys, healthpass; print(','.join(m for m in " + repr(HEAVY_MODULES) +
-             " if m in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+        # ``import healthpass`` imports nothing until a name is used: touch the recipes, as a program does
+        probe = ("import sys, healthpass; healthpass.Verifier, healthpass.Issuer, healthpass.TrustList; "
+                 "print(','.join(m for m in " + repr(HEAVY_MODULES) + " if m in sys.modules))")
+        loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                                env=env).stdout.strip()
     ms = {name: round(statistics.median(v), 1) for name, v in times.items()}
     ratios = [h / m for h, m in zip(times["healthpass verify"], times["minimal script"], strict=True)]
     return {"median_ms": ms, "healthpass_x_minimal": round(statistics.median(ratios), 2),

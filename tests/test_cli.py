@@ -318,3 +318,26 @@ def test_unwritable_output_exits_1(keys: Path, capsys: pytest.CaptureFixture[str
 def test_verify_image_that_is_missing_is_a_usage_error(keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "verify", "--trust-key", f"630000={keys / 'qh.pub.pem'}", "--image", "/nonexistent.png")
     assert code == 2 and out == ""
+
+
+@pytest.mark.parametrize(("argv", "one_shot"), [
+    (["verify", "HP1:0"], True), (["verify", "--batch", "-"], False), (["mint", "--issuer", "630000"], True),
+    (["mint", "--issuer", "630000", "--batch", "in.jsonl"], False), (["decode", "HP1:0"], True),
+    (["trust", "show", "tl.cbor"], True), (["rules", "eval"], False), (["rules", "test", "dir"], False),
+])
+def test_one_shot_commands(argv: list[str], one_shot: bool) -> None:
+    """The commands the program runs without the cyclic collector: those handling one bounded input."""
+    from healthpass.cli import _one_shot, build_parser
+
+    assert _one_shot(build_parser(argv[0]).parse_args(argv)) is one_shot
+
+
+@pytest.mark.parametrize(("argv", "stdin"), [(["decode", "-"], "HP1:0"), (["rules", "eval"], "")])
+def test_program_freezes_what_is_left_at_exit(argv: list[str], stdin: str) -> None:
+    """``main()`` on ``sys.argv``: what is left at the end is frozen so that the interpreter's shutdown does not
+    scan it, and the collector is left as it was."""
+    script = ("import gc, sys; from healthpass.cli import main; sys.argv[0] = 'healthpass'; status = main(); "
+              "print(status, gc.isenabled(), gc.get_freeze_count() > 0)")
+    proc = subprocess.run([sys.executable, "-c", script, *argv], input=stdin, capture_output=True, text=True,
+                          check=False)
+    assert proc.stdout.strip().splitlines()[-1] == f"{1 if argv[0] == 'decode' else 0} True True", proc.stderr

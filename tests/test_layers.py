@@ -5,11 +5,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+from healthpass.signers import SoftwareSigner
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "healthpass"
 
 #: tier of each top-level module or subpackage; a module may import only lower tiers (or its own package)
 TIERS = {
-    "errors": 0, "batch": 0,
+    "errors": 0, "batch": 0, "_lazy": 0,
     "model": 1,
     "codec": 2, "crypto": 2,
     "signers": 3, "cose": 3, "state": 3,
@@ -37,7 +41,19 @@ def _unit(path: Path) -> str:
     return rel.parts[0].removesuffix(".py")
 
 
+#: calls whose constant string argument names a module imported later (``healthpass._lazy.LazyModule``,
+#: ``importlib.import_module``): they count as imports of that module
+LAZY_IMPORTERS = {"LazyModule", "import_module"}
+
+
+def _call_name(node: ast.Call) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
 def _imports(path: Path) -> list[tuple[str, int]]:
+    """Every module ``path`` imports: import statements anywhere (deferred ones in functions included), lazy
+    imports (:data:`LAZY_IMPORTERS`), and the modules named in a package's PEP 562 ``_LAZY`` table."""
     tree = ast.parse(path.read_text("utf-8"))
     found = []
     for node in ast.walk(tree):
@@ -47,7 +63,23 @@ def _imports(path: Path) -> list[tuple[str, int]]:
             found.append((node.module, node.lineno))
             if node.module == "healthpass":
                 found += [(f"healthpass.{alias.name}", node.lineno) for alias in node.names]
+        elif isinstance(node, ast.Call) and _call_name(node) in LAZY_IMPORTERS:
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.append((node.args[0].value, node.lineno))
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in targets) and node.value is not None:
+                found += [(c.value, c.lineno) for c in ast.walk(node.value) if isinstance(c, ast.Constant)
+                          and isinstance(c.value, str) and c.value.startswith("healthpass.")]
     return found
+
+
+def test_lazy_imports_are_seen() -> None:
+    """The layering checks below read deferred imports too (else a lazy import could point anywhere)."""
+    verify = dict(_imports(PACKAGE / "verify.py"))
+    assert "healthpass.formats.eu_dcc" in verify
+    package = {name for name, _ in _imports(PACKAGE / "__init__.py")}
+    assert {"healthpass.verify", "healthpass.issue", "healthpass.qr", "healthpass.state"} <= package
 
 
 def test_every_module_has_a_tier() -> None:
@@ -90,3 +122,54 @@ def test_import_healthpass_stays_light() -> None:
             " if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+# ---------------------------------------------------------------- start-up: what a process imports
+
+
+def _fresh(code: str, *argv: str) -> str:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_import_healthpass_imports_nothing_else() -> None:
+    loaded = _fresh("import sys, healthpass; print(sorted(m for m in sys.modules if m.startswith('healthpass')))")
+    assert loaded == "['healthpass']"
+
+
+def test_public_names_resolve_lazily() -> None:
+    import healthpass
+
+    lazy = healthpass._LAZY  # the PEP 562 table: every public name but the qr module and the version
+    assert set(lazy) | {"qr", "__version__"} == set(healthpass.__all__)
+    assert set(healthpass.__all__) <= set(dir(healthpass))
+    for name in healthpass.__all__:
+        value = getattr(healthpass, name)
+        if name in lazy:
+            module = __import__(lazy[name], fromlist=[name])
+            assert value is getattr(module, name), name
+    from healthpass import Verifier, qr  # from-imports go through the same hook
+
+    assert Verifier.__module__ == "healthpass.verify" and qr.__name__ == "healthpass.qr"
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        healthpass.nothing_here  # noqa: B018
+
+
+#: never needed to verify an HP1 code against a key given on the command line
+NOT_FOR_HP1_VERIFY = ("healthpass.issue", "healthpass.state", "healthpass.formats.eu_dcc", "healthpass.signers",
+                      "healthpass.rules", "healthpass.qr", "healthpass.model.qr_capacity", "cryptography.x509",
+                      "hashlib", "hmac", "PIL", "segno", "zxingcpp", "jsonschema", "fastjsonschema", "pkcs11",
+                      "healthpass.crypto.certificates", "healthpass.model.signer", "concurrent.futures")
+
+
+def test_cli_verify_imports_only_what_it_uses(tmp_path: Path, code: str, es_signer: SoftwareSigner) -> None:
+    """One ``healthpass verify`` in a fresh process, as the program runs it (``main()`` on ``sys.argv``)."""
+    pub = tmp_path / "qh.pub.pem"
+    pub.write_bytes(es_signer.public_key_pem())
+    script = ("import sys; from healthpass.cli import main; sys.argv[0] = 'healthpass'; status = main(); "
+              f"print(status, [m for m in {NOT_FOR_HP1_VERIFY!r} if m in sys.modules])")
+    out = _fresh(script, "verify", "--trust-key", f"630000={pub}", "--at", "2026-11-25T12:00:00Z", code)
+    assert out == "0 []"

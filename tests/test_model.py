@@ -58,6 +58,10 @@ def test_document_binding_hint_and_keyed_hash() -> None:
     key = b"verifier-shared-key"
     keyed = DocumentBinding(DocumentType.RESIDENT_ID, keyed_hash=DocumentBinding.keyed_hash_for(number, key))
     assert keyed.matches(number.lower(), key=key) and not keyed.matches("630102198005171235", key=key)
+    import hashlib
+    import hmac
+
+    assert keyed.keyed_hash == hmac.new(key, number.encode(), hashlib.sha256).digest()[:16]  # HMAC-SHA-256
     assert number not in repr(binding) + repr(keyed)
     with pytest.raises(ValueError):
         DocumentBinding(DocumentType.RESIDENT_ID, number_hint=number)  # the full number is never allowed

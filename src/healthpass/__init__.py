@@ -8,52 +8,56 @@ The recipes an issuer backend and a scanner app call::
     verifier = Verifier(keys=[issuer_key(pub_pem, region=Region("630000"))])
     credential = verifier.verify(text)          # raises a HealthPassError with .code and .stage
 
-QR rendering and scanning live in :mod:`healthpass.qr` (imported on first use).
+Every public name is imported on first use (PEP 562), so ``import healthpass`` costs almost nothing and a
+program pays only for what it touches: verifying ``HP1:`` codes loads none of the issuing, anti-rollback
+state, EU DCC, rules or PKCS#11 modules, and QR and imaging libraries (:mod:`healthpass.qr`) and X.509
+parsing load only when used. ``from healthpass import X``, ``dir(healthpass)``, ``from healthpass import *``
+and static type checking work as usual.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-
-from healthpass.codec.transport import Prefix
-from healthpass.errors import (
-    DecodeError,
-    ErrorCode,
-    HealthPassError,
-    IssueError,
-    PolicyError,
-    RuleError,
-    ScanError,
-    SignerError,
-    Stage,
-    TrustListError,
-    VerificationError,
-)
-from healthpass.issue import Issuer
-from healthpass.model.cose import Algorithm
-from healthpass.model.credential import (
-    AntibodyTest,
-    DocumentBinding,
-    HealthPayload,
-    HealthStatus,
-    Holder,
-    Infection,
-    Kind,
-    NaatTest,
-    RegionRisk,
-    Vaccination,
-)
-from healthpass.model.jsonform import payload_from_json, payload_to_json
-from healthpass.model.policy import Limits
-from healthpass.model.regions import Region
-from healthpass.model.trust import IssuerKey, KeyStatus, TrustRoot
-from healthpass.signers import Signer, SoftwareSigner
-from healthpass.state import StateStore
-from healthpass.trust import KeyRing, TrustList, issuer_key, trust_root
-from healthpass.verify import VerificationResult, VerifiedCredential, Verifier, VerifierPolicy, decode_unverified
 
 if TYPE_CHECKING:
     from healthpass import qr
+    from healthpass.codec.transport import Prefix
+    from healthpass.errors import (
+        DecodeError,
+        ErrorCode,
+        HealthPassError,
+        IssueError,
+        PolicyError,
+        RuleError,
+        ScanError,
+        SignerError,
+        Stage,
+        TrustListError,
+        VerificationError,
+    )
+    from healthpass.issue import Issuer
+    from healthpass.model.cose import Algorithm
+    from healthpass.model.credential import (
+        AntibodyTest,
+        DocumentBinding,
+        HealthPayload,
+        HealthStatus,
+        Holder,
+        Infection,
+        Kind,
+        NaatTest,
+        RegionRisk,
+        Vaccination,
+    )
+    from healthpass.model.jsonform import payload_from_json, payload_to_json
+    from healthpass.model.policy import Limits
+    from healthpass.model.regions import Region
+    from healthpass.model.trust import IssuerKey, KeyStatus, TrustRoot
+    from healthpass.signers import Signer, SoftwareSigner
+    from healthpass.state import StateStore
+    from healthpass.trust import KeyRing, TrustList, issuer_key, trust_root
+    from healthpass.verify import VerificationResult, VerifiedCredential, Verifier, VerifierPolicy, decode_unverified
 
 __version__ = "0.1.0"
 
@@ -105,11 +109,52 @@ __all__ = [
     "trust_root",
 ]
 
+#: public name -> the module defining it (imported on first access); ``qr`` is the submodule itself
+_LAZY: MappingProxyType[str, str] = MappingProxyType({
+    "Prefix": "healthpass.codec.transport",
+    **dict.fromkeys(
+        ("DecodeError", "ErrorCode", "HealthPassError", "IssueError", "PolicyError", "RuleError", "ScanError",
+         "SignerError", "Stage", "TrustListError", "VerificationError"),
+        "healthpass.errors",
+    ),
+    "Issuer": "healthpass.issue",
+    "Algorithm": "healthpass.model.cose",
+    **dict.fromkeys(
+        ("AntibodyTest", "DocumentBinding", "HealthPayload", "HealthStatus", "Holder", "Infection", "Kind",
+         "NaatTest", "RegionRisk", "Vaccination"),
+        "healthpass.model.credential",
+    ),
+    "payload_from_json": "healthpass.model.jsonform",
+    "payload_to_json": "healthpass.model.jsonform",
+    "Limits": "healthpass.model.policy",
+    "Region": "healthpass.model.regions",
+    **dict.fromkeys(("IssuerKey", "KeyStatus", "TrustRoot"), "healthpass.model.trust"),
+    "Signer": "healthpass.signers",
+    "SoftwareSigner": "healthpass.signers",
+    "StateStore": "healthpass.state",
+    **dict.fromkeys(("KeyRing", "TrustList", "issuer_key", "trust_root"), "healthpass.trust"),
+    **dict.fromkeys(
+        ("VerificationResult", "VerifiedCredential", "Verifier", "VerifierPolicy", "decode_unverified"),
+        "healthpass.verify",
+    ),
+})
 
-def __getattr__(name: str) -> Any:
-    """``healthpass.qr`` is imported on first use (it pulls in imaging libraries)."""
-    if name == "qr":
+
+if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
+
+    def __getattr__(name: str) -> Any:
+        """Import a public name's module on first access (PEP 562); later accesses find the name directly."""
         import importlib
 
-        return importlib.import_module("healthpass.qr")
-    raise AttributeError(f"module 'healthpass' has no attribute {name!r}")
+        if name == "qr":  # importing the submodule binds it here
+            return importlib.import_module("healthpass.qr")
+        module_name = _LAZY.get(name)
+        if module_name is None:
+            raise AttributeError(f"module 'healthpass' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module_name), name)
+        globals()[name] = value  # bind it here: the module namespace is the import cache, as for any import
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -11,9 +11,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-_DURATION = re.compile(r"\A(\d{1,9})([smhd])\Z")
+_DURATION = r"\A(\d{1,9})([smhd])\Z"  # patterns are compiled on first use (re caches them)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_LINE = 65536
 _MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a typo, and codes must expire before 2100
@@ -36,6 +35,30 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with code 2. ``arguments`` adds the parser's options when it is first used (to parse,
+    or to print its usage or help), not when it is built."""
+
+    def __init__(self, *args: Any, arguments: Callable[[_Parser], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arguments = arguments
+
+    def _complete(self) -> None:
+        arguments, self._arguments = self._arguments, None
+        if arguments is not None:
+            arguments(self)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        self._complete()
+        return super().parse_known_args(*args, **kwargs)
+
+    def format_usage(self) -> str:
+        self._complete()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
@@ -47,7 +70,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_duration(text: str) -> timedelta:
     """``90m``, ``72h``, ``30d``, ``45s``."""
-    match = _DURATION.match(text.strip())
+    match = re.match(_DURATION, text.strip())
     if not match:
         raise UsageError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 72h)")
     duration = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
@@ -67,7 +90,8 @@ def parse_at(text: str) -> datetime:
 
 def _read(path: str, what: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError as err:
         raise UsageError(f"cannot read {what} {path!r}: {err.strerror}") from None
 
@@ -151,6 +175,8 @@ def _signer(args: argparse.Namespace, key_option: str) -> Signer:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from healthpass import crypto
     from healthpass.model.cose import Algorithm
     from healthpass.signers import SoftwareSigner
@@ -214,6 +240,8 @@ def _issuer(args: argparse.Namespace) -> Any:
 
 
 def cmd_mint(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from healthpass.errors import HealthPassError
 
     if args.batch:
@@ -302,12 +330,12 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
                    help="directory of EU DCC JSON schemas (*.combined-schema.json); env HEALTHPASS_DCC_SCHEMA_DIR")
 
 
-_SPEC_OPTION = re.compile(r":(?=(?:kinds|from|until|regions)=)")
+_SPEC_OPTION = r":(?=(?:kinds|from|until|regions)=)"
 
 
 def _split_spec(spec: str, option: str) -> tuple[str, dict[str, str]]:
     """``PATH[:key=value]...`` where key is one of kinds, from, until, regions (values may hold ':')."""
-    path, *options = _SPEC_OPTION.split(spec)
+    path, *options = re.split(_SPEC_OPTION, spec)
     extras: dict[str, str] = {}
     for part in options:
         key, _, value = part.partition("=")
@@ -331,7 +359,6 @@ def _regions(text: str, option: str) -> list[Any]:
 def build_verifier(args: argparse.Namespace) -> Verifier:
     from healthpass.errors import HealthPassError
     from healthpass.model.regions import Region
-    from healthpass.state import StateStore
     from healthpass.trust import TrustList, issuer_key, trust_root
     from healthpass.verify import Verifier, VerifierPolicy
 
@@ -368,7 +395,11 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
             roots.append(trust_root(_read(path, "root key"), regions=regions))
         except ValueError as err:
             raise UsageError(f"--root {path}: {err}") from None
-    state = StateStore(args.state) if args.state else None
+    state = None
+    if args.state:
+        from healthpass.state import StateStore
+
+        state = StateStore(args.state)
     lists = []
     for path in args.trust_list:
         try:
@@ -645,6 +676,8 @@ def _issuer_key_spec(spec: str) -> Any:
 
 
 def cmd_trust_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from healthpass.trust import TrustList, keys_from_manifest, trust_root
 
     keys = [_issuer_key_spec(spec) for spec in args.issuer_key]
@@ -729,6 +762,8 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from healthpass.errors import HealthPassError
     from healthpass.rules.bundle import RuleBundle
 
@@ -746,19 +781,15 @@ def cmd_rules_build(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="healthpass", description="Mint and verify offline health codes.")
-    parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    p = sub.add_parser("keygen", help="create a signing key pair")
+def _keygen_arguments(p: _Parser) -> None:
     p.add_argument("--alg", required=True, help="ES256 or EdDSA")
     p.add_argument("--out", required=True, metavar="PREFIX")
     p.add_argument("--password-env", metavar="VAR", help="encrypt the private key with this variable's value")
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("mint", help="sign a credential and print its HP1: text")
+
+def _mint_arguments(p: _Parser) -> None:
     p.add_argument("--key", metavar="KEY.pem")
     p.add_argument("--password-env", metavar="VAR")
     p.add_argument("--issuer", required=True, metavar="REGION")
@@ -771,7 +802,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_mint)
 
-    p = sub.add_parser("verify", help="verify a code offline")
+
+def _verify_arguments(p: _Parser) -> None:
     _trust_options(p)
     p.add_argument("--at", metavar="ISO8601")
     p.add_argument("--json", action="store_true")
@@ -781,17 +813,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="?", metavar="TEXT")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("decode", help="print a code's content WITHOUT verifying it")
+
+def _decode_arguments(p: _Parser) -> None:
     p.add_argument("text", metavar="TEXT")
     p.set_defaults(func=cmd_decode)
 
-    p = sub.add_parser("scan", help="print the code text found in an image")
+
+def _scan_arguments(p: _Parser) -> None:
     p.add_argument("image", metavar="IMAGE")
     p.set_defaults(func=cmd_scan)
 
-    trust = sub.add_parser("trust", help="build and inspect trust lists")
+
+def _trust_arguments(trust: _Parser) -> None:
     tsub = trust.add_subparsers(dest="trust_command", required=True, parser_class=_Parser)
-    p = tsub.add_parser("build", help="sign a trust list with the root key")
+    tsub.add_parser("build", help="sign a trust list with the root key", arguments=_trust_build_arguments)
+    tsub.add_parser("show", help="print a trust list", arguments=_trust_show_arguments)
+
+
+def _trust_build_arguments(p: _Parser) -> None:
     p.add_argument("--root-key", metavar="ROOT.key.pem")
     p.add_argument("--password-env", metavar="VAR")
     p.add_argument("--seq", type=int, metavar="N")
@@ -802,19 +841,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE")
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_trust_build)
-    p = tsub.add_parser("show", help="print a trust list")
+
+
+def _trust_show_arguments(p: _Parser) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--root", metavar="ROOT.pub.pem")
     p.set_defaults(func=cmd_trust_show)
 
-    rules = sub.add_parser("rules", help="CertLogic acceptance rules")
+
+def _rules_arguments(rules: _Parser) -> None:
     rsub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
-    p = rsub.add_parser("eval", help="evaluate JSON Lines {logic, data} from stdin")
+    rsub.add_parser("eval", help="evaluate JSON Lines {logic, data} from stdin", arguments=_rules_eval_arguments)
+    rsub.add_parser("test", help="run a bundle's or a rules directory's tests", arguments=_rules_test_arguments)
+    rsub.add_parser("build", help="sign a rule bundle", arguments=_rules_build_arguments)
+
+
+def _rules_eval_arguments(p: _Parser) -> None:
     p.set_defaults(func=cmd_rules_eval)
-    p = rsub.add_parser("test", help="run a bundle's or a rules directory's tests")
+
+
+def _rules_test_arguments(p: _Parser) -> None:
     p.add_argument("path", metavar="BUNDLE_OR_DIR")
     p.set_defaults(func=cmd_rules_test)
-    p = rsub.add_parser("build", help="sign a rule bundle")
+
+
+def _rules_build_arguments(p: _Parser) -> None:
     p.add_argument("--root-key", metavar="ROOT.key.pem")
     p.add_argument("--password-env", metavar="VAR")
     p.add_argument("--seq", type=int, required=True, metavar="N")
@@ -823,6 +874,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="BUNDLE")
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_rules_build)
+
+
+#: the sub-commands: name, help line, the function adding their options
+_COMMANDS: tuple[tuple[str, str, Callable[[_Parser], None]], ...] = (
+    ("keygen", "create a signing key pair", _keygen_arguments),
+    ("mint", "sign a credential and print its HP1: text", _mint_arguments),
+    ("verify", "verify a code offline", _verify_arguments),
+    ("decode", "print a code's content WITHOUT verifying it", _decode_arguments),
+    ("scan", "print the code text found in an image", _scan_arguments),
+    ("trust", "build and inspect trust lists", _trust_arguments),
+    ("rules", "CertLogic acceptance rules", _rules_arguments),
+)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser. A sub-command's options are added only when it is parsed or its help printed;
+    with ``command`` (a sub-command name) the other sub-commands are not even built (each costs some 0.1 ms),
+    though usage messages still list them all."""
+    parser = _Parser(prog="healthpass", description="Mint and verify offline health codes.")
+    parser.add_argument("--version", action="version", version=_version())
+    names = [name for name, _, _ in _COMMANDS]
+    subset = command in names
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                metavar="{" + ",".join(names) + "}" if subset else None)
+    for name, help_text, arguments in _COMMANDS:
+        if not subset or name == command:
+            sub.add_parser(name, help=help_text, arguments=arguments)
     return parser
 
 
@@ -833,11 +911,42 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit code (0 success, 1 failed on its input, 2 usage error)."""
+    """Run one command; returns the exit code (0 success, 1 failed on its input, 2 usage error).
+
+    Without ``argv`` this is the ``healthpass`` program (the console script, ``python -m healthpass``) on
+    ``sys.argv``, about to exit: a one-shot command (everything but ``--batch`` and ``rules``) runs without the
+    cyclic garbage collector, and the objects left at the end are frozen (``gc.freeze``) so that the
+    interpreter's shutdown does not scan them. That is about a tenth of a one-code ``verify``: its start-up
+    allocates some 20,000 long-lived objects (classes, functions, tables) that the collector would otherwise
+    traverse a few times while importing and twice more at exit, for nothing.
+    """
+    if argv is not None:
+        return _run(build_parser(argv[0] if argv else None).parse_args(argv))
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        args = build_parser(sys.argv[1] if len(sys.argv) > 1 else None).parse_args()
+        if collecting and not _one_shot(args):
+            gc.enable()
+        return _run(args)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+def _one_shot(args: argparse.Namespace) -> bool:
+    """Whether the command handles one bounded input (its garbage is bounded too)."""
+    return args.command in {"keygen", "decode", "scan", "trust"} or (
+        args.command in {"verify", "mint"} and args.batch is None
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
     except UsageError as err:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from healthpass import crypto
 from healthpass.codec import decode_sign1, encode_sign1, sig_structure
@@ -11,8 +11,10 @@ from healthpass.codec.cbor import encode
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
 from healthpass.model.cose import Algorithm, CoseSign1, HeaderLabel
 from healthpass.model.policy import Limits
-from healthpass.model.signer import Signer
 from healthpass.model.trust import TrustRoot
+
+if TYPE_CHECKING:  # annotations only: a verifier never creates the Signer protocol class
+    from healthpass.model.signer import Signer
 
 __all__ = [
     "UNDERSTOOD_HEADERS",

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthpass import crypto
+from healthpass._lazy import LazyModule
 from healthpass.codec.cbor import encode
 from healthpass.codec.signed_doc import (
     KID_SIZE,
@@ -30,9 +29,16 @@ from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
-from healthpass.model.signer import Signer
 from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
-from healthpass.state import StateStore
+
+if TYPE_CHECKING:  # Path, Signer, StateStore for annotations only: a verifier never loads them
+    import hashlib
+    from pathlib import Path
+
+    from healthpass.model.signer import Signer
+    from healthpass.state import StateStore
+else:  # hashlib for the anti-rollback digest only: it loads OpenSSL (about 3 ms of every start-up)
+    hashlib = LazyModule("hashlib")
 
 __all__ = [
     "DCC_KEY_USAGE",

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
+from healthpass._lazy import LazyModule
 from healthpass.batch import ordered_chunks
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
@@ -30,7 +31,6 @@ from healthpass.errors import (
     TrustListError,
     VerificationError,
 )
-from healthpass.formats import eu_dcc
 from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_time, payload_to_json
@@ -41,6 +41,10 @@ from healthpass.trust import KeyRing, TrustList
 
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
     from concurrent.futures import Executor
+
+    from healthpass.formats import eu_dcc
+else:  # imported on the first HC1 code: an HP1 verifier never loads the EU DCC adapter
+    eu_dcc = LazyModule("healthpass.formats.eu_dcc")
 
 __all__ = [
     "WARNING_TRUST_LIST_STALE",

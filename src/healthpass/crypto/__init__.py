@@ -10,10 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, cast
+import sys
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +22,21 @@ from healthpass.errors import ErrorCode, Stage, VerificationError
 from healthpass.model.cose import Algorithm
 
 if TYPE_CHECKING:
+    from hashlib import sha256 as _sha256
+
     from cryptography import x509
+
+    from healthpass.crypto.certificates import CertificateInfo
+else:
+    # SHA-256 for kids: CPython's built-in implementation (what hashlib falls back to), as fast as hashlib's
+    # for keys and certificates, without hashlib's second OpenSSL (about 3 ms of every process start-up).
+    try:
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256 as _sha256
+        else:
+            from _sha256 import sha256 as _sha256
+    except ImportError:  # a Python built without its own SHA-2
+        from hashlib import sha256 as _sha256
 
 __all__ = [
     "KID_LENGTH",
@@ -66,26 +78,21 @@ PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublic
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 
-@dataclass(frozen=True, slots=True)
-class CertificateInfo:
-    """What healthpass needs from an X.509 certificate: its DER, validity and extended key usages."""
+if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
 
-    der: bytes
-    spki: bytes
-    not_before: datetime
-    not_after: datetime
-    extended_key_usages: frozenset[str]
+    def __getattr__(name: str) -> Any:
+        """:class:`CertificateInfo` lives in :mod:`healthpass.crypto.certificates`, imported with the first
+        certificate (a verifier of bare keys never creates the class)."""
+        if name == "CertificateInfo":
+            from healthpass.crypto.certificates import CertificateInfo
 
-    def __repr__(self) -> str:
-        return (
-            f"CertificateInfo(kid={kid_for(self.der).hex()}, not_before={self.not_before.isoformat()}, "
-            f"not_after={self.not_after.isoformat()})"
-        )
+            return CertificateInfo
+        raise AttributeError(f"module 'healthpass.crypto' has no attribute {name!r}")
 
 
 def kid_for(der: bytes) -> bytes:
     """The key identifier: the first 8 bytes of SHA-256 over SPKI DER (or over the DER certificate)."""
-    return hashlib.sha256(der).digest()[:KID_LENGTH]
+    return _sha256(der).digest()[:KID_LENGTH]
 
 
 def spki_der(key: PublicKey) -> bytes:
@@ -199,6 +206,8 @@ def load_certificate(data: bytes) -> CertificateInfo:
 
 def _cert_info(cert: x509.Certificate) -> CertificateInfo:
     from cryptography import x509
+
+    from healthpass.crypto.certificates import CertificateInfo
 
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value

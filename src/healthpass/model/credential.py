@@ -7,14 +7,26 @@ carrying personal data is redacted.
 
 from __future__ import annotations
 
-import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
-from hashlib import sha256
+from typing import TYPE_CHECKING, Any
 
+from healthpass._lazy import LazyModule
 from healthpass.model.regions import Region
+
+if TYPE_CHECKING:
+    import hmac
+    from hashlib import sha256
+else:  # only the keyed document hash needs them, and hashlib loads OpenSSL (about 3 ms of every start-up)
+    hmac = LazyModule("hmac")
+
+    def sha256(data: bytes = b"") -> Any:
+        """``hashlib.sha256``, imported on first use."""
+        from hashlib import sha256 as _sha256
+
+        return _sha256(data)
 
 __all__ = [
     "MAX_ENTRIES",

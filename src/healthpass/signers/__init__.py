@@ -18,10 +18,12 @@ __all__ = ["Pkcs11Config", "Pkcs11Signer", "Signer", "SoftwareSigner", "generate
 _PKCS11_NAMES = frozenset({"Pkcs11Config", "Pkcs11Signer", "generate_key"})
 
 
-def __getattr__(name: str) -> Any:
-    """The PKCS#11 names are imported on first use (a few ms of start-up for every other command)."""
-    if name in _PKCS11_NAMES:
-        from healthpass.signers import pkcs11
+if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
 
-        return getattr(pkcs11, name)
-    raise AttributeError(f"module 'healthpass.signers' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        """The PKCS#11 names are imported on first use (a few ms of start-up for every other command)."""
+        if name in _PKCS11_NAMES:
+            from healthpass.signers import pkcs11
+
+            return getattr(pkcs11, name)
+        raise AttributeError(f"module 'healthpass.signers' has no attribute {name!r}")
