@@ -26,7 +26,7 @@ import io
 import math
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,47 +240,54 @@ def _check(
     count = 0
     spent = 0
     tagged = False
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    pop, extend = stack.pop, stack.extend
+    # One iterator per open container (with the depth of its items): scalars are checked inline, in document
+    # order, and only containers touch the stack.
+    stack: list[tuple[Iterator[Any], int]] = [(iter((value,)), 0)]
     while stack:
-        value, depth = pop()
-        count += 1
-        if count > max_items:
-            raise _fail(stage, what, f"more than {max_items} items")
-        if count + spent > budget:
-            raise _fail(stage, what, "decodes to more than its encoded size (shared or string references)")
-        kind = type(value)
-        if kind is int:
-            if not _MIN_INT <= value <= _MAX_INT:  # only a bignum tag (2 or 3) can produce these
-                raise _fail(stage, what, "integer outside the 64-bit range (bignum)")
-            continue
-        if kind is bool or value is None:
-            continue
-        if kind is str or kind is bytes:
-            if len(value) > max_string:
-                raise _fail(stage, what, f"string longer than {max_string}")
-            spent += len(value)
-            continue
-        if depth >= max_depth:
-            raise _fail(stage, what, f"nesting deeper than {max_depth}")
-        depth += 1
-        if kind is list:
-            extend([(v, depth) for v in reversed(value)])
-        elif kind is dict:
-            spent += _check_keys(value, stage, what)
-            extend([(v, depth) for v in reversed(value.values())])
-        elif kind is float:
-            if not limits.allow_floats:
-                raise _fail(stage, what, "floating-point value not allowed")
-            if not math.isfinite(value):
-                raise _fail(stage, what, "non-finite floating-point value")
-        elif kind is cbor2.CBORTag:
-            if value.tag not in allowed_tags:
-                raise _fail(stage, what, f"CBOR tag {value.tag} not allowed")
-            tagged = True
-            stack.append((value.value, depth))
+        items, depth = stack[-1]
+        for item in items:
+            count += 1
+            if count > max_items:
+                raise _fail(stage, what, f"more than {max_items} items")
+            kind = type(item)
+            if kind is str or kind is bytes:
+                size = len(item)
+                if size > max_string:
+                    raise _fail(stage, what, f"string longer than {max_string}")
+                spent += size
+            elif kind is int:
+                if not _MIN_INT <= item <= _MAX_INT:  # only a bignum tag (2 or 3) can produce these
+                    raise _fail(stage, what, "integer outside the 64-bit range (bignum)")
+            elif kind is bool or item is None:
+                pass
+            elif depth >= max_depth:
+                raise _fail(stage, what, f"nesting deeper than {max_depth}")
+            elif kind is list or kind is dict or kind is cbor2.CBORTag:
+                if kind is dict:
+                    spent += _check_keys(item, stage, what)
+                    children: Iterator[Any] = iter(item.values())
+                elif kind is list:
+                    children = iter(item)
+                else:
+                    if item.tag not in allowed_tags:
+                        raise _fail(stage, what, f"CBOR tag {item.tag} not allowed")
+                    tagged = True
+                    children = iter((item.value,))
+                if count + spent > budget:
+                    raise _fail(stage, what, "decodes to more than its encoded size (shared or string references)")
+                stack.append((children, depth + 1))
+                break
+            elif kind is float:
+                if not limits.allow_floats:
+                    raise _fail(stage, what, "floating-point value not allowed")
+                if not math.isfinite(item):
+                    raise _fail(stage, what, "non-finite floating-point value")
+            else:
+                raise _fail(stage, what, f"unsupported CBOR item ({kind.__name__}, e.g. a semantic tag)")
+            if count + spent > budget:
+                raise _fail(stage, what, "decodes to more than its encoded size (shared or string references)")
         else:
-            raise _fail(stage, what, f"unsupported CBOR item ({kind.__name__}, e.g. a semantic tag)")
+            stack.pop()
     return tagged
 
 
