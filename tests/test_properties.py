@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -256,3 +257,25 @@ def test_concatenated_cose_structures_equal_the_cbor_encoding(protected: bytes, 
     assert sig_structure(protected, payload, aad) == encode(["Signature1", protected, aad, payload])
     assert encode_sign1(protected, unprotected, payload, signature) == encode(
         Tagged(18, [protected, unprotected, payload, signature]))
+
+
+@pytest.mark.parametrize("mutate", [
+    pytest.param(lambda m: {0: 1, True: m[1], 2: m[2]}, id="holder under the boolean key true"),
+    pytest.param(lambda m: {0: 1, 1.0: m[1], 2: m[2]}, id="holder under the float key 1.0"),
+    pytest.param(lambda m: {0: 1, 2: m[2], 1: m[1]}, id="keys out of canonical order"),
+    pytest.param(lambda m: {0: 1, 1: {**m[1], 99: "x"}, 2: m[2]}, id="unknown holder key"),
+    pytest.param(lambda m: {0: 1, 1: {k: v for k, v in m[1].items() if k != 1}, 2: m[2]}, id="holder without a name"),
+    pytest.param(lambda m: {0: 1, 1: m[1], 2: {1: m[2][1], 3: 0, 2: m[2][2]}}, id="status keys out of order"),
+    pytest.param(lambda m: {0: 1, 1: m[1], 2: {**m[2], 3: None}}, id="null status reason"),
+    pytest.param(lambda m: {0: 1, 1: m[1], 2: {True: 1, 2: m[2][2]}}, id="status colour under true"),
+])
+def test_payload_maps_refuse_non_integer_unordered_unknown_and_missing_keys(mutate: Any) -> None:
+    """The payload parser's one-lookup map check (order, known keys, required keys) still refuses keys that
+    merely compare equal to integers (True == 1 == 1.0), misordered keys, unknown keys, nulls and gaps."""
+    from healthpass.errors import DecodeError, ErrorCode
+
+    good = {0: 1, 1: {1: "张三", 3: 19800517}, 2: {1: 1, 2: 0}}
+    payload_from_cbor(good, iat=1_795_608_000)  # the control decodes
+    with pytest.raises(DecodeError) as err:
+        payload_from_cbor(mutate(good), iat=1_795_608_000)
+    assert err.value.code is ErrorCode.SCHEMA_INVALID

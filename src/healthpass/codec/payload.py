@@ -252,21 +252,21 @@ class _Invalid(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class _MapSpec:
-    """A payload map's schema: its key enum, the keys it requires, and every key sequence in canonical order
-    (the keys are all below 24, so canonical order is ascending order): one set lookup checks both."""
+    """A payload map's schema: its key enum, the keys it requires, and every valid key sequence (in canonical
+    order, which for keys below 24 is ascending order, and holding the required keys): one set lookup checks
+    the keys' order, that they are known and that the required ones are present."""
 
     name: str
     keys: type[IntEnum]
     required: frozenset[int]
-    orders: frozenset[tuple[int, ...]]
+    valid: frozenset[tuple[int, ...]]
 
     @classmethod
     def of(cls, name: str, keys: type[IntEnum], *required: IntEnum) -> _MapSpec:
         ordered = sorted(int(k) for k in keys)
-        orders = frozenset(
-            tuple(k for i, k in enumerate(ordered) if mask >> i & 1) for mask in range(1 << len(ordered))
-        )
-        return cls(name, keys, frozenset(int(k) for k in required), orders)
+        needed = frozenset(int(k) for k in required)
+        orders = (tuple(k for i, k in enumerate(ordered) if mask >> i & 1) for mask in range(1 << len(ordered)))
+        return cls(name, keys, needed, frozenset(order for order in orders if needed.issubset(order)))
 
 
 _PAYLOAD = _MapSpec.of("payload", PayloadKey, PayloadKey.VERSION)
@@ -285,7 +285,7 @@ def _map(value: object, spec: _MapSpec) -> dict[int, Any]:
     """A payload map: known integer keys only, in canonical order, no nulls, the required keys present."""
     if type(value) is not dict:
         raise _Invalid(f"{spec.name} must be a map")
-    if tuple(value) in spec.orders and None not in value.values() and spec.required <= value.keys():
+    if tuple(value) in spec.valid and None not in value.values():
         for k in value:  # True and 1.0 equal 1: the lookup above does not prove the keys are integers
             if type(k) is not int:
                 break
