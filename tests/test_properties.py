@@ -279,3 +279,21 @@ def test_payload_maps_refuse_non_integer_unordered_unknown_and_missing_keys(muta
     with pytest.raises(DecodeError) as err:
         payload_from_cbor(mutate(good), iat=1_795_608_000)
     assert err.value.code is ErrorCode.SCHEMA_INVALID
+
+
+@pytest.mark.parametrize("key", [True, 1.0], ids=["true", "double 1.0"])
+def test_claim_keys_equal_to_integers_are_not_integers(key: object) -> None:
+    """``true`` (f5) or the double 1.0 (fb 3ff0...) in place of the claim key 1 re-encodes to the same bytes
+    and compares equal to 1: the strict claims decoder must still refuse it (one code, one encoding)."""
+    import cbor2
+
+    from healthpass.codec import decode_claims
+    from healthpass.errors import DecodeError, ErrorCode
+    from healthpass.model.policy import Limits
+
+    claims = {1: "630000", 4: 1_795_867_200, 6: 1_795_608_000, 7: bytes(8), -300: {0: 1}}
+    decode_claims(cbor2.dumps(claims), limits=Limits(), strict=True)  # the control decodes
+    forged = {key: "630000", **{k: v for k, v in claims.items() if k != 1}}
+    with pytest.raises(DecodeError) as err:
+        decode_claims(cbor2.dumps(forged), limits=Limits(), strict=True)
+    assert err.value.code is ErrorCode.CLAIMS_INVALID

@@ -210,7 +210,10 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
     if type(value) is not dict:
         raise _claims_error("CWT claims are not a map")
     keys = tuple(value)
-    if strict and keys not in _CANONICAL_CLAIM_ORDERS and not canonical_order(keys):
+    # True and 1.0 equal 1, so the set lookup alone does not prove the keys are integers: canonical_order
+    # (which refuses any key that is not an integer, text or bytes) decides whenever the quick check fails.
+    if (strict and not (keys in _CANONICAL_CLAIM_ORDERS and all(type(k) is int for k in keys))
+            and not canonical_order(keys)):
         raise _claims_error("CWT claims keys are not in canonical order")
     iss, cti = value.get(_ISS), value.get(_CTI)
     times = [value.get(_IAT), value.get(_EXP), value.get(_NBF)]
