@@ -77,6 +77,9 @@ def test_lane_division_constant_is_exact() -> None:
     assert all((n * _DIV45) >> _DIV45_SHIFT == n // 45 for n in range(65536))
 
 
-@pytest.mark.parametrize("data", [b"", b"\x00", b"\xff", b"\xff\xff" * 40, b"\x00" * 41, bytes(range(256))])
+@pytest.mark.parametrize("data", [b"", b"\x00", b"\xff", b"\xff\xff" * 40, b"\x00" * 41, bytes(range(256)),
+                                  bytes(range(256)) * 16, bytes(range(256)) * 16 + b"\x07", bytes(range(256)) * 40])
 def test_encode_edges_match_oracle(data: bytes) -> None:
+    """Including inputs on both sides of the lane-mask cache bound (2,048 words = 4,096 bytes), twice each."""
+    assert b45encode(data) == base45.b45encode(data).decode("ascii")
     assert b45encode(data) == base45.b45encode(data).decode("ascii")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,9 +51,14 @@ def sign1(signer: Signer, payload: bytes, *, kid: bytes | None = None) -> bytes:
     ``kid`` overrides the signer's SPKI-based kid (a key distributed as a certificate is named by the
     certificate's kid).
     """
-    protected = encode({HeaderLabel.ALG.value: signer.algorithm.value, HeaderLabel.KID.value: kid or signer.kid})
+    protected = _protected_header(signer.algorithm, kid or signer.kid)
     signature = signer.sign(sig_structure(protected, payload))
     return encode_sign1(protected, {}, payload, signature)
+
+
+@functools.lru_cache(maxsize=64)  # an issuer signs every code with the same header: encode it once
+def _protected_header(algorithm: Algorithm, kid: bytes) -> bytes:
+    return encode({_ALG: algorithm.value, _KID: kid})
 
 
 def _check_crit(msg: CoseSign1) -> None:

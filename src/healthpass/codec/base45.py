@@ -8,6 +8,8 @@ the result back into bytes. Every group is checked to be canonical (a 3-characte
 
 from __future__ import annotations
 
+import functools
+
 from healthpass.errors import DecodeError, ErrorCode, Stage
 
 __all__ = ["ALPHABET", "b45decode", "b45encode"]
@@ -67,6 +69,21 @@ def _div45(lanes: int, mask: int) -> int:
     return ((lanes * _DIV45) >> _DIV45_SHIFT) & mask
 
 
+_CACHED_MASK_WORDS = 2048  # any QR code's payload (at most 4,296 characters); at most 16 KiB per mask
+
+
+def _lane_mask(words: int) -> int:
+    """The low 16 bits of each of ``words`` lanes (built once per code length: it costs about a microsecond)."""
+    return _cached_lane_mask(words) if words <= _CACHED_MASK_WORDS else _build_lane_mask(words)
+
+
+def _build_lane_mask(words: int) -> int:
+    return int.from_bytes((b"\xff\xff" + bytes(_LANE - 2)) * words, "little")
+
+
+_cached_lane_mask = functools.lru_cache(maxsize=256)(_build_lane_mask)
+
+
 def b45encode(data: bytes) -> str:
     """Encode bytes as base45 text (lane-parallel, like :func:`b45decode`; no per-character Python loop)."""
     even = len(data) - len(data) % 2
@@ -75,7 +92,7 @@ def b45encode(data: bytes) -> str:
     lanes[0::_LANE] = data[1:even:2]  # low byte of each big-endian pair
     lanes[1::_LANE] = data[0:even:2]  # high byte
     value = int.from_bytes(lanes, "little")
-    mask = int.from_bytes((b"\xff\xff" + bytes(_LANE - 2)) * words, "little")  # the low 16 bits of each lane
+    mask = _lane_mask(words)
     quotient = _div45(value, mask)  # n // 45
     high = _div45(quotient, mask)  # n // 2025
     digits = bytearray(3 * words + (2 if even != len(data) else 0))

@@ -38,7 +38,8 @@ QR_ALPHANUMERIC_CAPACITY: MappingProxyType[ErrorCorrection, tuple[int, ...]] = M
 
 def version_for_length(length: int, error_correction: ErrorCorrection = ErrorCorrection.M) -> int | None:
     """The smallest QR version holding ``length`` alphanumeric characters; None when even 40 cannot."""
-    for version, capacity in enumerate(QR_ALPHANUMERIC_CAPACITY[ErrorCorrection(error_correction)], start=1):
+    level = error_correction if type(error_correction) is ErrorCorrection else ErrorCorrection(error_correction)
+    for version, capacity in enumerate(QR_ALPHANUMERIC_CAPACITY[level], start=1):
         if length <= capacity:
             return version
     return None
@@ -56,7 +57,7 @@ def check_capacity(
     cameras, so issuers refuse them rather than print them (codes are never split over several symbols)."""
     if not 1 <= max_version <= 40:
         raise ValueError(f"max_version must be between 1 and 40, not {max_version}")
-    ec = ErrorCorrection(error_correction)
+    ec = error_correction if type(error_correction) is ErrorCorrection else ErrorCorrection(error_correction)
     needed = length + margin
     version = version_for_length(needed, ec)
     if version is None or version > max_version:
