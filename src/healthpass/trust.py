@@ -465,7 +465,7 @@ def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | No
     return seq, issued, expires, keys
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class TrustList:
     """A verified trust list: which issuer keys may sign for which regions and kinds of data.
 

@@ -92,7 +92,7 @@ class VerifierPolicy:
             raise ValueError("algorithms must be Algorithm members")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class VerifiedCredential:
     """A code that passed every check. ``payload`` is healthpass's typed model (for EU certificates the
     normalised view); ``dcc`` holds the EU DCC payload as received (EU certificates only)."""

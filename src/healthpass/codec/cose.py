@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from itertools import combinations
 from types import MappingProxyType
 from typing import Any
 
@@ -197,8 +198,7 @@ def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
 #: each), then the 3-byte payload claim. Any ordered subset of these is canonical without ranking the keys.
 _CANONICAL_CLAIMS = (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.HEALTHPASS)
 _CANONICAL_CLAIM_ORDERS = frozenset(
-    tuple(int(k) for i, k in enumerate(_CANONICAL_CLAIMS) if mask >> i & 1)
-    for mask in range(1 << len(_CANONICAL_CLAIMS))
+    combo for size in range(len(_CANONICAL_CLAIMS) + 1) for combo in combinations(map(int, _CANONICAL_CLAIMS), size)
 )
 _ISS, _IAT, _EXP, _NBF, _CTI = (int(k) for k in (ClaimKey.ISS, ClaimKey.IAT, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.CTI))
 

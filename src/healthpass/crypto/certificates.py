@@ -14,7 +14,7 @@ from healthpass.crypto import kid_for
 __all__ = ["CertificateInfo"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class CertificateInfo:
     """What healthpass needs from an X.509 certificate: its DER, validity and extended key usages."""
 

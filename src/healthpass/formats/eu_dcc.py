@@ -136,7 +136,7 @@ def alpha3(code: object) -> str | None:
 # ---------------------------------------------------------------------------------------------- result
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class DccResult:
     """An interpreted DCC: the payload as received, its type (``v``, ``t`` or ``r``), the normalised view
     (None when the data cannot form valid model values) and the warnings."""

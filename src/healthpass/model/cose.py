@@ -76,7 +76,7 @@ class CoseTag(IntEnum):
     CWT = 61
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class CoseSign1:
     """A decoded COSE_Sign1 message. ``protected`` keeps the protected header bytes exactly as received."""
 
@@ -92,7 +92,7 @@ class CoseSign1:
         return f"CoseSign1(tags={self.tags}, payload=<{len(self.payload)} bytes>)"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class CwtClaims:
     """CWT claims (RFC 8392). Times are integer NumericDates; ``other`` keeps every further claim."""
 

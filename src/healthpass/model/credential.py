@@ -213,7 +213,7 @@ def _count(value: object, name: str) -> None:
         raise ValueError(f"{name} must be an integer 1-20")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class DocumentBinding:
     """Binds the code to an identity document without carrying its number.
 
@@ -271,7 +271,7 @@ class DocumentBinding:
         return f"DocumentBinding(document_type={self.document_type.name}, <redacted>)"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class Holder:
     """The person. Phone, address and medical history never go into a code."""
 
@@ -360,6 +360,8 @@ class NaatTest:
 
 @dataclass(frozen=True, slots=True)
 class AntibodyTest:
+    """An antibody test (IgM, IgG or total antibodies) and its result."""
+
     sampled_at: datetime
     antibody: AntibodyType
     result: TestResult
@@ -445,7 +447,7 @@ class RegionRisk:
             _aware(self.as_of, "region_risk.as_of")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class HealthPayload:
     """Everything a healthpass code says about its holder. At least one part is present."""
 

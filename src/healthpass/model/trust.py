@@ -20,7 +20,7 @@ class KeyStatus(IntEnum):
     RETIRED = 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class IssuerKey:
     """A trusted signing key and its scope.
 
@@ -62,7 +62,7 @@ class IssuerKey:
         return f"IssuerKey(kid={self.kid.hex()}, region={region}, source={self.source})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class TrustRoot:
     """A root key a verifier is configured with, and the regions it may vouch for (None: any)."""
 

@@ -571,7 +571,7 @@ def _optional_time(value: datetime | None) -> str | None:
 # ---------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class RuleBundle:
     """A verified rule bundle: rules, checkpoint profiles, embedded tests and optional EU value sets.
 
