@@ -182,7 +182,7 @@ class Verifier:
     checks. Thread-safe; picklable for process pools.
     """
 
-    __slots__ = ("_clock_floor", "_policy", "_ring", "_rules", "_slack", "_trust_lists")
+    __slots__ = ("_clock_floor", "_policy", "_ring", "_rules", "_trust_lists")
 
     def __init__(
         self,
@@ -195,7 +195,6 @@ class Verifier:
         lists = tuple(trust_lists)
         self._trust_lists = lists
         self._policy = policy or VerifierPolicy()
-        self._slack = self._policy.leeway.total_seconds()
         self._ring = KeyRing(keys, trust_lists=lists)
         self._clock_floor = max((tl.clock_floor for tl in lists), default=None)
         self._rules = rules
@@ -328,7 +327,7 @@ class Verifier:
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
                 f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
             )
-        issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
+        issued_at, expires_at = _ts(iat), _ts(exp)
         self._check_key_window(entry, issued_at, expires_at)
         self._check_validity(claims, now)
         return VerifiedCredential(
@@ -394,7 +393,7 @@ class Verifier:
 
     def _check_validity(self, claims: CwtClaims, now: datetime) -> None:
         instant = now.timestamp()
-        slack = self._slack
+        slack = self._policy.leeway.total_seconds()
         if claims.exp is not None and instant > claims.exp + slack:
             raise VerificationError(ErrorCode.EXPIRED, Stage.VALIDITY, f"expired at {_when(claims.exp)}")
         for name, value in (("nbf", claims.nbf), ("iat", claims.iat)):

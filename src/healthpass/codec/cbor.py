@@ -28,13 +28,14 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 import cbor2
 
 from healthpass.errors import DecodeError, ErrorCode, Stage
 
-__all__ = ["CborLimits", "Tagged", "canonical_order", "decode", "encode"]
+__all__ = ["CborLimits", "Tagged", "canonical_order", "decode", "encode", "has_key_order", "key_orders"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,21 @@ def canonical_order(keys: Iterable[object]) -> bool:
             return False
         previous = rank
     return True
+
+
+def key_orders(keys: Iterable[int], *, required: Iterable[int] = ()) -> frozenset[tuple[int, ...]]:
+    """Every key sequence a map drawn from ``keys`` (integers, given in canonical order) may have: each ordered
+    subset holding all of ``required``. With :func:`has_key_order`, one set lookup then checks a decoded map's
+    key order, that its keys are known and that the required ones are present."""
+    ordered, needed = tuple(keys), frozenset(required)
+    return frozenset(combo for size in range(len(ordered) + 1) for combo in combinations(ordered, size)
+                     if needed.issubset(combo))
+
+
+def has_key_order(keys: tuple[Any, ...], orders: frozenset[tuple[int, ...]]) -> bool:
+    """Whether ``keys`` (a decoded map's, in order) is one of ``orders`` and holds only integers: ``True`` and
+    ``1.0`` compare equal to ``1``, so the set lookup alone would let them stand in for integer keys."""
+    return keys in orders and all(type(k) is int for k in keys)
 
 
 #: The one deliberate piece of module state: a per-thread cache of reusable cbor2 encoders (building one

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 import math
-from itertools import combinations
 from types import MappingProxyType
 from typing import Any
 
-from healthpass.codec.cbor import CborLimits, Tagged, canonical_order, decode, encode
+from healthpass.codec.cbor import CborLimits, Tagged, canonical_order, decode, encode, has_key_order, key_orders
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
 from healthpass.model.policy import Limits
@@ -197,9 +196,7 @@ def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
 #: Claim keys in the length-first canonical order a healthpass code lists them: 1, 4, 5, 6, 7 (one byte
 #: each), then the 3-byte payload claim. Any ordered subset of these is canonical without ranking the keys.
 _CANONICAL_CLAIMS = (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.HEALTHPASS)
-_CANONICAL_CLAIM_ORDERS = frozenset(
-    combo for size in range(len(_CANONICAL_CLAIMS) + 1) for combo in combinations(map(int, _CANONICAL_CLAIMS), size)
-)
+_CANONICAL_CLAIM_ORDERS = key_orders(map(int, _CANONICAL_CLAIMS))
 _ISS, _IAT, _EXP, _NBF, _CTI = (int(k) for k in (ClaimKey.ISS, ClaimKey.IAT, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.CTI))
 
 
@@ -210,10 +207,9 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
     if type(value) is not dict:
         raise _claims_error("CWT claims are not a map")
     keys = tuple(value)
-    # True and 1.0 equal 1, so the set lookup alone does not prove the keys are integers: canonical_order
-    # (which refuses any key that is not an integer, text or bytes) decides whenever the quick check fails.
-    if (strict and not (keys in _CANONICAL_CLAIM_ORDERS and all(type(k) is int for k in keys))
-            and not canonical_order(keys)):
+    # canonical_order (which refuses any key that is not an integer, text or bytes) decides whenever the
+    # quick check fails
+    if strict and not has_key_order(keys, _CANONICAL_CLAIM_ORDERS) and not canonical_order(keys):
         raise _claims_error("CWT claims keys are not in canonical order")
     iss, cti = value.get(_ISS), value.get(_CTI)
     times = [value.get(_IAT), value.get(_EXP), value.get(_NBF)]

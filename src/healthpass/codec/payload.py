@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
-from itertools import combinations
 from typing import Any
 
+from healthpass.codec.cbor import has_key_order, key_orders
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import (
@@ -259,11 +259,9 @@ class _MapSpec:
     __slots__ = ("keys", "name", "required", "valid")
 
     def __init__(self, name: str, keys: type[IntEnum], *required: IntEnum) -> None:
-        ordered = sorted(int(k) for k in keys)  # combinations() keeps this order: each is ascending
         self.name, self.keys = name, keys
         self.required = frozenset(int(k) for k in required)
-        self.valid = frozenset(combo for size in range(len(ordered) + 1)
-                               for combo in combinations(ordered, size) if self.required.issubset(combo))
+        self.valid = key_orders(sorted(int(k) for k in keys), required=self.required)
 
 
 _PAYLOAD = _MapSpec("payload", PayloadKey, PayloadKey.VERSION)
@@ -282,12 +280,8 @@ def _map(value: object, spec: _MapSpec) -> dict[int, Any]:
     """A payload map: known integer keys only, in canonical order, no nulls, the required keys present."""
     if type(value) is not dict:
         raise _Invalid(f"{spec.name} must be a map")
-    if tuple(value) in spec.valid and None not in value.values():
-        for k in value:  # True and 1.0 equal 1: the lookup above does not prove the keys are integers
-            if type(k) is not int:
-                break
-        else:
-            return value
+    if has_key_order(tuple(value), spec.valid) and None not in value.values():
+        return value
     previous = -1
     for k, v in value.items():  # the defect, named
         if type(k) is not int or k not in spec.keys._value2member_map_:

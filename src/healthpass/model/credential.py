@@ -471,16 +471,12 @@ class HealthPayload:
             if not (isinstance(items, tuple) and len(items) <= MAX_ENTRIES
                     and all(type(i) is kind or isinstance(i, kind) for i in items)):  # message only on failure
                 raise ValueError(f"{name} must hold at most {MAX_ENTRIES} {kind.__name__} entries")
-        holder, status, infection, risk = self.holder, self.status, self.infection, self.region_risk
-        if not ((holder is None or isinstance(holder, Holder)) and (status is None or isinstance(status, HealthStatus))
-                and (infection is None or isinstance(infection, Infection))
-                and (risk is None or isinstance(risk, RegionRisk))):
-            for name, single in (("holder", Holder), ("status", HealthStatus), ("infection", Infection),
-                                 ("region_risk", RegionRisk)):
-                if not (getattr(self, name) is None or isinstance(getattr(self, name), single)):
-                    raise ValueError(f"{name} must be a {single.__name__}")
-        _require(bool(holder or status or self.naat or self.antibody or self.vaccinations or infection or risk),
-                 "a payload must carry at least one part")
+        for name, single in _SINGLES:
+            value = getattr(self, name)
+            if not (value is None or isinstance(value, single)):
+                raise ValueError(f"{name} must be a {single.__name__}")
+        _require(bool(self.holder or self.status or self.naat or self.antibody or self.vaccinations
+                      or self.infection or self.region_risk), "a payload must carry at least one part")
 
     def kinds(self) -> frozenset[Kind]:
         """The kinds of data present (holder data is no kind: it is always allowed)."""
@@ -499,6 +495,8 @@ class HealthPayload:
 
 _SEQUENCES: tuple[tuple[str, type], ...] = (("naat", NaatTest), ("antibody", AntibodyTest),
                                             ("vaccinations", Vaccination))
+_SINGLES: tuple[tuple[str, type], ...] = (("holder", Holder), ("status", HealthStatus), ("infection", Infection),
+                                          ("region_risk", RegionRisk))
 #: ``HealthPayload.kinds()`` by presence bit mask (status, naat, antibody, vaccination, recovery: bits 0-4).
 _KIND_ORDER = (Kind.STATUS, Kind.NAAT, Kind.ANTIBODY, Kind.VACCINATION, Kind.RECOVERY)
 _KIND_SETS = tuple(
