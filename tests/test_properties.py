@@ -203,18 +203,44 @@ def test_plain_sign1_agrees_with_the_generic_decoder_on_every_hp1_attack() -> No
     assert seen > 50 and used > 20  # the catalogue exercises both the fast path and its refusals
 
 
-def _same_sign1(data: bytes) -> None:
+def _same_sign1(data: bytes, *, strict: bool = True, limits: Any = None) -> bool:
+    """The fast path declines or returns exactly the generic decoder's result (with the same limits);
+    True when it was used."""
     from healthpass.codec.cose import _generic_sign1, _plain_sign1
     from healthpass.model.policy import Limits
 
-    plain = _plain_sign1(data)
+    limits = limits or Limits()
+    plain = _plain_sign1(data, limits, strict=strict)
     if plain is None:
-        return
-    generic = _generic_sign1(data, limits=Limits(), strict=True)
-    assert (plain.protected, dict(plain.protected_header), dict(plain.unprotected_header), plain.payload,
-            plain.signature, plain.tags) == (generic.protected, dict(generic.protected_header),
-                                              dict(generic.unprotected_header), generic.payload,
-                                              generic.signature, generic.tags)
+        return False
+    generic = _generic_sign1(data, limits=limits, strict=strict)
+    assert (plain.protected, list(plain.protected_header.items()), list(plain.unprotected_header.items()),
+            plain.payload, plain.signature, plain.tags) == (
+        generic.protected, list(generic.protected_header.items()), list(generic.unprotected_header.items()),
+        generic.payload, generic.signature, generic.tags)
+    return True
+
+
+def test_plain_sign1_agrees_with_the_lenient_generic_decoder_on_the_eu_test_codes() -> None:
+    """Every EU test message (``HC1:``): the lenient fast path declines or returns exactly the generic result,
+    header order included, and it reads most of them (tagged, protected alg + kid in either order, or alg
+    protected and kid unprotected)."""
+    from .test_eu_dcc import _CASES
+
+    if not _CASES:
+        pytest.skip("EU DCC test data not found (set HEALTHPASS_SHARED to the shared/ folder)")
+    seen = used = 0
+    for case in _CASES:
+        try:
+            message = case.cose()
+        except (HealthPassError, ValueError, KeyError):
+            continue
+        seen += 1
+        try:
+            used += _same_sign1(message, strict=False)
+        except HealthPassError:
+            pytest.fail(f"fast path accepted {case.name}, which the generic decoder refuses")
+    assert seen > 400 and used > 0.9 * seen
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -224,6 +250,7 @@ def test_plain_sign1_accepts_only_what_the_generic_decoder_accepts(data: st.Data
     Mutations: byte changes, insertions, deletions and truncations of a valid message."""
     message = decompress(b45decode(small_code[4:]), max_size=1 << 20)
     assert _plain_sign1_is_used(message)
+    strict = data.draw(st.booleans())
     i = data.draw(st.integers(0, len(message) - 1))
     op = data.draw(st.sampled_from(["replace", "insert", "delete", "truncate"]))
     b = data.draw(st.integers(0, 255))
@@ -234,15 +261,35 @@ def test_plain_sign1_accepts_only_what_the_generic_decoder_accepts(data: st.Data
         "truncate": message[:i],
     }[op]
     try:
-        _same_sign1(mutated)
+        _same_sign1(mutated, strict=strict)
     except HealthPassError:  # the generic decoder refused what the fast path accepted
         pytest.fail(f"fast path accepted a message the generic decoder refuses ({op} at {i})")
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(strict=st.booleans(), max_depth=st.integers(1, 5), max_items=st.integers(1, 10),
+       max_string=st.sampled_from([1, 7, 8, 13, 63, 64, 65, 100, 8192]), max_header_entries=st.integers(1, 3))
+def test_plain_sign1_declines_below_the_limits_the_generic_decoder_applies(
+    small_code: str, strict: bool, max_depth: int, max_items: int, max_string: int, max_header_entries: int
+) -> None:
+    """With any limits, the fast path accepts only what the generic decoder accepts under the same limits,
+    with the same result, so tight limits are never bypassed."""
+    from healthpass.model.policy import Limits
+
+    message = decompress(b45decode(small_code[4:]), max_size=1 << 20)
+    limits = Limits(max_depth=max_depth, max_items=max_items, max_string=max_string,
+                    max_header_entries=max_header_entries)
+    try:
+        _same_sign1(message, strict=strict, limits=limits)
+    except HealthPassError:
+        pytest.fail(f"fast path accepted under {limits}, which the generic decoder refuses")
+
+
 def _plain_sign1_is_used(message: bytes) -> bool:
     from healthpass.codec.cose import _plain_sign1
+    from healthpass.model.policy import Limits
 
-    return _plain_sign1(message) is not None
+    return _plain_sign1(message, Limits(), strict=True) is not None
 
 
 @settings(max_examples=150, deadline=None)

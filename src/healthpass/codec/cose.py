@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 import math
-from types import MappingProxyType
 from typing import Any
 
 from healthpass.codec.cbor import CborLimits, Tagged, canonical_order, decode, encode, has_key_order, key_orders
 from healthpass.errors import DecodeError, ErrorCode, Stage
-from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
+from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
 from healthpass.model.policy import Limits
 
 __all__ = ["decode_claims", "decode_sign1", "encode_sign1", "sig_structure"]
@@ -97,49 +96,94 @@ def _header(value: object, where: str, limits: Limits, *, strict: bool) -> dict[
     return value
 
 
-#: The shape of (almost) every healthpass code, read by hand without a CBOR decoder (see ``_plain_sign1``):
-#: tag 18, an array of four, a 13-byte protected header {1: alg, 4: h'<8-byte kid>'} for ES256 or EdDSA.
-_PLAIN_KID = 8
-_PLAIN_PROTECTED = MappingProxyType({
-    encode({HeaderLabel.ALG.value: alg.value, HeaderLabel.KID.value: bytes(_PLAIN_KID)})[:-_PLAIN_KID]: alg.value
-    for alg in (Algorithm.ES256, Algorithm.EDDSA)
-})
-_PLAIN_HEAD = encode(Tagged(CoseTag.SIGN1, [bytes(13), {}, b"", b""]))[:3]  # d2 84 4d: tag, array, bstr(13)
-_PLAIN_UNPROTECTED = encode({})  # a0
-_PLAIN_SIGNATURE_HEAD = encode(bytes(64))[:2]  # 58 40: a 64-byte byte string (ES256 and EdDSA)
-_BSTR_1BYTE_LENGTH, _BSTR_2BYTE_LENGTH = 0x58, 0x59  # byte string heads with a 1- and 2-byte length
-_PROTECTED_AT, _KID_AT, _UNPROTECTED_AT, _PAYLOAD_AT = 3, 8, 16, 17  # offsets in the plain layout
-_SIGNATURE_ITEM = 66  # head and 64 bytes
+#: The layout of (almost) every healthpass code and EU DCC, read by hand without a CBOR decoder (see
+#: ``_plain_sign1``): tag 18, an array of four byte strings and one header map, each head in preferred
+#: serialisation. Byte-string heads: 0x40-0x57 (length in the head), 0x58 (1-byte length, 24-255),
+#: 0x59 (2-byte length, 256-65535).
+_PLAIN_HEAD = encode(Tagged(CoseTag.SIGN1, [b"", {}, b"", b""]))[:2]  # d2 84: tag 18, array(4)
+_BSTR_INLINE_END, _BSTR_1BYTE_LENGTH, _BSTR_2BYTE_LENGTH = _BSTR + 24, _BSTR + 24, _BSTR + 25
+_PLAIN_UNPROTECTED_EMPTY = encode({})  # a0
+_KID_MAP_HEAD = encode({HeaderLabel.KID.value: bytes(8)})[:3]  # a1 04 48: {4: an 8-byte kid} (EU, lenient)
+_KID_IN_MAP = len(_KID_MAP_HEAD) + 8
+#: The lenient generic decoder walks tag (depth 0), array (1), unprotected map (2) and its kid: 7 items at
+#: most. Below these limits the fast path declines, so that the generic decoder names the limit.
+_PLAIN_MIN_DEPTH, _PLAIN_MIN_ITEMS = 3, 7
 _ALG, _KID, _SIGN1 = HeaderLabel.ALG.value, HeaderLabel.KID.value, CoseTag.SIGN1.value
 
 
-def _plain_sign1(data: bytes) -> CoseSign1 | None:
-    """The common healthpass message, parsed by hand: tag 18, [protected {1: ES256/EdDSA, 4: 8-byte kid},
-    {}, payload of 24-65535 bytes, 64-byte signature], every head in preferred serialisation and nothing
-    after it. Returns None for anything else (the generic strict decoder then decides, and names the
-    defect), so it accepts a subset of what that decoder accepts, with the same result (tested)."""
-    if (len(data) < _PAYLOAD_AT + 3 + _SIGNATURE_ITEM or data[:_PROTECTED_AT] != _PLAIN_HEAD
-            or data[_UNPROTECTED_AT:_PAYLOAD_AT] != _PLAIN_UNPROTECTED):
+def _bstr_span(data: bytes, at: int) -> tuple[int, int]:
+    """(start, end) of the byte string whose head is at ``at``, in preferred serialisation; (0, -1) if none."""
+    size = len(data)
+    if at >= size:
+        return 0, -1
+    head = data[at]
+    if _BSTR <= head < _BSTR_INLINE_END:
+        start, length = at + 1, head - _BSTR
+    elif head == _BSTR_1BYTE_LENGTH and at + 2 <= size:
+        start, length = at + 2, data[at + 1]
+        if length < 24:
+            return 0, -1
+    elif head == _BSTR_2BYTE_LENGTH and at + 3 <= size:
+        start, length = at + 3, int.from_bytes(data[at + 1 : at + 3], "big")
+        if length < 0x100:
+            return 0, -1
+    else:
+        return 0, -1
+    end = start + length
+    return (start, end) if end <= size else (0, -1)
+
+
+@functools.lru_cache(maxsize=256)  # a verifier sees few distinct protected headers: one per issuer key
+def _protected_items(protected: bytes, limits: Limits, strict: bool) -> tuple[tuple[int | str, Any], ...] | None:
+    """The generic decoder's protected header for these bytes as items (immutable, so cached), or None where
+    it refuses them. Headers hold only integers, text and byte strings once checked, except ``crit``."""
+    try:
+        header = _header(_protected_map(protected, limits, strict=strict), "protected", limits, strict=strict)
+    except DecodeError:
         return None
-    alg = _PLAIN_PROTECTED.get(data[_PROTECTED_AT:_KID_AT])
-    if alg is None:
+    if any(type(v) not in (int, str, bytes) for v in header.values()):  # e.g. crit (a list): not cached
         return None
-    head = data[_PAYLOAD_AT]
-    if head == _BSTR_1BYTE_LENGTH:  # preferred serialisation: a 1-byte length only from 24, 2 bytes from 256
-        size, start = data[_PAYLOAD_AT + 1], _PAYLOAD_AT + 2
-        if size < 24:
-            return None
-    elif head == _BSTR_2BYTE_LENGTH:
-        size, start = int.from_bytes(data[_PAYLOAD_AT + 1 : _PAYLOAD_AT + 3], "big"), _PAYLOAD_AT + 3
-        if size < 256:
-            return None
+    return tuple(header.items())
+
+
+def _protected_map(protected: bytes, limits: Limits, *, strict: bool) -> Any:
+    if not protected:
+        return {}
+    return decode(protected, what="protected header", deterministic=strict, limits=cbor_limits(limits),
+                  stage=Stage.COSE, typed=strict)
+
+
+def _plain_sign1(data: bytes, limits: Limits, *, strict: bool) -> CoseSign1 | None:
+    """The common message, parsed by hand: tag 18, [protected, unprotected, payload, signature] with every
+    byte-string head in preferred serialisation, an empty unprotected header (or, lenient only, ``{4: an
+    8-byte kid}``) and nothing after it; the protected header is the generic decoder's, memoised by its
+    bytes. Returns None for anything else (the generic decoder then decides, and names the defect), so it
+    accepts a subset of what that decoder accepts, with the same result (tested, with the same limits)."""
+    if data[:2] != _PLAIN_HEAD or limits.max_depth < _PLAIN_MIN_DEPTH or limits.max_items < _PLAIN_MIN_ITEMS:
+        return None
+    p_start, p_end = _bstr_span(data, 2)
+    if p_end < 0:
+        return None
+    unprotected: dict[int | str, Any] = {}
+    if data[p_end : p_end + 1] == _PLAIN_UNPROTECTED_EMPTY:
+        at = p_end + 1
+    elif not strict and data[p_end : p_end + 3] == _KID_MAP_HEAD and len(data) >= p_end + _KID_IN_MAP:
+        unprotected[_KID] = data[p_end + 3 : p_end + _KID_IN_MAP]
+        at = p_end + _KID_IN_MAP
     else:
         return None
-    end = start + size
-    if len(data) != end + _SIGNATURE_ITEM or data[end : end + 2] != _PLAIN_SIGNATURE_HEAD:
+    start, end = _bstr_span(data, at)
+    if end < 0:
         return None
-    header: dict[int | str, Any] = {_ALG: alg, _KID: data[_KID_AT:_UNPROTECTED_AT]}
-    return CoseSign1(data[_PROTECTED_AT:_UNPROTECTED_AT], header, {}, data[start:end], data[end + 2 :], (_SIGN1,))
+    s_start, s_end = _bstr_span(data, end)
+    if s_end != len(data):
+        return None
+    if max(p_end - p_start, end - start, s_end - s_start, 8) > limits.max_string:
+        return None  # a string over the limit: the generic decoder names it
+    items = _protected_items(data[p_start:p_end], limits, strict)
+    if items is None:
+        return None
+    return CoseSign1(data[p_start:p_end], dict(items), unprotected, data[start:end], data[s_start:], (_SIGN1,))
 
 
 def decode_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
@@ -148,10 +192,9 @@ def decode_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
     ``strict`` (healthpass codes): deterministic encoding, tag 18 required, no label in both headers.
     Otherwise (EU DCC): tagged 18, untagged, or wrapped in CWT tag 61, any valid encoding.
     """
-    if strict:
-        plain = _plain_sign1(data)
-        if plain is not None:
-            return plain
+    plain = _plain_sign1(data, limits, strict=strict)
+    if plain is not None:
+        return plain
     return _generic_sign1(data, limits=limits, strict=strict)
 
 
@@ -169,12 +212,7 @@ def _generic_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
     protected, unprotected, payload, signature = value
     if type(protected) is not bytes or type(payload) is not bytes or type(signature) is not bytes:
         raise _cose_error("COSE_Sign1 protected header, payload and signature must be byte strings")
-    if protected:
-        protected_map = decode(protected, what="protected header", deterministic=strict,
-                               limits=cbor_limits(limits), stage=Stage.COSE, typed=strict)
-    else:
-        protected_map = {}
-    protected_header = _header(protected_map, "protected", limits, strict=strict)
+    protected_header = _header(_protected_map(protected, limits, strict=strict), "protected", limits, strict=strict)
     unprotected_header = _header(unprotected, "unprotected", limits, strict=False)
     if strict and unprotected_header:
         raise _cose_error("the unprotected header of a healthpass code must be empty")
