@@ -117,6 +117,18 @@ def _json_input(obj: dict) -> dict:
 
 @SETTINGS
 @given(payload=payloads)
+def test_ordered_encoding_is_the_deterministic_encoding(payload: HealthPayload) -> None:
+    """The issuer encodes claims with cbor2's plain encoder (insertion order): every map it builds lists its
+    keys in canonical order, so the bytes are exactly the sorted deterministic encoding."""
+    from healthpass.codec.cbor import encode_ordered
+
+    claims = {1: "630000", 4: 1_800_000_000, 6: 1_700_000_000, 7: b"\x01" * 8,
+              -300: payload_to_cbor(payload, iat=int(NOW.timestamp()))}
+    assert encode_ordered(claims) == encode(claims)
+
+
+@SETTINGS
+@given(payload=payloads)
 def test_mint_verify_round_trip(payload: HealthPayload, issuer: Issuer, verifier: Verifier) -> None:
     text = Issuer(issuer.signer, issuer.region, max_qr_version=40).issue(payload, now=NOW)
     assert verifier.verify(text, at=NOW).payload == payload

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
 from healthpass.codec import Prefix, b45encode, compress
-from healthpass.codec.cbor import encode
+from healthpass.codec.cbor import encode_ordered
 from healthpass.codec.payload import payload_to_cbor
 from healthpass.errors import ErrorCode, IssueError, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey
@@ -91,14 +91,14 @@ class Issuer:
         if iat + lifetime.total_seconds() > MAX_NUMERIC_DATE:
             raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
                              "the code would expire after 2100-01-01, which verifiers refuse")
-        claims = {
+        claims = {  # keys in canonical order (length first), as encode_ordered requires
             _ISS: self.region.code,
             _EXP: iat + int(lifetime.total_seconds()),
             _IAT: iat,
             _CTI: cti,
             _HEALTHPASS: payload_to_cbor(payload, iat=iat),
         }
-        message = cose.sign1(self.signer, encode(claims), kid=self.kid)
+        message = cose.sign1(self.signer, encode_ordered(claims), kid=self.kid)
         text = _HP1 + b45encode(compress(message))
         check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
                        margin=_SAFETY_MARGIN)

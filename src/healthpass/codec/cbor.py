@@ -35,7 +35,9 @@ import cbor2
 
 from healthpass.errors import DecodeError, ErrorCode, Stage
 
-__all__ = ["CborLimits", "Tagged", "canonical_order", "decode", "encode", "has_key_order", "key_orders"]
+__all__ = [
+    "CborLimits", "Tagged", "canonical_order", "decode", "encode", "encode_ordered", "has_key_order", "key_orders",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,15 @@ def encode(value: Any) -> bytes:
             raise TypeError("nested Tagged values are not supported")
         value = cbor2.CBORTag(value.tag, value.value)
     return _dumps(value, canonical=True)
+
+
+def encode_ordered(value: dict[Any, Any]) -> bytes:
+    """The deterministic encoding of a map whose every map, at every level, already lists its keys in
+    canonical order (integers, built in that order by the caller): cbor2's plain encoder keeps insertion
+    order, which is then exactly :func:`encode`'s output, at half its cost (no key sorting). For healthpass's
+    own claims and payload maps, which the strict decoder would refuse in any other order; tests hold the
+    two encodings equal on generated payloads."""
+    return _dumps(value)
 
 
 #: Any head of tag 25, 28, 29 or 256 (string and shared references), in every argument width. cbor2 resolves

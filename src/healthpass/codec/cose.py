@@ -249,21 +249,21 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
     # quick check fails
     if strict and not has_key_order(keys, _CANONICAL_CLAIM_ORDERS) and not canonical_order(keys):
         raise _claims_error("CWT claims keys are not in canonical order")
-    iss, cti = value.get(_ISS), value.get(_CTI)
-    times = [value.get(_IAT), value.get(_EXP), value.get(_NBF)]
-    if None in (iss, cti, *times):
+    if None in value.values():
         for key in (ClaimKey.ISS, ClaimKey.CTI, *_TIME_CLAIMS):  # null is a wrong type, not an absent claim
             if key in value and value[key] is None:
                 raise _claims_error(f"{key.name.lower()} is null")
+    iss, cti = value.get(_ISS), value.get(_CTI)
+    iat, exp, nbf = value.get(_IAT), value.get(_EXP), value.get(_NBF)
     if iss is not None and type(iss) is not str:
         raise _claims_error("iss must be text")
     if cti is not None and (type(cti) is not bytes or len(cti) > limits.max_string):
         raise _claims_error("cti must be a byte string within the string limit")
-    for i, key in enumerate(_TIME_CLAIMS):
-        time = times[i]
+    for time in (iat, exp, nbf):
         if time is not None and (type(time) is not int or not 0 <= time <= MAX_NUMERIC_DATE):
-            times[i] = _numeric_date(time, key, allow_float=not strict)
-    iat, exp, nbf = times
+            iat, exp, nbf = (None if t is None else _numeric_date(t, key, allow_float=not strict)
+                             for t, key in zip((iat, exp, nbf), _TIME_CLAIMS, strict=True))
+            break
     if iat is not None and exp is not None and exp < iat:
         raise _claims_error("exp precedes iat")
     if nbf is not None and exp is not None and nbf > exp:

@@ -599,11 +599,8 @@ def _holder(dcc: Mapping[str, Any]) -> Holder | None:
     name = " ".join(p for p in (fn, gn) if p) or name_std
     if name is None:
         return None
-    birth_date: str | None = dcc.get("dob") if isinstance(dcc.get("dob"), str) else None
-    try:
-        Holder(name="-", birth_date=birth_date)
-    except ValueError:
-        birth_date = None  # "" or not a (partial) date in 1900-2099: omitted
+    dob = dcc.get("dob")
+    birth_date = dob if Holder.is_birth_date(dob) else None  # "" or not a (partial) date in 1900-2099: omitted
     return Holder(name=name, name_std=name_std, birth_date=birth_date)
 
 

@@ -287,18 +287,9 @@ class Holder:
         if self.name_std is not None:
             _text(self.name_std, "holder.name_std", _MAX_NAME)
         if self.birth_date is not None:
-            match = _DOB.match(self.birth_date) if isinstance(self.birth_date, str) else None
-            _require(match is not None, "holder.birth_date must be YYYY, YYYY-MM or YYYY-MM-DD")
-            assert match is not None
-            year, month, day = match.groups()
-            _require(1900 <= int(year) <= 2099, "holder.birth_date year out of range")
-            if month is not None:
-                _require(1 <= int(month) <= 12, "holder.birth_date month out of range")
-            if day is not None:
-                try:
-                    date(int(year), int(month), int(day))
-                except ValueError:
-                    raise ValueError("holder.birth_date is not a calendar date") from None
+            problem = _birth_date_problem(self.birth_date)
+            if problem is not None:
+                raise ValueError(f"holder.birth_date {problem}")
         if self.sex is not None:
             _enum(self.sex, Sex, "holder.sex")
         if self.nationality is not None:
@@ -309,6 +300,29 @@ class Holder:
 
     def __repr__(self) -> str:
         return "Holder(<redacted>)"
+
+    @staticmethod
+    def is_birth_date(value: object) -> bool:
+        """Whether ``value`` is a valid ``birth_date``: YYYY, YYYY-MM or YYYY-MM-DD, a year in 1900-2099."""
+        return _birth_date_problem(value) is None
+
+
+def _birth_date_problem(value: object) -> str | None:
+    """What is wrong with a birth date (message tail without the field name), or None."""
+    match = _DOB.match(value) if isinstance(value, str) else None
+    if match is None:
+        return "must be YYYY, YYYY-MM or YYYY-MM-DD"
+    year, month, day = match.groups()
+    if not 1900 <= int(year) <= 2099:
+        return "year out of range"
+    if month is not None and not 1 <= int(month) <= 12:
+        return "month out of range"
+    if day is not None:
+        try:
+            date(int(year), int(month), int(day))
+        except ValueError:
+            return "is not a calendar date"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
