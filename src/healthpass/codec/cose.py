@@ -108,6 +108,9 @@ _KID_IN_MAP = len(_KID_MAP_HEAD) + 8
 #: The lenient generic decoder walks tag (depth 0), array (1), unprotected map (2) and its kid: 7 items at
 #: most. Below these limits the fast path declines, so that the generic decoder names the limit.
 _PLAIN_MIN_DEPTH, _PLAIN_MIN_ITEMS = 3, 7
+#: Longer protected headers (a healthpass one is 13 bytes, an EU one 3-16) take the generic path: the memo
+#: below then holds at most 256 small keys, whatever a scanned code carries.
+_PLAIN_MAX_PROTECTED = 64
 _ALG, _KID, _SIGN1 = HeaderLabel.ALG.value, HeaderLabel.KID.value, CoseTag.SIGN1.value
 
 
@@ -177,6 +180,8 @@ def _plain_sign1(data: bytes, limits: Limits, *, strict: bool) -> CoseSign1 | No
         return None
     s_start, s_end = _bstr_span(data, end)
     if s_end != len(data):
+        return None
+    if p_end - p_start > _PLAIN_MAX_PROTECTED:
         return None
     if max(p_end - p_start, end - start, s_end - s_start, 8) > limits.max_string:
         return None  # a string over the limit: the generic decoder names it
