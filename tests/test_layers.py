@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "healthpass"
 
 #: tier of each top-level module or subpackage; a module may import only lower tiers (or its own package)
 TIERS = {
-    "errors": 0, "batch": 0, "_lazy": 0,
+    "errors": 0, "batch": 0, "_lazy": 0, "_progress": 0,
     "model": 1,
     "codec": 2, "crypto": 2,
     "signers": 3, "cose": 3, "state": 3,

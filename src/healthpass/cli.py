@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from healthpass._progress import Progress
     from healthpass.signers.base import Signer
     from healthpass.verify import Verifier
 
@@ -278,7 +279,7 @@ def _mint_batch(args: argparse.Namespace) -> int:
 
     executor = _executor(args.workers)
     try:
-        with open(args.out, "w", encoding="ascii") as out, _Progress("minting") as progress:
+        with open(args.out, "w", encoding="ascii") as out, _progress("minted", args.batch) as progress:
             # the workers parse the JSON too: the main process only reads lines and writes codes
             lines = enumerate(_bounded_lines(source), start=1)
             results = ordered_chunks(executor, _mint_chunk, issuer, lines, 128)
@@ -558,25 +559,12 @@ def _executor(workers: int | None) -> Any:
     return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
 
 
-class _Progress:
-    """A progress counter on stderr, only when stderr is a terminal."""
+def _progress(what: str, source: str) -> Progress:
+    """The progress bar of a batch (stderr, terminals only), with a total when the input is a file."""
+    from healthpass._progress import Progress, count_lines
 
-    def __init__(self, what: str) -> None:
-        self._what = what
-        self._count = 0
-        self._active = sys.stderr.isatty()
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def tick(self) -> None:
-        self._count += 1
-        if self._active and self._count % 1000 == 0:
-            print(f"\r{self._what}: {self._count:,}", end="", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._active and self._count >= 1000:
-            print(f"\r{self._what}: {self._count:,} done", file=sys.stderr)
+    total = count_lines(source) if source != "-" and sys.stderr.isatty() else None
+    return Progress(what, total=total)
 
 
 def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | None) -> int:
@@ -592,7 +580,7 @@ def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | N
     executor = _executor(args.workers)
     out = sys.stdout
     try:
-        with _Progress("verified") as progress:
+        with _progress("verified", args.batch) as progress:
             for line in ordered_chunks(executor, _verify_lines, context, numbered, 256):
                 out.write(line)
                 progress.tick()
