@@ -88,26 +88,28 @@ def test_nothing_is_drawn_off_a_terminal() -> None:
     assert out.getvalue() == ""
 
 
-def test_verify_batch_draws_on_a_terminal_and_keeps_stdout_clean(tmp_path: Path) -> None:
-    """A real ``healthpass verify --batch`` with stderr on a pseudo-terminal and stdout on a pipe."""
+def _codes(tmp_path: Path, count: int) -> tuple[Path, str]:
     signer = SoftwareSigner.generate()
     (tmp_path / "pub.pem").write_bytes(signer.public_key_pem())
     payload = payload_from_json(json.loads((ROOT / "examples" / "credential.json").read_text("utf-8")))
     code = Issuer(signer, Region("630000")).issue(payload)
     codes = tmp_path / "codes.txt"
-    codes.write_text((code + "\n") * 300, encoding="ascii")
+    codes.write_text((code + "\n") * count, encoding="ascii")
+    return codes, signer.kid.hex()
+
+
+def _run_on_terminal(tmp_path: Path, codes: Path, *, stdout_too: bool) -> tuple[int, bytes, bytes]:
+    """``healthpass verify --batch`` with stderr (and, with ``stdout_too``, stdout) on a pseudo-terminal:
+    exit status, what stdout's pipe got, what the terminal got."""
     main_fd, term_fd = pty.openpty()
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "healthpass", "verify", "--trust-key", f"630000={tmp_path / 'pub.pem'}",
              "--batch", str(codes), "--workers", "1"],
-            stdout=subprocess.PIPE, stderr=term_fd, stdin=subprocess.DEVNULL)
+            stdout=term_fd if stdout_too else subprocess.PIPE, stderr=term_fd, stdin=subprocess.DEVNULL)
         os.close(term_fd)
         drawn = b""
-        while True:
-            ready, _, _ = select.select([main_fd], [], [], 60)
-            if not ready:
-                break
+        while select.select([main_fd], [], [], 60)[0]:
             try:
                 block = os.read(main_fd, 4096)
             except OSError:  # the terminal's other end closed (Linux: EIO)
@@ -118,6 +120,21 @@ def test_verify_batch_draws_on_a_terminal_and_keeps_stdout_clean(tmp_path: Path)
         out, _ = proc.communicate(timeout=60)
     finally:
         os.close(main_fd)
-    assert proc.returncode == 0
-    assert out.decode().splitlines() == [f"{n}: VALID HP1 issuer 630000 kid {signer.kid.hex()}" for n in range(1, 301)]
+    return proc.returncode, out or b"", drawn
+
+
+def test_verify_batch_results_on_the_terminal_get_no_bar(tmp_path: Path) -> None:
+    codes, kid = _codes(tmp_path, 50)
+    status, _, drawn = _run_on_terminal(tmp_path, codes, stdout_too=True)
+    lines = drawn.decode().splitlines()
+    assert status == 0 and b"\x1b[K" not in drawn and b"verified:" not in drawn
+    assert lines == [f"{n}: VALID HP1 issuer 630000 kid {kid}" for n in range(1, 51)]
+
+
+def test_verify_batch_draws_on_a_terminal_and_keeps_stdout_clean(tmp_path: Path) -> None:
+    """A real ``healthpass verify --batch`` with stderr on a pseudo-terminal and stdout on a pipe."""
+    codes, kid = _codes(tmp_path, 300)
+    status, out, drawn = _run_on_terminal(tmp_path, codes, stdout_too=False)
+    assert status == 0
+    assert out.decode().splitlines() == [f"{n}: VALID HP1 issuer 630000 kid {kid}" for n in range(1, 301)]
     assert b"verified: 300 in " in drawn and b"\x1b[K" in drawn

@@ -1,6 +1,7 @@
 """The batch commands' progress bar (standard library only).
 
-Drawn on a terminal only: piped or redirected, stderr stays clean for scripts. A bar with a percentage, a
+Drawn on a terminal only: piped or redirected, stderr stays clean for scripts (and the caller turns it off
+where results go to the same terminal, so that the bar never splits a result line). A bar with a percentage, a
 rate and the time left when the number of lines is known (an input file), a running count otherwise
 (standard input). A tick costs a counter increment and, every 64 ticks, a clock read: the line is redrawn at
 most ten times a second.
@@ -48,9 +49,9 @@ class Progress:
     __slots__ = ("_clock", "_count", "_drawn", "_started", "_stream", "_total", "_what", "_width")
 
     def __init__(self, what: str, *, total: int | None = None, stream: IO[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic, width: int = 30) -> None:
+                 clock: Callable[[], float] = time.monotonic, width: int = 30, enabled: bool = True) -> None:
         out = sys.stderr if stream is None else stream
-        self._stream = out if out.isatty() else None
+        self._stream = out if enabled and out.isatty() else None
         self._what, self._total, self._clock, self._width = what, total or None, clock, width
         self._count = 0
         self._started = self._drawn = clock()

@@ -559,12 +559,14 @@ def _executor(workers: int | None) -> Any:
     return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _progress(what: str, source: str) -> Progress:
-    """The progress bar of a batch (stderr, terminals only), with a total when the input is a file."""
+def _progress(what: str, source: str, *, results_on_stdout: bool = False) -> Progress:
+    """The progress bar of a batch (stderr, terminals only), with a total when the input is a file; none when
+    the results themselves go to a terminal (they show the progress, and a bar would split their lines)."""
     from healthpass._progress import Progress, count_lines
 
-    total = count_lines(source) if source != "-" and sys.stderr.isatty() else None
-    return Progress(what, total=total)
+    enabled = sys.stderr.isatty() and not (results_on_stdout and sys.stdout.isatty())
+    total = count_lines(source) if enabled and source != "-" else None
+    return Progress(what, total=total, enabled=enabled)
 
 
 def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | None) -> int:
@@ -580,7 +582,7 @@ def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | N
     executor = _executor(args.workers)
     out = sys.stdout
     try:
-        with _progress("verified", args.batch) as progress:
+        with _progress("verified", args.batch, results_on_stdout=True) as progress:
             for line in ordered_chunks(executor, _verify_lines, context, numbered, 256):
                 out.write(line)
                 progress.tick()
