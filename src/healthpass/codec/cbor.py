@@ -109,7 +109,10 @@ def key_orders(keys: Iterable[int], *, required: Iterable[int] = ()) -> frozense
 def has_key_order(keys: tuple[Any, ...], orders: frozenset[tuple[int, ...]]) -> bool:
     """Whether ``keys`` (a decoded map's, in order) is one of ``orders`` and holds only integers: ``True`` and
     ``1.0`` compare equal to ``1``, so the set lookup alone would let them stand in for integer keys."""
-    return keys in orders and all(type(k) is int for k in keys)
+    return keys in orders and _INT_ONLY.issuperset(map(type, keys))
+
+
+_INT_ONLY = frozenset({int})
 
 
 #: The one deliberate piece of module state: a per-thread cache of reusable cbor2 encoders (building one
