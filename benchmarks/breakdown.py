@@ -95,6 +95,7 @@ class Variant:
 
 def hp1_variants(quick: bool) -> list[Variant]:
     fx = run.build_fixture()
+    run.warm_up(fx, 0.5 if quick else 2.0)
     names = QUICK_HP1 if quick else tuple(fx.payloads)
     out = []
     for alg, signer in (("ES256", fx.es), ("EdDSA", fx.ed)):
