@@ -278,17 +278,28 @@ def test_plain_sign1_accepts_only_what_the_generic_decoder_accepts(data: st.Data
         pytest.fail(f"fast path accepted a message the generic decoder refuses ({op} at {i})")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(strict=st.booleans(), max_depth=st.integers(1, 5), max_items=st.integers(1, 10),
-       max_string=st.sampled_from([1, 7, 8, 13, 63, 64, 65, 100, 8192]), max_header_entries=st.integers(1, 3))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(strict=st.booleans(), kid_unprotected=st.booleans(), max_depth=st.integers(1, 5),
+       max_items=st.integers(1, 10), max_string=st.sampled_from([1, 7, 8, 13, 63, 64, 65, 100, 8192]),
+       max_header_entries=st.integers(1, 3))
 def test_plain_sign1_declines_below_the_limits_the_generic_decoder_applies(
-    small_code: str, strict: bool, max_depth: int, max_items: int, max_string: int, max_header_entries: int
+    small_code: str, strict: bool, kid_unprotected: bool, max_depth: int, max_items: int, max_string: int,
+    max_header_entries: int,
 ) -> None:
     """With any limits, the fast path accepts only what the generic decoder accepts under the same limits,
-    with the same result, so tight limits are never bypassed."""
+    with the same result, so tight limits are never bypassed: on a healthpass message and on the EU layout
+    with the kid in the unprotected header."""
+    from healthpass.codec.cbor import Tagged
+    from healthpass.codec.cose import decode_sign1
     from healthpass.model.policy import Limits
 
     message = decompress(b45decode(small_code[4:]), max_size=1 << 20)
+    if kid_unprotected:
+        sign1 = decode_sign1(message, limits=Limits(), strict=True)
+        kid = sign1.protected_header[4]
+        message = encode(Tagged(18, [encode({1: sign1.protected_header[1]}), {4: kid}, sign1.payload,
+                                     sign1.signature]))
+        assert _same_sign1(message, strict=False)  # the EU layout is read by the fast path
     limits = Limits(max_depth=max_depth, max_items=max_items, max_string=max_string,
                     max_header_entries=max_header_entries)
     try:
