@@ -42,8 +42,6 @@ and ``complete sample`` codes and one EU code per algorithm.
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -52,10 +50,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from healthpass import Verifier, issuer_key
+from healthpass import Verifier
 from healthpass import cose as hp_cose
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
@@ -107,16 +104,10 @@ def hp1_variants(quick: bool) -> list[Variant]:
 
 def hc1_variants(shared: Path, quick: bool) -> list[Variant]:
     """The EU test codes, each with a verifier trusting its DSC (as ``run.section_verify`` builds them)."""
-    files = (run.HC1_FILES[0], run.HC1_FILES[3]) if quick else run.HC1_FILES
     out = []
-    for rel, alg in files:
-        case = json.loads((shared / "vectors" / "dgc-testdata" / rel).read_text("utf-8"))
-        ctx = case["TESTCTX"]
-        at = datetime.fromisoformat(ctx["VALIDATIONCLOCK"].replace("Z", "+00:00"))
-        verifier = Verifier(keys=[issuer_key(ctx["CERTIFICATE"].encode(), source="dsc")])
-        public = x509.load_der_x509_certificate(base64.b64decode(ctx["CERTIFICATE"])).public_key()
-        name = rel.split("/2DCode")[0] + "/" + rel.rsplit("/", 1)[1]
-        out.append(Variant("HC1", alg, name, case["PREFIX"], at, verifier, public))
+    for rel, alg in run.hc1_files(quick):
+        case = run.load_hc1_case(shared, rel)
+        out.append(Variant("HC1", alg, case.name, case.text, case.at, Verifier(keys=[case.dsc]), case.public_key))
     return out
 
 
@@ -285,11 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         "note": note,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    if args.json:
-        json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-    else:
-        print_report(results)
+    run.emit(results, args.json, print_report)
     return 0
 
 

@@ -87,6 +87,42 @@ HC1_FILES = (
     ("IS/2DCode/raw/3.json", "PS256"),
 )
 
+
+def hc1_files(quick: bool) -> tuple[tuple[str, str], ...]:
+    """The EU test codes a run measures: all of :data:`HC1_FILES`, or one per algorithm when quick."""
+    return (HC1_FILES[0], HC1_FILES[3]) if quick else HC1_FILES
+
+
+@dataclass
+class Hc1Case:
+    name: str  # "AT/1.json": country and file
+    text: str
+    at: datetime  # the test file's validation clock
+    dsc: Any  # the signer certificate as a healthpass IssuerKey
+    public_key: Any  # the same key for cryptography, python-cwt and pycose
+
+
+def load_hc1_case(shared: Path, rel: str) -> Hc1Case:
+    """One EU test file (``shared/vectors/dgc-testdata/<rel>``): its code, clock and signer certificate."""
+    case = json.loads((shared / "vectors" / "dgc-testdata" / rel).read_text("utf-8"))
+    ctx = case["TESTCTX"]
+    return Hc1Case(
+        name=rel.split("/2DCode", maxsplit=1)[0] + "/" + rel.rsplit("/", 1)[1],
+        text=case["PREFIX"],
+        at=datetime.fromisoformat(ctx["VALIDATIONCLOCK"].replace("Z", "+00:00")),
+        dsc=issuer_key(ctx["CERTIFICATE"].encode(), source="dsc"),
+        public_key=x509.load_der_x509_certificate(base64.b64decode(ctx["CERTIFICATE"])).public_key(),
+    )
+
+
+def emit(results: dict[str, Any], as_json: bool, report: Callable[[dict[str, Any]], None]) -> None:
+    """``--json``: one JSON document on stdout and nothing else; otherwise the tables ``report`` prints."""
+    if as_json:
+        json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        report(results)
+
 #: Targets from the issue (ratio to the raw signature check, or speed-up factor).
 TARGETS = {
     "verify_es256": 1.3, "verify_eddsa": 1.3, "verify_ps256": 2.0,
@@ -287,16 +323,11 @@ def section_verify(fx: Fixture, quick: bool) -> dict[str, Any]:
 
     schema_dir = shared / "vectors" / "eu-dcc-schema"
     schemas = DccSchemas.load(schema_dir) if schema_dir.is_dir() else None
-    files = HC1_FILES if not quick else (HC1_FILES[0], HC1_FILES[3])
-    for rel, alg in files:
-        case = json.loads((shared / "vectors" / "dgc-testdata" / rel).read_text("utf-8"))
-        text, ctx = case["PREFIX"], case["TESTCTX"]
-        at = datetime.fromisoformat(ctx["VALIDATIONCLOCK"].replace("Z", "+00:00"))
-        cert_der = base64.b64decode(ctx["CERTIFICATE"])
-        dsc = issuer_key(ctx["CERTIFICATE"].encode(), source="dsc")
+    for rel, alg in hc1_files(quick):
+        hc1 = load_hc1_case(shared, rel)
+        text, at, dsc, public = hc1.text, hc1.at, hc1.dsc, hc1.public_key
         verifier = Verifier(keys=[dsc])
         verifier.verify(text, at=at)
-        public = x509.load_der_x509_certificate(cert_der).public_key()
         cases = {
             "raw": raw_verifier(alg, public, text),
             "healthpass": lambda text=text, at=at, v=verifier: v.verify(text, at=at),
@@ -307,8 +338,7 @@ def section_verify(fx: Fixture, quick: bool) -> dict[str, Any]:
             with_schema = Verifier(keys=[dsc], policy=VerifierPolicy(dcc_schemas=schemas))
             with_schema.verify(text, at=at)
             cases["healthpass+schema"] = lambda text=text, at=at, v=with_schema: v.verify(text, at=at)
-        rows.append(_verify_row("HC1", alg, rel.split("/2DCode")[0] + "/" + rel.rsplit("/", 1)[1], len(text),
-                                interleaved(cases, "raw", rounds=rounds)))
+        rows.append(_verify_row("HC1", alg, hc1.name, len(text), interleaved(cases, "raw", rounds=rounds)))
     return {"rows": rows}
 
 
@@ -807,11 +837,7 @@ def main(argv: list[str] | None = None) -> int:
     results["verdicts"] = verdicts(results)
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["self_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    if args.json:
-        json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-    else:
-        print_report(results)
+    emit(results, args.json, print_report)
     return 0
 
 

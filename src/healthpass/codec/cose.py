@@ -165,7 +165,7 @@ def _plain_sign1(data: bytes, limits: Limits, *, strict: bool) -> CoseSign1 | No
     if data[:2] != _PLAIN_HEAD or limits.max_depth < _PLAIN_MIN_DEPTH or limits.max_items < _PLAIN_MIN_ITEMS:
         return None
     p_start, p_end = _bstr_span(data, 2)
-    if p_end < 0:
+    if p_end < 0 or p_end - p_start > _PLAIN_MAX_PROTECTED:
         return None
     unprotected: dict[int | str, Any] = {}
     if data[p_end : p_end + 1] == _PLAIN_UNPROTECTED_EMPTY:
@@ -180,8 +180,6 @@ def _plain_sign1(data: bytes, limits: Limits, *, strict: bool) -> CoseSign1 | No
         return None
     s_start, s_end = _bstr_span(data, end)
     if s_end != len(data):
-        return None
-    if p_end - p_start > _PLAIN_MAX_PROTECTED:
         return None
     if max(p_end - p_start, end - start, s_end - s_start, 8) > limits.max_string:
         return None  # a string over the limit: the generic decoder names it
