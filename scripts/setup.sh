@@ -5,9 +5,10 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 if command -v apt-get >/dev/null 2>&1; then
-  # softhsm2: the PKCS#11 token the HSM tests use; libzbar0: the fallback QR reader (pyzbar)
+  # softhsm2: the PKCS#11 token the HSM tests use; libzbar0: the fallback QR reader (pyzbar);
+  # faketime: scripts/test.sh reruns the suite with the clock a year ahead and a year behind
   need=""
-  for pkg in softhsm2 libzbar0; do
+  for pkg in softhsm2 libzbar0 faketime; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   # Debian's own python3 lacks venv until python3-venv is installed; other Pythons (pyenv) have it

@@ -8,3 +8,11 @@ export HEALTHPASS_SHARED="${HEALTHPASS_SHARED:-$(cd .. && pwd)/shared}"
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Tests never depend on the real date: the whole suite again with every library's clock (libfaketime)
+# a year ahead and a year behind. HEALTHPASS_NO_CLOCK_SHIFT=1 skips these two runs.
+if [ -z "${HEALTHPASS_NO_CLOCK_SHIFT:-}" ]; then
+  for shift in +365d -365d; do
+    echo "== suite with the clock shifted $shift"
+    faketime -f "$shift" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+  done
+fi
