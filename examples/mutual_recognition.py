@@ -43,6 +43,11 @@ def show(label: str, action: object) -> None:
 
 
 def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="healthpass-state-") as state_dir:  # removed again on the way out
+        return run(Path(state_dir))
+
+
+def run(state_dir: Path) -> int:
     # The national authority's root key, and three provinces' issuer keys.
     root = SoftwareSigner.generate()
     qinghai, beijing, zhejiang = (SoftwareSigner.generate() for _ in range(3))
@@ -57,7 +62,6 @@ def main() -> int:
     ]
     list1 = TrustList.build(root, seq=1, keys=keys, valid_for=timedelta(days=7), now=NOW)
     root_key = trust_root(root.public_key_pem())  # what every verifier is configured with
-    state_dir = Path(tempfile.mkdtemp(prefix="healthpass-state-"))
     state = StateStore(state_dir)
     beijing_checkpoint = Verifier(trust_lists=[TrustList.load(list1, [root_key], state=state)])
     print(f"trust list #1: {len(keys)} keys, root {root_key.kid.hex()}, state in {state_dir}")

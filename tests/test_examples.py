@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(*argv: str) -> str:
+def _run(*argv: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          check=False)
+                          check=False, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -35,6 +36,14 @@ def test_mutual_recognition_shows_every_rejection() -> None:
                  "clock_untrusted", "trust_list_invalid", "key_unknown", "trust_list_rollback"):
         assert code in out, code
     assert out.count("VALID") >= 3
+
+
+def test_issue15_item10_mutual_recognition_leaves_no_temporary_directory(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    out = _run("examples/mutual_recognition.py", env={**os.environ, "TMPDIR": str(temp)})
+    assert f"state in {temp}" in out  # the example did use the temporary directory given to it ...
+    assert list(temp.iterdir()) == []  # ... and removed it
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.py")))

@@ -158,6 +158,20 @@ def test_public_names_resolve_lazily() -> None:
         healthpass.nothing_here  # noqa: B018
 
 
+def test_issue15_item10_dir_lists_only_public_names() -> None:
+    import healthpass
+
+    names = set(dir(healthpass))
+    assert set(healthpass.__all__) <= names
+    private = {n for n in names if not (n in healthpass.__all__ or (n.startswith("__") and n.endswith("__")))}
+    assert private == set(), private
+    for helper in ("Any", "MappingProxyType", "TYPE_CHECKING", "annotations", "_LAZY"):
+        assert helper not in names
+    from healthpass import Verifier  # noqa: F401  # a name resolved on first use does not change that
+
+    assert set(dir(healthpass)) == names
+
+
 #: never needed to verify an HP1 code against a key given on the command line
 NOT_FOR_HP1_VERIFY = ("healthpass.issue", "healthpass.state", "healthpass.formats.eu_dcc", "healthpass.signers",
                       "healthpass.rules", "healthpass.qr", "healthpass.model.qr_capacity", "cryptography.x509",

@@ -157,4 +157,5 @@ if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The public names and the module's own dunders; not the helpers this module imports for itself."""
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__") and name.endswith("__"))})
