@@ -150,8 +150,10 @@ def load_public_key(data: bytes) -> tuple[PublicKey, bytes, CertificateInfo | No
 
     Returns ``(key, kid_source_der, certificate_or_None)``: the kid is computed over the certificate DER when
     the key came as a certificate (the EU rule), over the SPKI DER otherwise.
-    Raises ValueError when the data holds no usable key.
+    Raises ValueError when the data holds no usable key, saying so when it is a private key instead.
     """
+    if b"PRIVATE KEY-----" in data:
+        raise ValueError(_PRIVATE_NOT_PUBLIC)
     if b"-----BEGIN CERTIFICATE" in data:
         cert = load_certificate(data)
         return _public_from_spki(cert.spki), cert.der, cert
@@ -169,8 +171,28 @@ def load_public_key(data: bytes) -> tuple[PublicKey, bytes, CertificateInfo | No
         pub = _public_from_spki(der)
         return pub, spki_der(pub), None
     except ValueError:
-        cert = load_certificate(der)
+        try:
+            cert = load_certificate(der)
+        except ValueError:
+            if _is_private_der(der):
+                raise ValueError(_PRIVATE_NOT_PUBLIC) from None
+            raise
         return _public_from_spki(cert.spki), cert.der, cert
+
+
+_PRIVATE_NOT_PUBLIC = ("this is a private key, not a public key or certificate: give the public key "
+                       "(the .pub.pem file keygen wrote) and keep the private key with its signer")
+
+
+def _is_private_der(der: bytes) -> bool:
+    """Whether DER that is neither a public key nor a certificate is a private key (for the message only)."""
+    try:
+        serialization.load_der_private_key(der, password=None)
+    except TypeError:  # an encrypted private key
+        return True
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def _public_from_spki(der: bytes) -> PublicKey:
@@ -259,7 +281,11 @@ def private_key_pem(key: PrivateKey, password: bytes | None = None) -> bytes:
 
 
 def load_private_key_pem(data: bytes, password: bytes | None = None) -> PrivateKey:
-    """Load a PKCS#8 (or SEC1) PEM signing key. Raises ValueError on a bad key or password."""
+    """Load a PKCS#8 (or SEC1) PEM signing key. Raises ValueError on a bad key or password, saying so when
+    the data is a public key or a certificate instead."""
+    if b"PRIVATE KEY-----" not in data and (b"-----BEGIN PUBLIC KEY" in data or b"-----BEGIN CERTIFICATE" in data):
+        raise ValueError("this is a public key or certificate, not a private key: give the signing key "
+                         "(the .key.pem file keygen wrote)")
     try:
         key = serialization.load_pem_private_key(data, password=password)
     except TypeError as err:  # password given for an unencrypted key or missing for an encrypted one

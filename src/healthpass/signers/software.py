@@ -27,7 +27,15 @@ class SoftwareSigner:
 
     @classmethod
     def from_pem(cls, pem: bytes, password: bytes | None = None) -> SoftwareSigner:
-        """Load a PKCS#8 PEM key. Raises SignerError on a bad key or wrong password."""
+        """Load a PKCS#8 (or SEC1) PEM key.
+
+        Raises SignerError (``signer_unavailable``) on a bad key, a public key or certificate given instead of
+        a private key, or a wrong or missing password; TypeError when ``pem`` or ``password`` is not bytes.
+        """
+        if not isinstance(pem, bytes | bytearray | memoryview):
+            raise TypeError("from_pem() takes the PEM as bytes")
+        if password is not None and not isinstance(password, bytes | bytearray):
+            raise TypeError("password must be bytes or None")
         try:
             return cls(crypto.load_private_key_pem(pem, password))
         except ValueError as err:
@@ -35,12 +43,24 @@ class SoftwareSigner:
 
     @classmethod
     def from_file(cls, path: str | Path, password: bytes | None = None) -> SoftwareSigner:
-        """Load a PKCS#8 PEM key file."""
-        return cls.from_pem(Path(path).read_bytes(), password)
+        """Load a PKCS#8 (or SEC1) PEM key file.
+
+        Raises SignerError (``signer_unavailable``) when the file cannot be read (missing, unreadable, a
+        directory) and as :meth:`from_pem` does; TypeError when ``path`` is not a str or path.
+        """
+        if not isinstance(path, str | Path):
+            raise TypeError("from_file() takes a file path (str or pathlib.Path)")
+        try:
+            data = Path(path).read_bytes()
+        except OSError as err:
+            reason = err.strerror or err.__class__.__name__
+            raise SignerError(ErrorCode.SIGNER_UNAVAILABLE, Stage.SIGNER,
+                              f"cannot read signing key file {str(path)!r}: {reason}") from err
+        return cls.from_pem(data, password)
 
     @classmethod
     def generate(cls, algorithm: Algorithm = Algorithm.ES256) -> SoftwareSigner:
-        """A signer with a fresh key."""
+        """A signer with a fresh key. Raises ValueError for an algorithm healthpass does not sign with."""
         return cls(crypto.generate_private_key(algorithm))
 
     @property
