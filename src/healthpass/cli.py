@@ -212,20 +212,28 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- mint
 
 
-def _load_credential(data: bytes | str, where: str) -> Any:
+def _load_credential(data: bytes | str, where: str | None) -> Any:
+    """Parse one credential; ``where`` (a file name) prefixes messages, None for a batch line (whose number the
+    caller prints). Invalid JSON is reported with its line and column (column only for a batch line)."""
     from healthpass.errors import ErrorCode, IssueError, Stage
     from healthpass.model.jsonform import payload_from_json
 
+    prefix = f"{where}: " if where is not None else ""
     try:
         obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise IssueError(
-            ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{where}: not JSON ({err.__class__.__name__})"
-        ) from None
+    except json.JSONDecodeError as err:
+        place = f"line {err.lineno} column {err.colno}" if where is not None else f"column {err.colno}"
+        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{prefix}not JSON: {err.msg} at {place}") from None
+    except UnicodeDecodeError as err:
+        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
+                         f"{prefix}not JSON: not UTF-8 text (byte {err.start + 1})") from None
+    except ValueError as err:  # json.loads' other refusals (e.g. an integer with too many digits)
+        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
+                         f"{prefix}not JSON ({err.__class__.__name__})") from None
     try:
         return payload_from_json(obj)
     except ValueError as err:
-        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{where}: {err}") from None
+        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"{prefix}{err}") from None
 
 
 def _issuer(args: argparse.Namespace) -> Any:
@@ -252,7 +260,7 @@ def cmd_mint(args: argparse.Namespace) -> int:
     issuer = _issuer(args)
     source = sys.stdin.buffer.read() if args.input == "-" else _read(args.input, "credential")
     try:
-        text = issuer.issue(_load_credential(source, args.input))
+        text = issuer.issue(_load_credential(source, "standard input" if args.input == "-" else args.input))
     except HealthPassError as err:
         print(f"healthpass: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -284,6 +292,9 @@ def _mint_batch(args: argparse.Namespace) -> int:
             lines = enumerate(_bounded_lines(source), start=1)
             results = ordered_chunks(executor, _mint_chunk, issuer, lines, 128)
             for number, result in enumerate(results, start=1):
+                if result is None:  # a blank line: skipped, an empty line keeps --out aligned with the input
+                    out.write("\n")
+                    continue
                 if isinstance(result, HealthPassError):
                     failed += 1
                     print(f"line {number}: {result}", file=sys.stderr)
@@ -298,13 +309,16 @@ def _mint_batch(args: argparse.Namespace) -> int:
 
 
 def _mint_chunk(issuer: Any, chunk: list[tuple[int, str]]) -> list[Any]:
-    """Parse and mint numbered JSON lines; a rejected line yields its error in its place."""
+    """Parse and mint numbered JSON lines; a rejected line yields its error in its place, a blank one None."""
     from healthpass.errors import HealthPassError
 
     out: list[Any] = []
-    for number, line in chunk:
+    for _, line in chunk:
+        if not line.strip():
+            out.append(None)
+            continue
         try:
-            out.append(issuer.issue(_load_credential(line, f"line {number}")))
+            out.append(issuer.issue(_load_credential(line, None)))
         except HealthPassError as err:
             out.append(err)
     return out
@@ -581,33 +595,38 @@ def _verify_batch(args: argparse.Namespace, verifier: Verifier, at: datetime | N
     context = (verifier, at or _datetime.now(UTC), args.profile, args.json)
     executor = _executor(args.workers)
     out = sys.stdout
+    failed = 0
     try:
         with _progress("verified", args.batch, results_on_stdout=True) as progress:
-            for line in ordered_chunks(executor, _verify_lines, context, numbered, 256):
+            for line, valid in ordered_chunks(executor, _verify_lines, context, numbered, 256):
                 out.write(line)
+                failed += not valid
                 progress.tick()
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
     out.flush()
-    return EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK
 
 
-def _verify_lines(context: tuple[Any, datetime, str | None, bool], chunk: list[tuple[int, str]]) -> list[str]:
-    """Verify numbered code lines and format one output line each (JSON with ``"line"``, or short text)."""
+def _verify_lines(context: tuple[Any, datetime, str | None, bool],
+                  chunk: list[tuple[int, str]]) -> list[tuple[str, bool]]:
+    """Verify numbered code lines and format one output line each (JSON with ``"line"``, or short text), with
+    whether the code was valid."""
     verifier, at, profile, as_json = context
     results = verifier.verify_many([text for _, text in chunk], at=at, profile=profile, chunk_size=len(chunk))
     out = []
     for (number, _), result in zip(chunk, results, strict=True):
+        valid = result.credential is not None
         if as_json:
             obj = _result_json(result)
             obj["line"] = number
-            out.append(_dumps(obj) + "\n")
+            out.append((_dumps(obj) + "\n", valid))
         elif result.credential is not None:
             c = result.credential
-            out.append(f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}\n")
+            out.append((f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}\n", True))
         elif result.error is not None:
-            out.append(f"{number}: REJECTED {result.error.code.value} ({result.error.stage.value})\n")
+            out.append((f"{number}: REJECTED {result.error.code.value} ({result.error.stage.value})\n", False))
     return out
 
 
