@@ -91,6 +91,7 @@ class ErrorCode(StrEnum):
     # Rules
     RULE_INVALID = "rule_invalid"
     RULE_EVALUATION_FAILED = "rule_evaluation_failed"
+    RULE_BUDGET_EXCEEDED = "rule_budget_exceeded"
     RULE_TESTS_FAILED = "rule_tests_failed"
 
 

@@ -12,7 +12,9 @@ from healthpass.rules.bundle import (
     run_tests_at_path,
 )
 from healthpass.rules.certlogic import (
+    DEFAULT_OPERATION_BUDGET,
     MAX_DEPTH,
+    MAX_SAFE_INTEGER,
     EuRuleTestOutcome,
     EuRuleTestReport,
     ValidationIssue,
@@ -28,8 +30,10 @@ from healthpass.rules.certlogic import (
 
 __all__ = [
     "CERTIFICATE_TYPES",
+    "DEFAULT_OPERATION_BUDGET",
     "HEALTHPASS_CERTIFICATE_TYPE",
     "MAX_DEPTH",
+    "MAX_SAFE_INTEGER",
     "EuRuleTestOutcome",
     "EuRuleTestReport",
     "Profile",

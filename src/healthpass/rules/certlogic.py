@@ -53,7 +53,9 @@ from typing import Any, Final, Literal, NamedTuple
 from healthpass.errors import ErrorCode, RuleError, Stage
 
 __all__ = [
+    "DEFAULT_OPERATION_BUDGET",
     "MAX_DEPTH",
+    "MAX_SAFE_INTEGER",
     "EuRuleTestOutcome",
     "EuRuleTestReport",
     "ValidationIssue",
@@ -70,7 +72,23 @@ __all__ = [
 MAX_DEPTH: Final = 64
 """How deeply operations and arrays may nest in an expression (the root is level 1; literals are no level)."""
 
+DEFAULT_OPERATION_BUDGET: Final = 200_000
+"""How many operations one :func:`evaluate` may spend (see ``docs/rules.md``, "Evaluation budget").
+
+One unit per sub-expression evaluated (operations, ``var``, literals, array elements; each ``reduce`` step
+evaluates its lambda again), per further fragment of a ``var`` path, per pair of values ``===``/``in``
+compare, per value of the result, and one per 32 characters of a string that ``plusTime``,
+``dccDateOfBirth``, ``extractFromUVCI`` or a ``var`` path makes it read.  The EU rules
+and every national rule of the CertLogic test data need at most a few hundred; the whole budget is spent in
+well under a second.  Past it, evaluation stops with ``rule_budget_exceeded``."""
+
+MAX_SAFE_INTEGER: Final = 2**53 - 1
+"""The largest integer ``+`` may produce (JavaScript's ``Number.MAX_SAFE_INTEGER``; beyond it the reference
+implementation loses precision).  A larger sum is an evaluation error, which also keeps repeated doubling in
+``reduce`` from building huge numbers."""
+
 _TIME_UNITS: Final = ("year", "month", "day", "hour")
+_CHARACTERS_PER_OPERATION: Final = 32  # string parsing is charged one operation per this many characters
 _MAX_MESSAGE_NAME: Final = 40  # operator names quoted in messages are cut to this length
 
 
@@ -135,10 +153,51 @@ def is_falsy(value: Any) -> bool:
 _NUMBER_KINDS: Final = frozenset({"integer", "non-integer number"})
 
 
-def _strict_equal(left: Any, right: Any) -> bool:
-    """Equality without type coercion, structural on arrays and objects; iterative (no recursion)."""
+class _Failure(Exception):
+    """An evaluation error; ``segments`` collects the location while it propagates (innermost first)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.segments: list[str] = []
+
+
+class _OverBudget(_Failure):
+    """The evaluation spent its operation budget."""
+
+
+class _Budget:
+    """The operations one evaluation may still spend (a fresh one per :func:`evaluate` call)."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, operations: int = 1) -> None:
+        self.left -= operations
+        if self.left < 0:
+            raise _OverBudget(f"the evaluation exceeded its budget of {self.limit} operations")
+
+    def parse(self, text: str) -> None:
+        """Charge the parsing of ``text``: one operation per started group of characters."""
+        self.spend(1 + len(text) // _CHARACTERS_PER_OPERATION)
+
+
+def _unbounded() -> _Budget:
+    return _Budget(1 << 62)
+
+
+def _strict_equal(left: Any, right: Any, budget: _Budget | None = None) -> bool:
+    """Equality without type coercion, structural on arrays and objects; iterative (no recursion).
+
+    Values built by ``reduce`` may share sub-values, so their size is not bounded by the memory they use:
+    each pair compared is charged to ``budget``."""
+    spend = (budget or _unbounded()).spend
     pending = [(left, right)]
     while pending:
+        spend()
         a, b = pending.pop()
         kind = _kind(a)
         if kind != _kind(b):
@@ -187,15 +246,6 @@ _DATE_TIME: Final = re.compile(
 )
 _PARTIAL_DATE: Final = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2}))?")
 _DATE_OF_BIRTH: Final = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?")
-
-
-class _Failure(Exception):
-    """An evaluation error; ``segments`` collects the location while it propagates (innermost first)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.segments: list[str] = []
 
 
 def _last_day_of(year: int, month: int) -> datetime:
@@ -402,13 +452,14 @@ def validate(expression: Any) -> list[str]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _eval(expr: Any, data: Any) -> Any:
-    """Evaluate an already validated expression."""
+def _eval(expr: Any, data: Any, budget: _Budget) -> Any:
+    """Evaluate an already validated expression, charging ``budget`` one operation per node."""
+    budget.spend()
     if isinstance(expr, list):
         results = []
         for index, item in enumerate(expr):
             try:
-                results.append(_eval(item, data))
+                results.append(_eval(item, data, budget))
             except _Failure as failure:
                 failure.segments.append(f"[{index}]")
                 raise
@@ -416,26 +467,27 @@ def _eval(expr: Any, data: Any) -> Any:
     if isinstance(expr, dict):
         ((name, operands),) = expr.items()
         if name == "var":
-            return _eval_var(operands, data)
+            return _eval_var(operands, data, budget)
         operation = _OPERATIONS.get(name)
         if operation is None or not isinstance(operands, list):  # unreachable after validation
             raise _Failure("invalid operation")
-        return operation.evaluate(name, operands, data)
+        return operation.evaluate(name, operands, data, budget)
     return expr  # a literal: boolean, integer or string
 
 
-def _operand(name: str, operands: list[Any], index: int, data: Any) -> Any:
+def _operand(name: str, operands: list[Any], index: int, data: Any, budget: _Budget) -> Any:
     """Evaluate operand ``index`` of operation ``name``, recording the location of any failure."""
     try:
-        return _eval(operands[index], data)
+        return _eval(operands[index], data, budget)
     except _Failure as failure:
         failure.segments.append(f"{_operator_path(name)}[{index}]")
         raise
 
 
-def _eval_var(path: str, data: Any) -> Any:
+def _eval_var(path: str, data: Any, budget: _Budget) -> Any:
     if path == "":
         return data
+    budget.spend(path.count(".") + len(path) // _CHARACTERS_PER_OPERATION)  # one per fragment looked up
     current = data
     for fragment in path.split("."):
         if isinstance(current, dict):
@@ -449,19 +501,19 @@ def _eval_var(path: str, data: Any) -> Any:
     return current
 
 
-def _eval_if(name: str, operands: list[Any], data: Any) -> Any:
-    guard = _operand(name, operands, 0, data)
+def _eval_if(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    guard = _operand(name, operands, 0, data, budget)
     if is_truthy(guard):
-        return _operand(name, operands, 1, data)
+        return _operand(name, operands, 1, data, budget)
     if is_falsy(guard):
-        return _operand(name, operands, 2, data)
+        return _operand(name, operands, 2, data, budget)
     raise _Failure(f'the guard of an "if" operation is neither truthy nor falsy (got {_kind(guard)})')
 
 
-def _eval_and(name: str, operands: list[Any], data: Any) -> Any:
+def _eval_and(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
     value: Any = None
     for index in range(len(operands)):
-        value = _operand(name, operands, index, data)
+        value = _operand(name, operands, index, data, budget)
         if is_falsy(value):
             return value
         if not is_truthy(value):
@@ -471,8 +523,8 @@ def _eval_and(name: str, operands: list[Any], data: Any) -> Any:
     return value
 
 
-def _eval_not(name: str, operands: list[Any], data: Any) -> Any:
-    value = _operand(name, operands, 0, data)
+def _eval_not(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    value = _operand(name, operands, 0, data, budget)
     if is_truthy(value):
         return False
     if is_falsy(value):
@@ -480,26 +532,30 @@ def _eval_not(name: str, operands: list[Any], data: Any) -> Any:
     raise _Failure(f'the operand of a "!" operation is neither truthy nor falsy (got {_kind(value)})')
 
 
-def _eval_equal(name: str, operands: list[Any], data: Any) -> Any:
-    return _strict_equal(_operand(name, operands, 0, data), _operand(name, operands, 1, data))
+def _eval_equal(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    left = _operand(name, operands, 0, data, budget)
+    return _strict_equal(left, _operand(name, operands, 1, data, budget), budget)
 
 
-def _eval_in(name: str, operands: list[Any], data: Any) -> Any:
-    member = _operand(name, operands, 0, data)
-    collection = _operand(name, operands, 1, data)
+def _eval_in(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    member = _operand(name, operands, 0, data, budget)
+    collection = _operand(name, operands, 1, data, budget)
     if not isinstance(collection, list):
         raise _Failure(f'the right-hand side of an "in" operation must be an array (got {_kind(collection)})')
-    return any(_strict_equal(member, item) for item in collection)
+    return any(_strict_equal(member, item, budget) for item in collection)
 
 
-def _eval_plus(name: str, operands: list[Any], data: Any) -> Any:
-    left = _operand(name, operands, 0, data)
-    right = _operand(name, operands, 1, data)
+def _eval_plus(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    left = _operand(name, operands, 0, data, budget)
+    right = _operand(name, operands, 1, data, budget)
     if not (_is_integer(left) and _is_integer(right)):
         raise _Failure(
             f'the operands of a "+" operation must be integers (got {_kind(left)} and {_kind(right)})'
         )
-    return int(left) + int(right)
+    total = int(left) + int(right)
+    if abs(total) > MAX_SAFE_INTEGER:
+        raise _Failure(f'the result of a "+" operation is outside the safe integer range (+/-{MAX_SAFE_INTEGER})')
+    return total
 
 
 _INTEGER_COMPARISONS: Final[MappingProxyType[str, Callable[[Any, Any], bool]]] = MappingProxyType(
@@ -514,8 +570,8 @@ def _is_date_time(value: Any) -> bool:
     return isinstance(value, datetime)
 
 
-def _eval_compare(name: str, operands: list[Any], data: Any) -> Any:
-    values = [_operand(name, operands, index, data) for index in range(len(operands))]
+def _eval_compare(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    values = [_operand(name, operands, index, data, budget) for index in range(len(operands))]
     if name in _DATE_TIME_COMPARISONS:
         compare = _DATE_TIME_COMPARISONS[name]
         wanted, accept = "date-times", _is_date_time
@@ -530,10 +586,11 @@ def _eval_compare(name: str, operands: list[Any], data: Any) -> Any:
     return all(compare(left, right) for left, right in pairwise(values))
 
 
-def _eval_plus_time(name: str, operands: list[Any], data: Any) -> Any:
-    text = _operand(name, operands, 0, data)
+def _eval_plus_time(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    text = _operand(name, operands, 0, data, budget)
     if not isinstance(text, str):
         raise _Failure(f'the date-time operand (#1) of "plusTime" must be a string (got {_kind(text)})')
+    budget.parse(text)
     moment = _parse_date_time(text)
     amount, unit = int(operands[1]), operands[2]
     try:
@@ -542,20 +599,21 @@ def _eval_plus_time(name: str, operands: list[Any], data: Any) -> Any:
         raise _Failure('the result of "plusTime" is outside the supported range of date-times') from None
 
 
-def _eval_date_of_birth(name: str, operands: list[Any], data: Any) -> Any:
-    text = _operand(name, operands, 0, data)
+def _eval_date_of_birth(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    text = _operand(name, operands, 0, data, budget)
     if not isinstance(text, str):
         raise _Failure(f'the operand of "dccDateOfBirth" must be a string (got {_kind(text)})')
+    budget.parse(text)
     return _date_of_birth(text, name)
 
 
-def _eval_reduce(name: str, operands: list[Any], data: Any) -> Any:
-    items = _operand(name, operands, 0, data)
+def _eval_reduce(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    items = _operand(name, operands, 0, data, budget)
     if items is not None and not isinstance(items, list):
         raise _Failure(f'the operand of "reduce" must be an array or null (got {_kind(items)})')
-    accumulator = _operand(name, operands, 2, data)
+    accumulator = _operand(name, operands, 2, data, budget)
     for current in items or ():
-        accumulator = _operand(name, operands, 1, {"accumulator": accumulator, "current": current})
+        accumulator = _operand(name, operands, 1, {"accumulator": accumulator, "current": current}, budget)
     return accumulator
 
 
@@ -563,12 +621,13 @@ _UVCI_PREFIX: Final = "URN:UVCI:"
 _UVCI_SEPARATORS: Final = re.compile(r"[/#:]")
 
 
-def _eval_extract_from_uvci(name: str, operands: list[Any], data: Any) -> Any:
-    uvci = _operand(name, operands, 0, data)
+def _eval_extract_from_uvci(name: str, operands: list[Any], data: Any, budget: _Budget) -> Any:
+    uvci = _operand(name, operands, 0, data, budget)
     if uvci is None:
         return None
     if not isinstance(uvci, str):
         raise _Failure(f'the operand (#1) of "extractFromUVCI" must be a string or null (got {_kind(uvci)})')
+    budget.parse(uvci)
     index = int(operands[1])
     fragments = _UVCI_SEPARATORS.split(uvci.removeprefix(_UVCI_PREFIX))
     return fragments[index] if 0 <= index < len(fragments) else None
@@ -579,7 +638,7 @@ class _Operation:
     """How to check (arity, literal operands) and evaluate one operator."""
 
     check: Callable[[str, list[Any]], list[str]]
-    evaluate: Callable[[str, list[Any], Any], Any]
+    evaluate: Callable[[str, list[Any], Any, _Budget], Any]
     expression_operands: int | None = None  # how many leading operands are expressions (None: all)
 
 
@@ -611,24 +670,48 @@ _OPERATIONS: Final[MappingProxyType[str, _Operation]] = MappingProxyType(
 )
 
 
-def evaluate(expression: Any, data: Any) -> Any:
+def _charge_result(value: Any, budget: _Budget) -> None:
+    """Charge one operation per value in ``value``: what is returned (then compared, converted, printed)
+    is bounded by the budget too, even when ``reduce`` built it from shared sub-values."""
+    pending = [value]
+    while pending:
+        budget.spend()
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+
+
+def evaluate(expression: Any, data: Any, *, budget: int = DEFAULT_OPERATION_BUDGET) -> Any:
     """Evaluate a CertLogic ``expression`` against the JSON ``data`` context.
 
     The expression is validated first (:func:`validation_issues`).  The result is a JSON value, or a
     date-time (an aware UTC :class:`~datetime.datetime`) where the expression produces one; see
-    :func:`to_json_value`.
+    :func:`to_json_value`.  Evaluation spends at most ``budget`` operations
+    (:data:`DEFAULT_OPERATION_BUDGET`), the size of the result included.
 
     :raises RuleError: ``RULE_INVALID`` if the expression is invalid, ``RULE_EVALUATION_FAILED`` if an
-        error occurs during evaluation (type mismatch, unparseable date-time, ...).
+        error occurs during evaluation (type mismatch, unparseable date-time, a sum beyond
+        :data:`MAX_SAFE_INTEGER`, ...), ``RULE_BUDGET_EXCEEDED`` when it needs more than ``budget``
+        operations.
+    :raises ValueError: ``budget`` is not a positive integer.
     """
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ValueError("budget must be a positive integer")
     issues = validation_issues(expression)
     if issues:
         first = issues[0]
         extra = f" (and {len(issues) - 1} more issues)" if len(issues) > 1 else ""
         message = f"invalid CertLogic expression at {first.path}: {first.message}{extra}"
         raise RuleError(ErrorCode.RULE_INVALID, Stage.RULES, message)
+    spent = _Budget(budget)
     try:
-        return _eval(expression, data)
+        result = _eval(expression, data, spent)
+        _charge_result(result, spent)
+        return result
+    except _OverBudget as failure:
+        raise RuleError(ErrorCode.RULE_BUDGET_EXCEEDED, Stage.RULES, failure.message) from None
     except _Failure as failure:
         location = "$" + "".join(reversed(failure.segments))
         raise RuleError(
