@@ -221,10 +221,10 @@ def test_rollback_is_refused(tmp_path: Path, root_signer: SoftwareSigner, roots:
     assert info.value.code is ErrorCode.TRUST_LIST_ROLLBACK
     assert state.read(f"rules-{roots[0].kid.hex()}") is not None
     assert state.read(f"trust-list-{roots[0].kid.hex()}") is None  # separate namespaces
-    # the floor is the latest accepted issue time, even for an older-issued later bundle
+    # the floor follows the newest accepted bundle (issue 14 item 6), even when it was issued earlier
     later = RuleBundle.build(root_signer, EXAMPLE_RULES, seq=3, valid_for=timedelta(days=30),
                              now=BUILT - timedelta(hours=1))
-    assert RuleBundle.load(later, roots, state=state).clock_floor == BUILT
+    assert RuleBundle.load(later, roots, state=state).clock_floor == BUILT - timedelta(hours=1)
 
 
 def test_failing_embedded_test_refused_at_build(tmp_path: Path, root_signer: SoftwareSigner) -> None:
@@ -588,3 +588,60 @@ def test_cli_verify_with_rules(capsys: pytest.CaptureFixture[str], cli_files: di
     cli_files["root_pub"].write_bytes(other.public_key_pem())
     assert main(["verify", *trust, green]) == 1
     assert "trust_list_invalid" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 14 item 5: who governs rules
+# ---------------------------------------------------------------------------------------------------
+
+
+def _allow_everything(tmp_path: Path) -> Path:
+    """A rules directory whose one rule passes any credential (what a partner root could sign)."""
+    rules = _copy_rules(tmp_path)
+    for name in ("HP-IMMUNE-0001", "HP-NAAT-0001"):
+        shutil.rmtree(rules / name)
+    (rules / "profiles.json").write_text("{}")
+    _edit_json(rules / "HP-STATUS-0001" / "rule.json", lambda r: r.update(Logic=True))
+    for test in (rules / "HP-STATUS-0001" / "tests").glob("*.json"):
+        _edit_json(test, lambda t: t.update(expected=True))
+    return rules
+
+
+def test_issue14_item5_a_regional_root_never_governs_other_regions(
+    tmp_path: Path, root_signer: SoftwareSigner, issuer_signer: SoftwareSigner, sample_payload: HealthPayload
+) -> None:
+    partner = SoftwareSigner.generate()
+    roots = [trust_root(root_signer.public_key_pem()),
+             trust_root(partner.public_key_pem(), regions=[Region("810000")])]
+    red = HealthStatus(StatusColour.RED, NOW - timedelta(hours=1), StatusReason.POSITIVE_TEST)
+    red_qinghai = Issuer(issuer_signer, Region("630000")).issue(dataclasses.replace(sample_payload, status=red),
+                                                               now=NOW)
+    macau_signer = SoftwareSigner.generate()
+    macau_code = Issuer(macau_signer, Region("810000")).issue(HealthPayload(status=HealthStatus(
+        StatusColour.GREEN, NOW)), now=NOW)
+    keys = [issuer_key(issuer_signer.public_key_pem(), region=Region("630000")),
+            issuer_key(macau_signer.public_key_pem(), region=Region("810000"))]
+    state = StateStore(tmp_path / "state")
+    permissive = RuleBundle.load(RuleBundle.build(partner, _allow_everything(tmp_path), seq=1,
+                                                  valid_for=timedelta(days=30), now=BUILT), roots, state=state)
+    verifier = Verifier(keys=keys, rules=permissive)
+    with pytest.raises(RulesRejected) as info:  # the partner's bundle cannot pass a red Qinghai code
+        verifier.verify(red_qinghai, at=NOW)
+    assert info.value.code is ErrorCode.POLICY_REJECTED
+    assert "governs rules only for regions 810000" in info.value.message
+    macau = verifier.verify(macau_code, at=NOW)
+    assert permissive.governs(macau) and macau.rules[0]["passed"] is True  # its own region: governed
+    # the national root (no region scope) governs every code: its bundle rejects the red code
+    national = RuleBundle.load(RuleBundle.build(root_signer, EXAMPLE_RULES, seq=1, valid_for=timedelta(days=30),
+                                                now=BUILT), roots, state=state)
+    with pytest.raises(RulesRejected) as info:
+        Verifier(keys=keys, rules=national).verify(red_qinghai, at=NOW)
+    assert "HP-STATUS-0001" in info.value.failed_rules
+    # rollback state is per governing root: each root's bundles are sequenced apart
+    assert state.read(f"rules-{partner.kid.hex()}").seq == 1
+    assert state.read(f"rules-{root_signer.kid.hex()}").seq == 1
+    older = RuleBundle.build(partner, _allow_everything(tmp_path / "b"), seq=0, valid_for=timedelta(days=30),
+                             now=BUILT)
+    with pytest.raises(TrustListError) as rollback:
+        RuleBundle.load(older, roots, state=state)
+    assert rollback.value.code is ErrorCode.TRUST_LIST_ROLLBACK

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import multiprocessing
+import pickle
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from healthpass.model.regions import Region
 from healthpass.model.trust import KeyStatus
 from healthpass.signers import SoftwareSigner
 from healthpass.state import StateStore
-from healthpass.trust import TrustList, issuer_key, trust_root
+from healthpass.trust import KeyRing, TrustList, issuer_key, trust_root
 from healthpass.verify import WARNING_TRUST_LIST_STALE, Verifier
 
 from .conftest import NOW
@@ -226,3 +228,159 @@ def test_many_keys_load_and_every_one_is_found_by_kid() -> None:
     assert all(verifier.keys.entries(s.kid) for s in signers)
     code = Issuer(signers[-1], Region("630000")).issue(STATUS, now=NOW)
     assert verifier.verify(code, at=NOW).kid == signers[-1].kid
+
+
+# ---------------------------------------------------------------- issue 14 item 2: only the newest list per root
+
+
+def test_issue14_item2_older_list_beside_a_newer_one_is_never_consulted(tmp_path: Path) -> None:
+    """The emergency stop holds whatever a verifier is handed: seq 20 lists keys A (Qinghai) and B (Beijing),
+    seq 21 drops A; given both (either order), A's codes are key_unknown and B's come from list 21."""
+    l20, l21 = _list(seq=20), _list(seq=21, keys=[_key(BEIJING, "110000")])
+    a_code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    b_code = Issuer(BEIJING, Region("110000")).issue(STATUS, now=NOW)
+    for order in ((l20, l21), (l21, l20)):
+        loaded = [TrustList.load(data, [_root()]) for data in order]
+        for verifier in (Verifier(trust_lists=loaded), pickle.loads(pickle.dumps(Verifier(trust_lists=loaded)))):
+            with pytest.raises(VerificationError) as info:
+                verifier.verify(a_code, at=NOW)
+            assert info.value.code is ErrorCode.KEY_UNKNOWN
+            assert verifier.verify(b_code, at=NOW).key_source == "trust-list:21"
+            assert [tl.seq for tl in verifier.keys.trust_lists] == [21]
+            assert QINGHAI.kid not in verifier.keys and len(verifier.keys) == 1
+        assert [tl.seq for tl in KeyRing(trust_lists=loaded).trust_lists] == [21]
+    # with a state directory an older list loaded after a newer one does not even load
+    state = StateStore(tmp_path)
+    TrustList.load(l21, [_root()], state=state)
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(l20, [_root()], state=state)
+    assert info.value.code is ErrorCode.TRUST_LIST_ROLLBACK
+    # two different lists with one seq from one root: the root equivocates, neither is used
+    twin = TrustList.load(_list(seq=21, keys=[_key(QINGHAI, "630000")]), [_root()])
+    with pytest.raises(TrustListError) as info:
+        Verifier(trust_lists=[TrustList.load(l21, [_root()]), twin])
+    assert info.value.code is ErrorCode.TRUST_LIST_ROLLBACK
+    # the same list twice is harmless, and each root keeps its own newest list
+    partner = SoftwareSigner.generate()
+    roots = [_root(), trust_root(partner.public_key_pem(), regions=[Region("810000")])]
+    foreign = TrustList.load(TrustList.build(partner, seq=3, keys=[_key(SoftwareSigner.generate(), "810000")],
+                                             valid_for=timedelta(days=1), now=NOW), roots)
+    same = TrustList.load(l21, roots)
+    ring = KeyRing(trust_lists=[same, foreign, TrustList.load(l21, roots), TrustList.load(l20, roots)])
+    assert [(tl.seq, tl.root.kid) for tl in ring.trust_lists] == [(21, ROOT.kid), (3, partner.kid)]
+    with pytest.raises(TypeError):
+        KeyRing(trust_lists=[l21])  # bytes are not a verified list
+
+
+def test_issue14_item2_cli_older_list_given_beside_a_newer_one(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """``verify --trust-list l20 --trust-list l21`` in both orders, with and without --state."""
+    from healthpass.cli import main
+
+    (tmp_path / "root.pub.pem").write_bytes(ROOT.public_key_pem())
+    (tmp_path / "l20").write_bytes(_list(seq=20))
+    (tmp_path / "l21").write_bytes(_list(seq=21, keys=[_key(BEIJING, "110000")]))
+    a_code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    b_code = Issuer(BEIJING, Region("110000")).issue(STATUS, now=NOW)
+    at = ["--at", "2026-11-25T12:00:00Z", "--json"]
+    for state in ([], ["--state", str(tmp_path / "s1")], ["--state", str(tmp_path / "s2")]):
+        for order in (["l20", "l21"], ["l21", "l20"]):
+            lists = [arg for name in order for arg in ("--trust-list", str(tmp_path / name))]
+            base = ["verify", "--root", str(tmp_path / "root.pub.pem"), *lists, *state, *at]
+            assert main([*base, a_code]) == 1
+            out, err = capsys.readouterr()
+            assert json.loads(out)["error"]["code"] == "key_unknown"
+            assert "l20 (seq 20) is not used" in err
+            assert main([*base, b_code]) == 0
+            assert json.loads(capsys.readouterr().out)["valid"] is True
+    # once the state holds seq 21, list 20 alone is a rollback
+    assert main(["verify", "--root", str(tmp_path / "root.pub.pem"), "--trust-list", str(tmp_path / "l20"),
+                 "--state", str(tmp_path / "s1"), *at, a_code]) == 1
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "trust_list_rollback"
+
+
+# ---------------------------------------------------------------- issue 14 item 6: per-root clock floor
+
+
+def test_issue14_item6_a_future_dated_list_blocks_only_its_own_root(tmp_path: Path) -> None:
+    partner, partner_key = SoftwareSigner.generate(), SoftwareSigner.generate()
+    roots = [_root(), trust_root(partner.public_key_pem(), regions=[Region("810000")])]
+    future = NOW.replace(year=2099)
+    partner_list = [_key(partner_key, "810000")]
+    state = StateStore(tmp_path)
+    national = TrustList.load(_list(seq=1), roots, state=state)
+    bad = TrustList.load(TrustList.build(partner, seq=7, keys=partner_list, valid_for=timedelta(days=7),
+                                         now=future), roots, state=state)
+    assert bad.clock_floor == future
+    qinghai_code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    partner_code = Issuer(partner_key, Region("810000")).issue(STATUS, now=NOW)
+    verifier = Verifier(trust_lists=[national, bad])
+    assert verifier.verify(qinghai_code, at=NOW).issuer == "630000"  # the other root is not affected
+    with pytest.raises(TrustListError) as info:  # a document issued after the verification time: clock wrong
+        verifier.verify(partner_code, at=NOW)
+    assert (info.value.code, info.value.stage) == (ErrorCode.CLOCK_UNTRUSTED, Stage.TRUST_LIST)
+    # the corrected list (a higher seq, dated now) restores service, also after a restart
+    fixed = TrustList.build(partner, seq=8, keys=partner_list, valid_for=timedelta(days=7), now=NOW)
+    for store in (state, StateStore(tmp_path)):
+        corrected = TrustList.load(fixed, roots, state=store)
+        assert corrected.clock_floor == NOW
+        assert Verifier(trust_lists=[national, corrected]).verify(partner_code, at=NOW).issuer == "810000"
+        # handed beside the future-dated one, the corrected (newer) list is the one used
+        assert Verifier(trust_lists=[bad, corrected, national]).verify(partner_code, at=NOW).issuer == "810000"
+    # a verification time before a list's issue time stays clock_untrusted for that list's codes
+    with pytest.raises(TrustListError) as info:
+        Verifier(trust_lists=[national]).verify(qinghai_code, at=NOW - timedelta(minutes=1))
+    assert info.value.code is ErrorCode.CLOCK_UNTRUSTED
+
+
+def test_issue14_item6_old_state_files_keep_working(tmp_path: Path) -> None:
+    """A state file written before this change (no version; issued_at the latest ever seen, here 2099)."""
+    namespace = f"trust-list-{ROOT.kid.hex()}"
+    (tmp_path / f"{namespace}.json").write_text(json.dumps(
+        {"seq": 7, "issued_at": int(NOW.replace(year=2099).timestamp()), "digest": "00" * 32}))
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(_list(seq=6), [_root()], state=StateStore(tmp_path))
+    assert info.value.code is ErrorCode.TRUST_LIST_ROLLBACK
+    tl = TrustList.load(_list(seq=8), [_root()], state=StateStore(tmp_path))
+    assert tl.clock_floor == NOW
+    code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+    assert Verifier(trust_lists=[tl]).verify(code, at=NOW).issuer == "630000"
+    stored = json.loads((tmp_path / f"{namespace}.json").read_text())
+    assert stored["version"] == 2 and stored["seq"] == 8 and stored["issued_at"] == int(NOW.timestamp())
+
+
+HOSTILE_STATE = {
+    "huge_float": b'{"seq": 1e999, "issued_at": 1, "digest": "d"}',
+    "nan": b'{"seq": NaN, "issued_at": 1, "digest": "d"}',
+    "bool_seq": b'{"seq": true, "issued_at": 1, "digest": "d"}',
+    "negative": b'{"seq": -1, "issued_at": 1, "digest": "d"}',
+    "huge_int": b'{"seq": ' + b"9" * 5000 + b', "issued_at": 1, "digest": "d"}',
+    "deep": b"[" * 100_000 + b"]" * 100_000,
+    "array": b"[]",
+    "not_utf8": b"\xff\xfe{}",
+    "unknown_field": b'{"seq": 1, "issued_at": 1, "digest": "d", "x": 1}',
+    "future_version": b'{"version": 99, "seq": 1, "issued_at": 1, "digest": "d"}',
+    "empty": b"",
+    "long": b'{"seq": 1, "issued_at": 1, "digest": "' + b"d" * 10_000 + b'"}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_STATE))
+def test_issue15_item8_hostile_state_files_fail_closed(tmp_path: Path, name: str) -> None:
+    (tmp_path / f"trust-list-{ROOT.kid.hex()}.json").write_bytes(HOSTILE_STATE[name])
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(_list(seq=1), [_root()], state=StateStore(tmp_path))
+    assert (info.value.code, info.value.stage) == (ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST)
+    assert "state file" in info.value.message
+
+
+def test_issue15_item8_unreadable_state_fails_closed(tmp_path: Path) -> None:
+    (tmp_path / f"trust-list-{ROOT.kid.hex()}.json").mkdir()  # a directory where the file should be
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(_list(seq=1), [_root()], state=StateStore(tmp_path))
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID and "cannot be read" in info.value.message
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(TrustListError) as info:  # the state "directory" is a file
+        TrustList.load(_list(seq=1), [_root()], state=StateStore(blocker))
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID and "cannot be used" in info.value.message

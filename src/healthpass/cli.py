@@ -374,7 +374,7 @@ def _regions(text: str, option: str) -> list[Any]:
 def build_verifier(args: argparse.Namespace) -> Verifier:
     from healthpass.errors import HealthPassError
     from healthpass.model.regions import Region
-    from healthpass.trust import TrustList, issuer_key, trust_root
+    from healthpass.trust import issuer_key, trust_root
     from healthpass.verify import Verifier, VerifierPolicy
 
     if not (args.trust_key or args.dsc or args.trust_list):
@@ -415,12 +415,7 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
         from healthpass.state import StateStore
 
         state = StateStore(args.state)
-    lists = []
-    for path in args.trust_list:
-        try:
-            lists.append(TrustList.load(_read(path, "trust list"), roots, state=state))
-        except HealthPassError as err:
-            raise _InputFailure(err) from None
+    lists = _load_trust_lists(args.trust_list, roots, state)
     rules = None
     if args.rules:
         from healthpass.rules.bundle import RuleBundle
@@ -439,6 +434,27 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
             raise UsageError(f"--dcc-schema: {err}") from None
     policy = VerifierPolicy(strict_schema=args.strict_schema, dcc_schemas=schemas)
     return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules)
+
+
+def _load_trust_lists(paths: list[str], roots: list[Any], state: Any) -> list[Any]:
+    """The newest list of each root among ``paths`` (in any order), recorded in ``state``: an older list
+    given beside a newer one from the same root is never used, nor checked against the state (a note on
+    stderr says so). Raises _InputFailure for a list that does not verify or rolls back."""
+    from healthpass.errors import HealthPassError
+    from healthpass.trust import TrustList, newest_per_root
+
+    try:
+        loaded = [(path, data, TrustList.load(data, roots)) for path in paths for data in [_read(path, "trust list")]]
+        newest = newest_per_root(tl for _, _, tl in loaded)
+        for path, _, tl in loaded:
+            if not any(tl is kept for kept in newest):
+                print(f"healthpass: note: trust list {path} (seq {tl.seq}) is not used: a newer list from root "
+                      f"{tl.root.kid.hex()} is given", file=sys.stderr)
+        if state is None:
+            return list(newest)
+        return [TrustList.load(data, roots, state=state) for _, data, tl in loaded if any(tl is k for k in newest)]
+    except HealthPassError as err:
+        raise _InputFailure(err) from None
 
 
 class _InputFailure(Exception):

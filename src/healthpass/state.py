@@ -1,9 +1,12 @@
 """Anti-rollback state for signed documents, persisted in a directory the application chooses.
 
-One JSON file per (document type, root): the highest sequence number accepted, its issue time and the
-SHA-256 of the document. Updates take an exclusive ``flock`` on a lock file (several verifier processes may
-share the directory), write a temporary file, fsync it and rename it over the old one, then fsync the
-directory: a crash leaves either the old or the new state, never a torn one.
+One JSON file per (document type, root): the highest sequence number accepted, the issue time of that
+document and its SHA-256 (``{"version": 2, "seq": N, "issued_at": T, "digest": HEX}``; files written before
+the version field, whose ``issued_at`` was the latest issue time ever seen, read the same). Updates take an
+exclusive ``flock`` on a lock file (several verifier processes may share the directory), write a temporary
+file, fsync it and rename it over the old one, then fsync the directory: a crash leaves either the old or
+the new state, never a torn one. A state file that cannot be read or does not hold exactly that shape fails
+closed (``trust_list_invalid``): hostile contents are never a traceback, and never an empty state.
 """
 
 from __future__ import annotations
@@ -18,15 +21,45 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from healthpass.errors import ErrorCode, Stage, TrustListError
+from healthpass.model.cose import MAX_NUMERIC_DATE
 
-__all__ = ["Accepted", "StateStore"]
+__all__ = ["STATE_VERSION", "Accepted", "StateStore"]
 
 _LOCK_NAME = ".healthpass-state.lock"
+#: Version of the state files this module writes (files without a version field are version 1).
+STATE_VERSION = 2
+_MAX_FILE = 4096  # a state file is under 200 bytes: anything longer is not one
+_MAX_SEQ = 2**53
+_MAX_DIGEST = 128
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse(data: bytes) -> Accepted:
+    """A state file's contents, strictly: raises ValueError for anything but the documented shape."""
+    if len(data) > _MAX_FILE:
+        raise ValueError("too long")
+    raw = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    if type(raw) is not dict or not {"seq", "issued_at", "digest"} <= raw.keys() <= {
+            "version", "seq", "issued_at", "digest"}:
+        raise ValueError("not a state object")
+    version, seq, issued, digest = raw.get("version", 1), raw["seq"], raw["issued_at"], raw["digest"]
+    if type(version) is not int or version not in (1, STATE_VERSION):
+        raise ValueError("unknown state version")
+    if type(seq) is not int or not 0 <= seq <= _MAX_SEQ:
+        raise ValueError("seq out of range")
+    if type(issued) is not int or not 0 <= issued <= MAX_NUMERIC_DATE:
+        raise ValueError("issued_at out of range")
+    if type(digest) is not str or not 0 < len(digest) <= _MAX_DIGEST:
+        raise ValueError("digest is not a short string")
+    return Accepted(seq, issued, digest)
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """What the store knew before this check, merged with what it now records."""
+    """The newest document accepted for one namespace: its sequence number, issue time and SHA-256."""
 
     seq: int
     issued_at: int
@@ -47,10 +80,18 @@ class StateStore:
     def __reduce__(self) -> tuple[object, ...]:
         return (StateStore, (str(self._dir),))
 
+    @property
+    def directory(self) -> Path:
+        """The state directory."""
+        return self._dir
+
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self._dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._dir / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    def _locked(self, stage: Stage) -> Iterator[None]:
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._dir / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:
+            raise _unusable(f"state directory {str(self._dir)!r} cannot be used ({err.strerror})", stage) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -62,26 +103,35 @@ class StateStore:
             raise ValueError("state namespace must be alphanumeric with dashes")
         return self._dir / f"{namespace}.json"
 
-    def read(self, namespace: str) -> Accepted | None:
-        """The accepted state for ``namespace`` (None when nothing was accepted yet)."""
+    def read(self, namespace: str, *, stage: Stage = Stage.TRUST_LIST) -> Accepted | None:
+        """The accepted state for ``namespace`` (None when nothing was accepted yet).
+
+        Raises TrustListError (``trust_list_invalid``) at ``stage`` when the file cannot be read or is not
+        a state file (fail closed: a damaged state never reads as an empty one).
+        """
         path = self._path(namespace)
         try:
-            raw = json.loads(path.read_text("utf-8"))
-            return Accepted(int(raw["seq"]), int(raw["issued_at"]), str(raw["digest"]))
+            with open(path, "rb") as handle:
+                data = handle.read(_MAX_FILE + 1)
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError) as err:
-            raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST,
-                                 f"state file {path.name} is corrupt") from err
+        except OSError as err:
+            raise _unusable(f"state file {path.name} cannot be read ({err.strerror})", stage) from None
+        try:
+            return _parse(data)
+        except (ValueError, RecursionError):
+            raise _unusable(f"state file {path.name} is corrupt", stage) from None
 
     def accept(self, namespace: str, seq: int, issued_at: int, digest: str, *, stage: Stage) -> Accepted:
         """Record a document unless it rolls back. Returns the resulting state.
 
         Raises TrustListError(``trust_list_rollback``) when ``seq`` is lower than one already accepted, or
-        equal to it for a different document.
+        equal to it for a different document; TrustListError(``trust_list_invalid``) when the state cannot
+        be read or written. The state then records this document's ``issued_at`` (not the latest ever seen:
+        the clock floor follows the newest accepted document).
         """
-        with self._locked():
-            current = self.read(namespace)
+        with self._locked(stage):
+            current = self.read(namespace, stage=stage)
             if current is not None:
                 if seq < current.seq:
                     raise TrustListError(ErrorCode.TRUST_LIST_ROLLBACK, stage,
@@ -91,12 +141,17 @@ class StateStore:
                         raise TrustListError(ErrorCode.TRUST_LIST_ROLLBACK, stage,
                                              f"sequence number {seq} was already used by another document")
                     return current
-            new = Accepted(seq, max(issued_at, current.issued_at if current else issued_at), digest)
-            self._write(self._path(namespace), new)
+            new = Accepted(seq, issued_at, digest)
+            try:
+                self._write(self._path(namespace), new)
+            except OSError as err:
+                raise _unusable(f"state directory {str(self._dir)!r} cannot be written ({err.strerror})",
+                                stage) from None
             return new
 
     def _write(self, path: Path, state: Accepted) -> None:
-        data = json.dumps({"seq": state.seq, "issued_at": state.issued_at, "digest": state.digest}).encode()
+        data = json.dumps({"version": STATE_VERSION, "seq": state.seq, "issued_at": state.issued_at,
+                           "digest": state.digest}).encode()
         fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -113,3 +168,7 @@ class StateStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _unusable(message: str, stage: Stage) -> TrustListError:
+    return TrustListError(ErrorCode.TRUST_LIST_INVALID, stage, message)

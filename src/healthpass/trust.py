@@ -48,6 +48,7 @@ __all__ = [
     "inspect_trust_list_unverified",
     "issuer_key",
     "keys_from_manifest",
+    "newest_per_root",
     "trust_root",
 ]
 
@@ -114,9 +115,7 @@ class KeyRing:
             if not isinstance(key, IssuerKey):
                 raise TypeError("KeyRing holds IssuerKey values")
             by_kid[key.kid] = (*by_kid.get(key.kid, ()), key)
-        lists = tuple(trust_lists)
-        if not all(isinstance(tl, TrustList) for tl in lists):
-            raise TypeError("KeyRing takes the keys of TrustList values")
+        lists = newest_per_root(trust_lists)
         self._direct = direct
         self._by_kid = by_kid
         self._lists = lists
@@ -133,7 +132,7 @@ class KeyRing:
 
     @property
     def trust_lists(self) -> tuple[TrustList, ...]:
-        """The trust lists whose keys the ring holds, in the order given."""
+        """The trust lists whose keys the ring holds (the newest of each root), in the order given."""
         return self._lists
 
     def __len__(self) -> int:
@@ -205,6 +204,35 @@ def _ring(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...]) -> KeyRing:
     return KeyRing(keys, trust_lists=lists)
 
 
+def newest_per_root(trust_lists: Iterable[TrustList]) -> tuple[TrustList, ...]:
+    """Of the lists given, per root only the newest (highest ``seq``), in the order given: an older list
+    handed over beside a newer one from the same root is never consulted, so a key the newer list dropped
+    (the emergency stop) stays dropped whatever a verifier is handed (``specs/trust-list.md`` R7).
+
+    Raises TypeError for anything but TrustList values, and TrustListError (``trust_list_rollback``) for two
+    different lists with the same ``seq`` from one root (the root equivocates: neither is used).
+    """
+    lists = tuple(trust_lists)
+    if not all(isinstance(tl, TrustList) for tl in lists):
+        raise TypeError("trust lists must be TrustList values (from TrustList.load)")
+    newest: dict[bytes, TrustList] = {}
+    for tl in lists:
+        current = newest.get(tl.root.key_der)
+        if current is None or tl.seq > current.seq:
+            newest[tl.root.key_der] = tl
+        elif tl.seq == current.seq and tl.keys.document != current.keys.document:
+            raise TrustListError(ErrorCode.TRUST_LIST_ROLLBACK, Stage.TRUST_LIST,
+                                 f"two different trust lists with sequence number {tl.seq} from root "
+                                 f"{tl.root.kid.hex()}")
+    kept = {id(tl) for tl in newest.values()}
+    out = []
+    for tl in lists:
+        if id(tl) in kept:
+            kept.discard(id(tl))
+            out.append(tl)
+    return tuple(out)
+
+
 def _parse_entry(entry: IssuerKey) -> crypto.PublicKey:
     def bad(message: str) -> TrustListError:
         return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST,
@@ -261,7 +289,8 @@ def _encode_key(key: IssuerKey) -> bytes:
 
 
 def _decode_key(
-    kid: bytes, data: bytes, *, seq: int, not_after: datetime, root: TrustRoot | None, limits: Limits
+    kid: bytes, data: bytes, *, seq: int, issued_at: datetime, not_after: datetime, root: TrustRoot | None,
+    limits: Limits,
 ) -> tuple[IssuerKey, crypto.PublicKey]:
     """One entry of a trust list, fully checked (rule L4): the key and its parsed public key.
 
@@ -307,7 +336,7 @@ def _decode_key(
         scope: dict[str, Any] = {
             "region": region, "kinds": kinds, "status": status, "valid_from": when(KeyEntryKey.VALID_FROM),
             "valid_until": when(KeyEntryKey.VALID_UNTIL), "retired_at": when(KeyEntryKey.RETIRED_AT),
-            "source": f"trust-list:{seq}", "list_not_after": not_after,
+            "source": f"trust-list:{seq}", "list_not_after": not_after, "list_issued_at": issued_at,
         }
     except (ValueError, KeyError, TypeError) as err:
         raise bad(str(err) if isinstance(err, ValueError) else "invalid field") from None
@@ -348,7 +377,7 @@ class TrustListKeys:
     kept (``dict.setdefault``) and both get that one.
     """
 
-    __slots__ = ("_cache", "_data", "_limits", "_not_after", "_offsets", "_root", "_seq")
+    __slots__ = ("_cache", "_data", "_issued_at", "_limits", "_not_after", "_offsets", "_root", "_seq")
 
     def __init__(
         self,
@@ -356,6 +385,7 @@ class TrustListKeys:
         offsets: dict[bytes, int],
         *,
         seq: int,
+        issued_at: datetime,
         not_after: datetime,
         root: TrustRoot | None,
         limits: Limits,
@@ -363,6 +393,7 @@ class TrustListKeys:
         self._data = data
         self._offsets = offsets
         self._seq = seq
+        self._issued_at = issued_at
         self._not_after = not_after
         self._root = root
         self._limits = limits
@@ -374,6 +405,11 @@ class TrustListKeys:
 
     def __contains__(self, kid: object) -> bool:
         return kid in self._offsets
+
+    @property
+    def document(self) -> bytes:
+        """The signed document these keys were read from, as received."""
+        return self._data
 
     def kids(self) -> Iterator[bytes]:
         """Every kid of the list, in the list's (canonical) order; nothing is decoded."""
@@ -390,8 +426,8 @@ class TrustListKeys:
             if offset is None:
                 return None
             try:
-                found = _decode_key(kid, entry_at(self._data, offset), seq=self._seq, not_after=self._not_after,
-                                    root=self._root, limits=self._limits)
+                found = _decode_key(kid, entry_at(self._data, offset), seq=self._seq, issued_at=self._issued_at,
+                                    not_after=self._not_after, root=self._root, limits=self._limits)
             except TrustListError as err:
                 found = err.message
             found = self._cache.setdefault(kid, found)
@@ -429,15 +465,16 @@ class TrustListKeys:
         return hash((self._seq, len(self._offsets), self._root))
 
     def __reduce__(self) -> tuple[object, ...]:  # the cache holds parsed keys, which do not pickle
-        return (_restore_keys, (self._data, self._offsets, self._seq, self._not_after, self._root, self._limits))
+        return (_restore_keys, (self._data, self._offsets, self._seq, self._issued_at, self._not_after, self._root,
+                                self._limits))
 
     def __repr__(self) -> str:
         return f"TrustListKeys({len(self)} keys, {len(self._cache)} checked)"
 
 
-def _restore_keys(data: bytes, offsets: dict[bytes, int], seq: int, not_after: datetime, root: TrustRoot | None,
-                  limits: Limits) -> TrustListKeys:
-    return TrustListKeys(data, offsets, seq=seq, not_after=not_after, root=root, limits=limits)
+def _restore_keys(data: bytes, offsets: dict[bytes, int], seq: int, issued_at: datetime, not_after: datetime,
+                  root: TrustRoot | None, limits: Limits) -> TrustListKeys:
+    return TrustListKeys(data, offsets, seq=seq, issued_at=issued_at, not_after=not_after, root=root, limits=limits)
 
 
 def _immutable(data: object) -> bytes:
@@ -461,7 +498,8 @@ def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | No
     except DecodeError as err:
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
     expires = _ts(not_after)
-    keys = TrustListKeys(document, offsets, seq=seq, not_after=expires, root=root, limits=limits)
+    keys = TrustListKeys(document, offsets, seq=seq, issued_at=_ts(issued), not_after=expires, root=root,
+                         limits=limits)
     return seq, issued, expires, keys
 
 
@@ -471,8 +509,10 @@ class TrustList:
 
     Obtain one with :meth:`load` (verifies signature, root, envelope and anti-rollback state, and indexes
     the keys by kid; each key entry is checked on first use, or all at once with :meth:`check_all`); publish
-    one with :meth:`build`. ``clock_floor`` is the latest issue time of any list this verifier accepted for
-    the root: a verification time before it means the device clock was set back (``clock_untrusted``).
+    one with :meth:`build`. ``clock_floor`` is the list's issue time: a verification time before it means
+    the device clock is wrong, and codes trusted through this list are then ``clock_untrusted`` (codes
+    trusted through another root's list are not affected). Per root only the newest list is ever used
+    (:func:`newest_per_root`); with a state directory an older one does not even load.
     """
 
     seq: int
@@ -527,7 +567,8 @@ class TrustList:
             if len(key.kid) != KID_SIZE:
                 raise ValueError(f"key {key.kid.hex()}: a kid has {KID_SIZE} bytes")
             try:
-                _decode_key(key.kid, entry, seq=seq, not_after=expires, root=None, limits=_LIST_LIMITS)
+                _decode_key(key.kid, entry, seq=seq, issued_at=issued, not_after=expires, root=None,
+                            limits=_LIST_LIMITS)
             except TrustListError as err:
                 raise ValueError(err.message) from None
             body[key.kid] = entry
@@ -551,8 +592,8 @@ class TrustList:
         Key entries are checked on the first lookup of their kid (a malformed one fails, with
         ``trust_list_invalid``, every code naming it); ``check_all`` checks every entry now, before ``state``
         records the list (tooling and publishers: a list with one bad entry is then refused whole).
-        Freshness (``trust_list_stale`` / ``trust_list_expired``) is judged at each verification, against
-        the verification time.
+        Freshness (``trust_list_stale`` / ``trust_list_expired``) and the clock floor (``clock_untrusted``)
+        are judged at each verification, against the verification time.
         """
         limits = limits or _LIST_LIMITS
         data = _immutable(data)  # the keys keep it: never a buffer that can change
@@ -564,12 +605,12 @@ class TrustList:
         seq, issued, expires_at, keys = _index(data, payload, limits, root)
         if check_all:
             keys.check_all()
-        floor = issued
         if state is not None:
             digest = hashlib.sha256(data).hexdigest()
-            accepted = state.accept(f"trust-list-{root.kid.hex()}", seq, issued, digest, stage=Stage.TRUST_LIST)
-            floor = accepted.issued_at
-        return cls(seq, _ts(issued), expires_at, root, keys, _ts(floor))
+            state.accept(f"trust-list-{root.kid.hex()}", seq, issued, digest, stage=Stage.TRUST_LIST)
+        # The floor follows the newest accepted list of this root, which this one now is (an older one would
+        # have been refused above): a corrected list dated now lifts a floor that a list dated in the future set.
+        return cls(seq, _ts(issued), expires_at, root, keys, _ts(issued))
 
 
 _MANIFEST_KEY_FIELDS = frozenset({"region", "public_key", "certificate", "kinds", "from", "until", "status",

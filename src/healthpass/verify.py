@@ -182,7 +182,7 @@ class Verifier:
     checks. Thread-safe; picklable for process pools.
     """
 
-    __slots__ = ("_clock_floor", "_policy", "_ring", "_rules", "_trust_lists")
+    __slots__ = ("_policy", "_ring", "_rules")
 
     def __init__(
         self,
@@ -192,15 +192,12 @@ class Verifier:
         policy: VerifierPolicy | None = None,
         rules: Any = None,
     ) -> None:
-        lists = tuple(trust_lists)
-        self._trust_lists = lists
         self._policy = policy or VerifierPolicy()
-        self._ring = KeyRing(keys, trust_lists=lists)
-        self._clock_floor = max((tl.clock_floor for tl in lists), default=None)
+        self._ring = KeyRing(keys, trust_lists=trust_lists)  # per root, only the newest list is kept
         self._rules = rules
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self._ring.direct_keys, self._trust_lists, self._policy, self._rules))
+        return (_rebuild, (self._ring.direct_keys, self._ring.trust_lists, self._policy, self._rules))
 
     @property
     def policy(self) -> VerifierPolicy:
@@ -250,20 +247,11 @@ class Verifier:
         if headers.kid is None or (strict and _KID not in sign1.protected_header):
             raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the protected header"
                               if strict else "no kid in the headers")
-        self._check_clock(now)
         entry, warnings = self._verify_signature(sign1, headers, now, strict=strict)
         claims = decode_claims(sign1.payload, limits=limits, strict=strict)
         if strict:
             return self._finish_hp1(sign1, headers, entry, claims, now, warnings)
         return self._finish_hc1(headers, entry, claims, now, warnings)
-
-    def _check_clock(self, now: datetime) -> None:
-        if self._clock_floor is not None and now < self._clock_floor:
-            raise TrustListError(
-                ErrorCode.CLOCK_UNTRUSTED, Stage.TRUST_LIST,
-                f"verification time {format_time(now)} precedes the issue time of an accepted trust list "
-                f"({format_time(self._clock_floor)}): the device clock is not trustworthy",
-            )
 
     def _verify_signature(
         self, sign1: CoseSign1, headers: cose.HeaderInfo, now: datetime, *, strict: bool
@@ -274,8 +262,18 @@ class Verifier:
         if not entries:
             raise VerificationError(ErrorCode.KEY_UNKNOWN, Stage.KEY, f"no trusted key with kid {kid.hex()}")
         grace = self._policy.trust_list_grace
-        usable = [e for e in entries if e.list_not_after is None or now <= e.list_not_after + grace]
+        # A list's issue time is the clock floor of the codes trusted through it, and only of those: a list
+        # dated in the future blocks its own root's keys (clock_untrusted), never another root's.
+        usable = [e for e in entries if e.list_not_after is None
+                  or ((e.list_issued_at is None or e.list_issued_at <= now) and now <= e.list_not_after + grace)]
         if not usable:
+            floors = [e.list_issued_at for e in entries if e.list_issued_at is not None and now < e.list_issued_at]
+            if floors:
+                raise TrustListError(
+                    ErrorCode.CLOCK_UNTRUSTED, Stage.TRUST_LIST,
+                    f"verification time {format_time(now)} precedes the issue time of the trust list holding "
+                    f"kid {kid.hex()} ({format_time(min(floors))}): the device clock is not trustworthy",
+                )
             raise TrustListError(
                 ErrorCode.TRUST_LIST_EXPIRED, Stage.TRUST_LIST,
                 f"the trust list holding kid {kid.hex()} expired more than {grace} ago",

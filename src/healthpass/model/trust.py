@@ -48,6 +48,9 @@ class IssuerKey:
     #: set on keys that came from a trust list: the list's freshness bound (``trust_list_stale`` /
     #: ``trust_list_expired`` are judged against it at verification time)
     list_not_after: datetime | None = None
+    #: set on keys that came from a trust list: the list's issue time, the clock floor of the codes trusted
+    #: through it (a verification time before it is ``clock_untrusted``)
+    list_issued_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if type(self.kid) is not bytes or not self.kid:

@@ -45,6 +45,7 @@ from healthpass.model.cose import HeaderLabel
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_time, parse_instant, payload_to_json
 from healthpass.model.policy import Limits
+from healthpass.model.regions import Region
 from healthpass.model.trust import TrustRoot
 from healthpass.rules.certlogic import EuRuleTestOutcome, evaluate, run_eu_rule_tests, to_json_value, validate
 from healthpass.signers.base import Signer
@@ -103,6 +104,9 @@ class CredentialView(Protocol):
 
     @property
     def dcc(self) -> Mapping[str, Any] | None: ...
+
+    @property
+    def issuer_region(self) -> Region | None: ...
 
 
 C = TypeVar("C", bound=CredentialView)
@@ -577,8 +581,10 @@ class RuleBundle:
 
     Obtain one with :meth:`load` (verifies signature, root, anti-rollback state, and re-runs every
     embedded test on this engine); publish one with :meth:`build`; apply it with :meth:`apply` (or pass it
-    to ``Verifier(rules=...)``).  ``clock_floor`` is the latest issue time of any bundle accepted for the
-    root: a verification time before it means the device clock was set back (``clock_untrusted``).
+    to ``Verifier(rules=...)``).  ``clock_floor`` is the bundle's issue time: a verification time before it
+    means the device clock is wrong (``clock_untrusted``).  The bundle governs only the codes its root vouches
+    for (:meth:`governs`): a national root's bundle every code, a regional root's only codes issued in its
+    regions.
     """
 
     seq: int
@@ -654,15 +660,20 @@ class RuleBundle:
                                       stage=Stage.RULES)
         seq, issued, not_after, contents = _decode_payload(payload, limits)
         _require_passing(_run_tests(contents), "refusing the bundle")
-        floor = issued
         if state is not None:
             digest = hashlib.sha256(data).hexdigest()
-            accepted = state.accept(f"{_STATE_PREFIX}{root.kid.hex()}", seq, issued, digest, stage=Stage.RULES)
-            floor = accepted.issued_at
+            state.accept(f"{_STATE_PREFIX}{root.kid.hex()}", seq, issued, digest, stage=Stage.RULES)
+        # the clock floor follows the newest accepted bundle of this root, which this one now is
         return cls(seq, _ts(issued), _ts(not_after), root, contents.rules, contents.profiles, contents.tests,
-                   _ts(floor), contents.value_sets_text, contents.value_sets)
+                   _ts(issued), contents.value_sets_text, contents.value_sets)
 
     # -- applying -----------------------------------------------------------------------------------
+
+    def governs(self, credential: CredentialView) -> bool:
+        """Whether this bundle's root governs the rules for ``credential``: a root with no region scope (the
+        national root) governs every code; a root scoped to regions governs only ``HP1:`` codes issued in
+        them, never another region's codes nor EU certificates (``docs/rules.md``, "Who governs rules")."""
+        return self.root.vouches_for(credential.issuer_region)
 
     def profile(self, name: str) -> Profile:
         """The profile called ``name``. Raises RuleError(``rule_invalid``) when there is none."""
@@ -718,13 +729,22 @@ class RuleBundle:
         credential with ``rules`` set to one ``{"id", "passed", "description"}`` dict per rule (plus
         ``"error"`` when evaluation failed).
 
-        Raises TrustListError at stage ``rules``: ``trust_list_expired`` (``now`` is past the bundle's
-        not-after), ``clock_untrusted`` (``now`` precedes an accepted bundle's issue time); RuleError
-        ``rule_invalid`` for an unknown profile; :class:`RulesRejected` (a PolicyError,
-        ``policy_rejected``) when a rule fails, or when no rule applies to this kind of credential (fail
+        Raises :class:`RulesRejected` (a PolicyError, ``policy_rejected``) first when the bundle's root does
+        not govern rules for this credential (:meth:`governs`: a regional root's bundle applied to another
+        region's code; fail closed, nothing is evaluated); TrustListError at stage ``rules``:
+        ``trust_list_expired`` (``now`` is past the bundle's not-after), ``clock_untrusted`` (``now``
+        precedes the bundle's issue time); RuleError ``rule_invalid`` for an unknown profile;
+        :class:`RulesRejected` when a rule fails, or when no rule applies to this kind of credential (fail
         closed): ``failed_rules`` lists the failed rule ids, ``results`` every applied rule's result.
         """
         now = _aware(now)
+        if not self.governs(credential):
+            region = credential.issuer_region
+            scope = ",".join(sorted(r.code for r in self.root.regions or ()))
+            raise RulesRejected(
+                f"the rule bundle's root {self.root.kid.hex()} governs rules only for regions {scope}, not for "
+                + (f"codes of region {region.code}" if region is not None else "codes without a healthpass region")
+            )
         if now < self.clock_floor:
             raise TrustListError(
                 ErrorCode.CLOCK_UNTRUSTED, Stage.RULES,
