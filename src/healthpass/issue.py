@@ -16,7 +16,7 @@ from healthpass.errors import ErrorCode, IssueError, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey
 from healthpass.model.credential import HealthPayload, Kind
 from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
-from healthpass.model.regions import Region
+from healthpass.model.regions import Region, as_region
 from healthpass.model.signer import Signer
 from healthpass.model.trust import ALL_KINDS
 
@@ -52,10 +52,7 @@ class Issuer:
     kid: bytes | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.region, str):
-            object.__setattr__(self, "region", Region.parse(self.region))
-        if not isinstance(self.region, Region):
-            raise TypeError("Issuer.region must be a Region or a region code")
+        object.__setattr__(self, "region", as_region(self.region, "Issuer.region"))
         if not isinstance(self.signer, Signer):
             raise TypeError("Issuer.signer must implement the Signer protocol")
         if self.validity <= timedelta(0):

@@ -28,7 +28,7 @@ from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
 from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
-from healthpass.model.regions import Region
+from healthpass.model.regions import Region, as_region, as_regions
 from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
 
 if TYPE_CHECKING:  # Path, Signer, StateStore for annotations only: a verifier never loads them
@@ -85,16 +85,20 @@ def _load_issuer_key(
 def issuer_key(
     data: bytes,
     *,
-    region: Region | None = None,
+    region: Region | str | None = None,
     kinds: frozenset[Kind] = ALL_KINDS,
     source: str = "trust-key",
 ) -> IssuerKey:
     """An :class:`IssuerKey` from a public key (SPKI PEM/DER) or a certificate (PEM, DER, base64 DER).
 
-    For a certificate the kid is computed over the certificate DER (the EU rule), its validity bounds the
-    codes it may sign, and its DCC extended key usages restrict the EU DCC types. Raises ValueError.
+    ``region`` is a :class:`Region` or a code string (``"630000"``, ``"CN-QH"``). For a certificate the kid is
+    computed over the certificate DER (the EU rule), its validity bounds the codes it may sign, and its DCC
+    extended key usages restrict the EU DCC types. Raises ValueError for data holding no usable public key
+    (saying so when it is a private key) or a string that is no region code; TypeError for a ``region`` of
+    another type.
     """
-    return _load_issuer_key(data, region=region, kinds=kinds, source=source)[0]
+    scope = None if region is None else as_region(region, "region")
+    return _load_issuer_key(data, region=scope, kinds=kinds, source=source)[0]
 
 
 class KeyRing:
@@ -250,11 +254,15 @@ def _parse_entry(entry: IssuerKey) -> crypto.PublicKey:
     return key
 
 
-def trust_root(data: bytes, *, regions: Iterable[Region] | None = None) -> TrustRoot:
-    """A :class:`TrustRoot` from a root public key (SPKI PEM/DER or certificate), optionally region-scoped."""
+def trust_root(data: bytes, *, regions: Iterable[Region | str] | None = None) -> TrustRoot:
+    """A :class:`TrustRoot` from a root public key (SPKI PEM/DER or certificate), optionally scoped to
+    ``regions`` (:class:`Region` values or code strings; a bare string is refused, give a list).
+
+    Raises ValueError for data holding no usable public key or a string that is no region code; TypeError
+    for ``regions`` of another type."""
+    scope = None if regions is None else as_regions(regions, "regions")
     _, der, _ = crypto.load_public_key(data)
-    return TrustRoot(kid=crypto.kid_for(der), key_der=der,
-                     regions=None if regions is None else frozenset(regions))
+    return TrustRoot(kid=crypto.kid_for(der), key_der=der, regions=scope)
 
 
 def _ts(value: int) -> datetime:
@@ -653,7 +661,10 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
             data = path.read_bytes()
         except OSError as err:
             raise ValueError(f"keys[{i}]: cannot read {path}: {err.strerror}") from None
-        key = issuer_key(data, region=Region.parse(str(entry.get("region", ""))),
+        region = entry.get("region")
+        if not isinstance(region, str):
+            raise ValueError(f"keys[{i}].region must be a region code string such as \"630000\" or \"CN-QH\"")
+        key = issuer_key(data, region=as_region(region, f"keys[{i}].region"),
                          kinds=frozenset(Kind(k) for k in entry.get("kinds", [k.value for k in Kind])))
         if ("certificate" in entry) != key.is_certificate:
             wanted = "certificate" if "certificate" in entry else "public key"

@@ -14,7 +14,7 @@ from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 from healthpass._lazy import LazyModule
-from healthpass.model.regions import Region
+from healthpass.model.regions import Region, as_region
 
 if TYPE_CHECKING:
     import hmac
@@ -175,6 +175,9 @@ class DocumentType(IntEnum):
 
 
 def _is_region(value: str) -> bool:
+    """Whether ``value`` is a six-digit region code (the wire form; ISO aliases are for input only)."""
+    if not (len(value) == 6 and value.isascii() and value.isdigit()):
+        return False
     try:
         Region(value)
     except ValueError:
@@ -368,8 +371,8 @@ class NaatTest:
         _enum(self.test_type, NaatType, "naat.type")
         if self.facility is not None:
             _text(self.facility, "naat.facility", _MAX_TEXT)
-        if self.region is not None:
-            _require(isinstance(self.region, Region), "naat.region must be a Region")
+        if self.region is not None and type(self.region) is not Region:
+            object.__setattr__(self, "region", as_region(self.region, "naat.region"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,7 +458,8 @@ class RegionRisk:
     as_of: datetime | None = None
 
     def __post_init__(self) -> None:
-        _require(isinstance(self.region, Region), "region_risk.region must be a Region")
+        if type(self.region) is not Region:
+            object.__setattr__(self, "region", as_region(self.region, "region_risk.region"))
         _enum(self.level, RiskLevel, "region_risk.level")
         if self.as_of is not None:
             _aware(self.as_of, "region_risk.as_of")

@@ -8,11 +8,12 @@ sharing its first four.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from types import MappingProxyType
 
-__all__ = ["PROVINCES", "Province", "Region", "RegionLevel"]
+__all__ = ["PROVINCES", "Province", "Region", "RegionLevel", "as_region", "as_regions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,17 @@ PROVINCES: MappingProxyType[str, Province] = MappingProxyType(
 _BY_ISO = MappingProxyType({p.iso: p for p in PROVINCES.values()})
 
 
+def _iso_to_code(text: str) -> str:
+    """The six-digit code of an ISO 3166-2:CN province code (``CN-QH``, ``cn-qh``, ``CN-63``)."""
+    upper = text.upper()
+    province = _BY_ISO.get(upper)
+    if province is not None:
+        return province.code
+    if upper.startswith("CN-") and len(upper) == 5 and upper[3:].isascii() and upper[3:].isdigit():
+        return upper[3:] + "0000"
+    raise ValueError("a region code is six ASCII digits or an ISO 3166-2:CN code such as CN-QH")
+
+
 class RegionLevel(IntEnum):
     PROVINCE = 1
     PREFECTURE = 2
@@ -77,14 +89,22 @@ class RegionLevel(IntEnum):
 
 @dataclass(frozen=True, slots=True, order=True)
 class Region:
-    """A GB/T 2260 six-digit code whose first two digits name a known province-level division."""
+    """A GB/T 2260 six-digit code whose first two digits name a known province-level division.
+
+    ``Region("630000")``; an ISO 3166-2:CN province code is accepted too and stored as its six-digit code
+    (``Region("CN-QH") == Region("630000")``, also ``CN-63``). Raises TypeError when ``code`` is not a str,
+    ValueError when it names no known division.
+    """
 
     code: str
 
     def __post_init__(self) -> None:
         code = self.code
         if not (isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit()):
-            raise ValueError("a region code is six ASCII digits")
+            if not isinstance(code, str):
+                raise TypeError(f"a region code is a str, not {type(code).__name__} (Region.from_int takes an int)")
+            code = _iso_to_code(code)
+            object.__setattr__(self, "code", code)
         if code[:2] not in PROVINCES:
             raise ValueError(f"region code {code} names no province-level division")
         if code[2:4] == "00" and code[4:] != "00":
@@ -92,14 +112,11 @@ class Region:
 
     @classmethod
     def parse(cls, text: str) -> Region:
-        """A six-digit code, or an ISO 3166-2:CN province code (``CN-QH``, also ``CN-63``)."""
-        value = text.strip()
-        upper = value.upper()
-        if upper in _BY_ISO:
-            return cls(_BY_ISO[upper].code)
-        if upper.startswith("CN-") and len(upper) == 5 and upper[3:].isdigit():
-            return cls(upper[3:] + "0000")
-        return cls(value)
+        """A six-digit code, or an ISO 3166-2:CN province code (``CN-QH``, also ``CN-63``), surrounding
+        white space ignored. Raises TypeError when ``text`` is not a str, ValueError when it is no region."""
+        if not isinstance(text, str):
+            raise TypeError(f"a region code is a str, not {type(text).__name__}")
+        return cls(text.strip())
 
     @classmethod
     def from_int(cls, value: int) -> Region:
@@ -122,8 +139,10 @@ class Region:
     def province(self) -> Province:
         return PROVINCES[self.code[:2]]
 
-    def covers(self, other: Region) -> bool:
-        """Whether ``other`` is this region or lies beneath it."""
+    def covers(self, other: Region | str) -> bool:
+        """Whether ``other`` (a Region or a code string) is this region or lies beneath it."""
+        if type(other) is not Region:
+            other = as_region(other, "other")
         level = self.level
         if level is RegionLevel.PROVINCE:
             return other.code[:2] == self.code[:2]
@@ -141,3 +160,28 @@ class Region:
 
     def __str__(self) -> str:
         return self.code
+
+
+def as_region(value: Region | str, name: str) -> Region:
+    """``value`` as a :class:`Region`: a Region as it is, a code string parsed (six digits or ``CN-XX``).
+
+    For every API parameter that takes a region. Raises TypeError naming ``name`` for any other type,
+    ValueError naming it for a string that is no region code.
+    """
+    if isinstance(value, Region):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a Region or a region code string, not {type(value).__name__}")
+    try:
+        return Region.parse(value)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+
+
+def as_regions(values: Iterable[Region | str], name: str) -> frozenset[Region]:
+    """A set of regions from an iterable of :class:`Region` values or code strings (see :func:`as_region`).
+    A bare string is refused with TypeError (it would be read character by character)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be an iterable of regions (e.g. [\"630000\", \"CN-BJ\"]), "
+                        f"not {type(values).__name__}")
+    return frozenset(as_region(value, f"{name}[{i}]") for i, value in enumerate(values))

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import IntEnum
 
 from healthpass.model.credential import Kind
-from healthpass.model.regions import Region
+from healthpass.model.regions import Region, as_region, as_regions
 
 __all__ = ["ALL_KINDS", "IssuerKey", "KeyStatus", "TrustRoot"]
 
@@ -55,6 +55,8 @@ class IssuerKey:
     def __post_init__(self) -> None:
         if type(self.kid) is not bytes or not self.kid:
             raise ValueError("IssuerKey.kid must be non-empty bytes")
+        if self.region is not None and type(self.region) is not Region:
+            object.__setattr__(self, "region", as_region(self.region, "IssuerKey.region"))
         if self.status is KeyStatus.RETIRED and self.retired_at is None:
             raise ValueError("a retired key needs retired_at")
         if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
@@ -73,7 +75,13 @@ class TrustRoot:
     key_der: bytes
     regions: frozenset[Region] | None = None
 
-    def vouches_for(self, region: Region | None) -> bool:
+    def __post_init__(self) -> None:
+        if self.regions is not None and not (type(self.regions) is frozenset
+                                             and all(type(r) is Region for r in self.regions)):
+            object.__setattr__(self, "regions", as_regions(self.regions, "TrustRoot.regions"))
+
+    def vouches_for(self, region: Region | str | None) -> bool:
+        """Whether this root may vouch for keys of ``region`` (a Region or a code string; None: any region)."""
         if self.regions is None:
             return True
         if region is None:
