@@ -20,7 +20,8 @@ TIERS = {
     "issue": 4, "trust": 4, "rules": 4, "formats": 4,
     "verify": 5,
     "qr": 2,  # stands apart: text in, image out; uses only errors and model
-    "cli": 6, "__init__": 6, "__main__": 7,
+    "display": 6,  # the checkpoint view: outcomes of verify in, display models and cards out
+    "cli": 7, "__init__": 7, "__main__": 8,
 }
 
 #: third-party distribution -> the only module allowed to import it
@@ -28,7 +29,9 @@ OWNERS = {
     "cbor2": {"codec/cbor.py"},
     "cryptography": {"crypto/__init__.py"},
     "zlib_ng": {"codec/compress.py"},
-    "segno": {"qr.py"}, "qrcode": {"qr.py"}, "zxingcpp": {"qr.py"}, "pyzbar": {"qr.py"}, "PIL": {"qr.py"},
+    "segno": {"qr.py"}, "qrcode": {"qr.py"}, "zxingcpp": {"qr.py"}, "pyzbar": {"qr.py"},
+    "PIL": {"qr.py", "display/png.py"},  # imaging: the QR module and the display's PNG renderer only
+    "babel": {"display/i18n.py"},
     "pkcs11": {"signers/pkcs11.py"},
     "jsonschema": {"formats/eu_dcc.py"}, "fastjsonschema": {"formats/eu_dcc.py"},
 }
@@ -118,7 +121,8 @@ def test_import_healthpass_stays_light() -> None:
     import sys
 
     code = ("import sys, healthpass, healthpass.verify, healthpass.issue;"
-            "heavy=[m for m in ('cryptography.x509','PIL','segno','zxingcpp','pyzbar','qrcode','pkcs11','jsonschema')"
+            "heavy=[m for m in ('cryptography.x509','PIL','segno','zxingcpp','pyzbar','qrcode','pkcs11','jsonschema',"
+            "'babel')"
             " if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
@@ -176,7 +180,8 @@ def test_issue15_item10_dir_lists_only_public_names() -> None:
 NOT_FOR_HP1_VERIFY = ("healthpass.issue", "healthpass.state", "healthpass.formats.eu_dcc", "healthpass.signers",
                       "healthpass.rules", "healthpass.qr", "healthpass.model.qr_capacity", "cryptography.x509",
                       "hashlib", "hmac", "PIL", "segno", "zxingcpp", "jsonschema", "fastjsonschema", "pkcs11",
-                      "healthpass.crypto.certificates", "healthpass.model.signer", "concurrent.futures")
+                      "healthpass.crypto.certificates", "healthpass.model.signer", "concurrent.futures",
+                      "healthpass.display", "babel")
 
 
 def test_cli_verify_imports_only_what_it_uses(tmp_path: Path, code: str, es_signer: SoftwareSigner) -> None:

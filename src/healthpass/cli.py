@@ -491,40 +491,81 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
 
     at = parse_at(args.at) if args.at else None
+    if args.show and args.json:
+        raise UsageError("--show prints the terminal card: not with --json")
     if args.batch is not None:
         if args.text is not None or args.image:
             raise UsageError("--batch takes no TEXT or --image")
+        if args.card or args.show:
+            raise UsageError("--card and --show take one code, not --batch")
         verifier = build_verifier(args)
         return _verify_batch(args, verifier, at)
     if args.image and args.text is not None:
         raise UsageError("give either TEXT or --image, not both")
     if not args.image and args.text is None:
         raise UsageError("TEXT (or '-' for stdin, --image, --batch) is required")
+    if args.card:
+        _card_format(args.card)
+    if args.card or args.show:  # the card's relative times count from the verification time
+        from datetime import UTC
+
+        at = at or datetime.now(UTC)
     try:
         verifier = build_verifier(args)
     except _InputFailure as failure:
-        return _report_failure(args, failure.error)
+        return _report_failure(args, failure.error, at)
     if args.image:
         from healthpass import qr
 
         try:
             text = qr.scan(_read(args.image, "image"))
         except HealthPassError as err:  # no code found, not an image
-            return _report_failure(args, err)
+            return _report_failure(args, err, at)
     else:
         text = sys.stdin.read(_MAX_LINE * 4) if args.text == "-" else args.text
     try:
         credential = verifier.verify(text, at=at, profile=args.profile)
     except HealthPassError as err:
-        return _report_failure(args, err)
+        return _report_failure(args, err, at)
     if args.json:
         print(_dumps(_result_json(credential)))
-    else:
+    elif not args.show:
         print(_human(credential))
-    return EXIT_OK
+    return _emit_card(args, credential, at, EXIT_OK)
 
 
-def _report_failure(args: argparse.Namespace, err: Any) -> int:
+def _card_format(path: str) -> str:
+    from pathlib import Path
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in {".svg", ".png", ".html"}:
+        raise UsageError(f"--card {path!r}: the file name must end in .svg, .png or .html")
+    return suffix
+
+
+def _emit_card(args: argparse.Namespace, outcome: Any, at: datetime | None, status: int) -> int:
+    """Write ``--card`` and print ``--show`` for a verification outcome; ``status`` is the verify exit code."""
+    if not (args.card or args.show) or at is None:
+        return status
+    from healthpass.display import build_view, card_bytes, render_terminal
+
+    local = datetime.now().astimezone().tzinfo  # dates on the card in this machine's zone
+    view = build_view(outcome, now=at, language=args.lang, profile=args.profile,
+                      **({"tz": local} if local is not None else {}))
+    if args.show:
+        print(render_terminal(view, colour=sys.stdout.isatty()), end="")
+    if args.card:
+        try:
+            data = card_bytes(view, _card_format(args.card))
+        except RuntimeError as err:  # the PNG fonts are missing: the message names the Debian package
+            print(f"healthpass: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        with open(args.card, "wb") as handle:
+            handle.write(data)
+    return status
+
+
+def _report_failure(args: argparse.Namespace, err: Any, at: datetime | None = None) -> int:
     from healthpass.verify import VerificationResult
 
     if args.json:
@@ -533,7 +574,7 @@ def _report_failure(args: argparse.Namespace, err: Any) -> int:
     failed_rules = getattr(err, "failed_rules", ())
     for rule in failed_rules:
         print(f"  failed rule: {rule}", file=sys.stderr)
-    return EXIT_FAILED
+    return _emit_card(args, err, at, EXIT_FAILED)
 
 
 def _scan_or_fail(path: str) -> str | None:
@@ -835,6 +876,11 @@ def _verify_arguments(p: _Parser) -> None:
     p.add_argument("--batch", metavar="FILE")
     p.add_argument("--workers", type=int, metavar="N")
     p.add_argument("--image", metavar="IMAGE")
+    g = p.add_argument_group("the checkpoint card (healthpass.display; the display extra)")
+    g.add_argument("--card", metavar="FILE", help="write the result card: .svg, .png or .html by the extension")
+    g.add_argument("--show", action="store_true", help="print the result card on the terminal (not with --json)")
+    g.add_argument("--lang", choices=("zh-Hans", "zh-Hant", "en"), default="zh-Hans",
+                   help="the card's language (default zh-Hans)")
     p.add_argument("text", nargs="?", metavar="TEXT")
     p.set_defaults(func=cmd_verify)
 
