@@ -46,7 +46,15 @@ def test_issue15_item10_mutual_recognition_leaves_no_temporary_directory(tmp_pat
     assert list(temp.iterdir()) == []  # ... and removed it
 
 
+def test_transcode_example_transcodes_and_refuses() -> None:
+    out = _run("examples/transcode.py")
+    assert "verified in Beijing with Beijing's key alone" in out and '"origin": "630000"' in out
+    for code in ("expired", "key_unknown", "transcode_refused"):
+        assert f"REFUSED {code}" in out, code
+    assert "EU certificate" in out
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.py")))
 def test_every_example_is_covered(script: str) -> None:
-    covered = {"demo.py", "mint.py", "verify.py", "mutual_recognition.py", "dask_batch.py"}
+    covered = {"demo.py", "mint.py", "verify.py", "mutual_recognition.py", "dask_batch.py", "transcode.py"}
     assert script in covered, f"examples/{script} has no smoke test"

@@ -17,8 +17,9 @@ TIERS = {
     "model": 1,
     "codec": 2, "crypto": 2,
     "signers": 3, "cose": 3, "state": 3,
-    "issue": 4, "trust": 4, "rules": 4, "formats": 4,
+    "trust": 4, "rules": 4, "formats": 4,
     "verify": 5,
+    "issue": 6,  # above verify: transcoding verifies the foreign code before re-issuing it
     "qr": 2,  # stands apart: text in, image out; uses only errors and model
     "display": 6,  # the checkpoint view: outcomes of verify in, display models and cards out
     "cli": 7, "__init__": 7, "__main__": 8,

@@ -479,6 +479,11 @@ def _human(credential: Any) -> str:
     if credential.issued_at:
         lines.append(f"  issued {credential.issued_at.isoformat()}, expires "
                      f"{credential.expires_at.isoformat() if credential.expires_at else '-'}")
+    origin = credential.transcoded_from
+    if origin is not None:
+        lines.append(f"  transcoded from a {origin.format.value} code of {origin.origin} (kid {origin.kid.hex()}, "
+                     f"issued {origin.issued_at.isoformat()}, expires {origin.expires_at.isoformat()}, "
+                     f"depth {origin.depth})")
     for warning in credential.warnings:
         lines.append(f"  warning: {warning}")
     body = credential.to_json().get("credential")
@@ -575,6 +580,46 @@ def _report_failure(args: argparse.Namespace, err: Any, at: datetime | None = No
     for rule in failed_rules:
         print(f"  failed rule: {rule}", file=sys.stderr)
     return _emit_card(args, err, at, EXIT_FAILED)
+
+
+def cmd_transcode(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from healthpass.errors import HealthPassError, IssueError
+
+    at = parse_at(args.at) if args.at else datetime.now(UTC)  # one instant for both passes below
+    issuer = _issuer(args)
+    try:
+        verifier = build_verifier(args)
+    except _InputFailure as failure:
+        return _report_failure(args, failure.error)
+    text = sys.stdin.read(_MAX_LINE * 4).strip() if args.text == "-" else args.text
+    try:
+        # the source is verified here once more inside transcode(); this first pass gives --json its view
+        source = verifier.verify(text, at=at, profile=args.profile)
+        code = issuer.transcode(text, verifier=verifier, now=at, profile=args.profile, max_depth=args.max_depth)
+    except IssueError as err:
+        print(f"healthpass: {err}", file=sys.stderr)
+        if args.json:
+            from healthpass.verify import VerificationResult
+
+            print(_dumps(VerificationResult(None, err).to_json()))
+        return EXIT_FAILED
+    except HealthPassError as err:  # the source did not verify: its own error
+        return _report_failure(args, err)
+    if args.png:
+        from healthpass import qr
+
+        qr.write_png(code, args.png)
+    if args.json:
+        print(_dumps({"code": code, "source": _result_json(source)}))
+    else:
+        origin = source.transcoded_from
+        print(f"transcoded {source.format.value.rstrip(':')} code of {source.issuer} (kid {source.kid.hex()})"
+              + (f", itself transcoded from {origin.format.value} {origin.origin}" if origin else ""),
+              file=sys.stderr)
+        print(code)
+    return EXIT_OK
 
 
 def _scan_or_fail(path: str) -> str | None:
@@ -885,6 +930,23 @@ def _verify_arguments(p: _Parser) -> None:
     p.set_defaults(func=cmd_verify)
 
 
+def _transcode_arguments(p: _Parser) -> None:
+    p.add_argument("--key", metavar="KEY.pem", help="the local issuer's private key")
+    p.add_argument("--password-env", metavar="VAR", help="the variable holding the key's password")
+    p.add_argument("--issuer", required=True, metavar="REGION", help="the local issuing region")
+    p.add_argument("--valid-for", default="72h", metavar="DURATION",
+                   help="the new code's validity, never beyond the source's expiry (default: %(default)s)")
+    p.add_argument("--max-depth", type=int, default=1, metavar="N",
+                   help="refuse sources that are already transcoded N times (default: %(default)s)")
+    _trust_options(p)
+    p.add_argument("--at", metavar="ISO8601", help="the instant of the whole operation (default: now)")
+    p.add_argument("--json", action="store_true", help='print {"code", "source"} (or the error object)')
+    p.add_argument("--png", metavar="FILE", help="also write the new code's QR as a PNG")
+    p.add_argument("text", metavar="TEXT", help="the foreign code's text ('-': read it from stdin)")
+    _add_pkcs11_options(p)
+    p.set_defaults(func=cmd_transcode)
+
+
 def _decode_arguments(p: _Parser) -> None:
     p.add_argument("text", metavar="TEXT")
     p.set_defaults(func=cmd_decode)
@@ -952,6 +1014,7 @@ _COMMANDS: tuple[tuple[str, str, Callable[[_Parser], None]], ...] = (
     ("keygen", "create a signing key pair", _keygen_arguments),
     ("mint", "sign a credential and print its HP1: text", _mint_arguments),
     ("verify", "verify a code offline", _verify_arguments),
+    ("transcode", "re-issue a verified foreign code as a local HP1: code", _transcode_arguments),
     ("decode", "print a code's content WITHOUT verifying it", _decode_arguments),
     ("scan", "print the code text found in an image", _scan_arguments),
     ("trust", "build and inspect trust lists", _trust_arguments),
@@ -1010,7 +1073,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_shot(args: argparse.Namespace) -> bool:
     """Whether the command handles one bounded input (its garbage is bounded too)."""
-    return args.command in {"keygen", "decode", "scan", "trust"} or (
+    return args.command in {"keygen", "decode", "scan", "trust", "transcode"} or (
         args.command in {"verify", "mint"} and args.batch is None
     )
 

@@ -76,10 +76,13 @@ class ErrorCode(StrEnum):
     TRUST_LIST_ROLLBACK = "trust_list_rollback"
     CLOCK_UNTRUSTED = "clock_untrusted"
     POLICY_REJECTED = "policy_rejected"
+    TRANSCODED_REFUSED = "transcoded_refused"
+    TRANSCODED_REQUIRED = "transcoded_required"
     # Issuer side
     CREDENTIAL_INVALID = "credential_invalid"
     TOO_LARGE_FOR_QR = "too_large_for_qr"
     OUT_OF_SCOPE = "out_of_scope"
+    TRANSCODE_REFUSED = "transcode_refused"
     # Signers
     SIGNER_UNAVAILABLE = "signer_unavailable"
     MECHANISM_UNSUPPORTED = "mechanism_unsupported"

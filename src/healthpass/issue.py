@@ -12,9 +12,11 @@ from healthpass import cose
 from healthpass.codec import Prefix, b45encode, compress
 from healthpass.codec.cbor import encode_ordered
 from healthpass.codec.payload import payload_to_cbor
+from healthpass.codec.provenance import provenance_to_cbor
 from healthpass.errors import ErrorCode, IssueError, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey
 from healthpass.model.credential import HealthPayload, Kind
+from healthpass.model.provenance import DIGEST_BYTES, MAX_TRANSCODE_DEPTH, DigestOf, Provenance, SourceFormat
 from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
 from healthpass.model.regions import Region, as_region
 from healthpass.model.signer import Signer
@@ -23,14 +25,19 @@ from healthpass.model.trust import ALL_KINDS
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
     from concurrent.futures import Executor
 
-__all__ = ["DEFAULT_VALIDITY", "Issuer"]
+    from healthpass.verify import VerifiedCredential, Verifier
+
+__all__ = ["DEFAULT_MAX_TRANSCODE_DEPTH", "DEFAULT_VALIDITY", "Issuer"]
 
 DEFAULT_VALIDITY = timedelta(hours=72)
+#: Transcoding a transcoded code is refused beyond this many transcodings (``Issuer.transcode``).
+DEFAULT_MAX_TRANSCODE_DEPTH = 1
 _CTI_BYTES = 8
 #: Encoded length varies between mints by a few characters (NumericDates, cti, zlib); the planner adds this.
 _SAFETY_MARGIN = 8
-_ISS, _EXP, _IAT, _CTI, _HEALTHPASS = (k.value for k in (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.IAT, ClaimKey.CTI,
-                                                        ClaimKey.HEALTHPASS))
+_ISS, _EXP, _IAT, _CTI, _HEALTHPASS, _PROVENANCE = (
+    k.value for k in (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE)
+)
 _HP1 = Prefix.HP1.value
 
 
@@ -74,27 +81,123 @@ class Issuer:
         """
         if not isinstance(payload, HealthPayload):
             raise TypeError("issue() takes a HealthPayload")
+        issued = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        lifetime = valid_for if valid_for is not None else self.validity
+        if lifetime <= timedelta(0):
+            raise ValueError("valid_for must be positive")
+        iat = int(issued.timestamp())
+        return self._sign(payload, iat=iat, exp=iat + int(lifetime.total_seconds()), credential_id=credential_id)
+
+    def transcode(
+        self,
+        text: str,
+        *,
+        verifier: Verifier,
+        now: datetime | None = None,
+        valid_for: timedelta | None = None,
+        max_depth: int = DEFAULT_MAX_TRANSCODE_DEPTH,
+        formats: frozenset[Prefix] = frozenset(Prefix),
+        profile: str | None = None,
+        credential_id: bytes | None = None,
+    ) -> str:
+        """Re-issue a foreign code (``HP1:`` of another region, or an EU ``HC1:`` certificate) as a local
+        ``HP1:`` code that names its source in a provenance claim (``specs/credential.md`` §10).
+
+        ``text`` is verified first with ``verifier`` at ``now`` (trust, scope, validity, and the status lists
+        and rule bundle it is configured with, applying ``profile``); if that fails, the source's own
+        HealthPassError (``expired``, ``key_unknown``, ``policy_rejected``, ...) is raised unchanged. The new
+        code is issued at ``now`` by this issuer's region and key; it expires at the earlier of ``now +
+        valid_for`` (default: this issuer's validity) and the source's expiry, never later. It carries the
+        source's payload (for EU certificates, the normalised view).
+
+        Raises, besides the source's errors, IssueError: ``transcode_refused`` (a format not in ``formats``,
+        a code of this issuer's own region, a chain longer than ``max_depth`` transcodings, a source expiring
+        before the new code's issue time), ``credential_invalid`` (an EU certificate without a normalised
+        view), ``out_of_scope``, ``too_large_for_qr``.
+        """
+        from healthpass.codec import split_prefix
+        from healthpass.verify import VerifiedCredential, Verifier
+
+        if not isinstance(text, str):
+            raise TypeError("transcode() takes the source code's text")
+        if not isinstance(verifier, Verifier):
+            raise TypeError("transcode() needs a configured healthpass Verifier")
+        if type(max_depth) is not int or not 1 <= max_depth <= MAX_TRANSCODE_DEPTH:
+            raise ValueError(f"max_depth must be 1-{MAX_TRANSCODE_DEPTH}")
+        issued = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        lifetime = valid_for if valid_for is not None else self.validity
+        if lifetime <= timedelta(0):
+            raise ValueError("valid_for must be positive")
+        prefix, _ = split_prefix(text, max_text=verifier.policy.limits.max_text)
+        if prefix not in formats:
+            raise _refused(f"this issuer does not transcode {prefix.value.rstrip(':')} codes")
+        source = verifier.verify(text, at=issued, profile=profile)
+        if not isinstance(source, VerifiedCredential):  # a Verifier subclass returning something else
+            raise TypeError("the verifier did not return a VerifiedCredential")
+        provenance = self._provenance(source, max_depth)
+        if source.payload is None:
+            raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
+                             "the EU certificate has no view in healthpass's model to carry over: "
+                             + ", ".join(w for w in source.warnings if w.startswith("dcc_not_normalised")))
+        iat = int(issued.timestamp())
+        exp = min(iat + int(lifetime.total_seconds()), int(provenance.expires_at.timestamp()))
+        if exp <= iat:
+            raise _refused(f"the source code expires at {provenance.expires_at.isoformat()}, "
+                           "before the new code would be issued")
+        return self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance)
+
+    def _provenance(self, source: VerifiedCredential, max_depth: int) -> Provenance:
+        from hashlib import sha256
+
+        depth = 1 + (source.transcoded_from.depth if source.transcoded_from is not None else 0)
+        if depth > max_depth:
+            raise _refused(f"the source is already a transcoded code (depth {depth - 1}); this issuer transcodes "
+                           f"at most {max_depth} deep")
+        if source.format is Prefix.HP1 and source.issuer == self.region.code:
+            raise _refused("the code was issued by this issuer's own region: there is nothing to transcode")
+        if source.issued_at is None or source.expires_at is None or source.issuer is None:
+            raise _refused("the source code has no issuer, issue time or expiry to carry over")
+        if source.credential_id:
+            digest, digest_of = sha256(source.credential_id).digest(), DigestOf.CREDENTIAL_ID
+        else:
+            digest, digest_of = sha256(source.signature).digest(), DigestOf.SIGNATURE
+        digest = digest[:DIGEST_BYTES]
+        try:
+            return Provenance(
+                format=SourceFormat(source.format.value.rstrip(":")), origin=source.issuer, kid=source.kid,
+                issued_at=source.issued_at, expires_at=source.expires_at, digest=digest, digest_of=digest_of,
+                depth=depth,
+            )
+        except ValueError as err:  # e.g. an EU issuer country that is not a short code
+            raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE, f"source cannot be described: {err}") from None
+
+    def _sign(
+        self,
+        payload: HealthPayload,
+        *,
+        iat: int,
+        exp: int,
+        credential_id: bytes | None,
+        provenance: Provenance | None = None,
+    ) -> str:
         kinds = payload.kinds()
         if not kinds <= self.kinds:
             outside = kinds - self.kinds
             names = ", ".join(sorted(k.value for k in outside))
             raise IssueError(ErrorCode.OUT_OF_SCOPE, Stage.ISSUE, f"this issuer may not sign: {names}")
-        issued = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-        lifetime = valid_for if valid_for is not None else self.validity
-        if lifetime <= timedelta(0):
-            raise ValueError("valid_for must be positive")
-        cti = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
-        iat = int(issued.timestamp())
-        if iat + lifetime.total_seconds() > MAX_NUMERIC_DATE:
+        if exp > MAX_NUMERIC_DATE:
             raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
                              "the code would expire after 2100-01-01, which verifiers refuse")
+        cti = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
         claims = {  # keys in canonical order (length first), as encode_ordered requires
             _ISS: self.region.code,
-            _EXP: iat + int(lifetime.total_seconds()),
+            _EXP: exp,
             _IAT: iat,
             _CTI: cti,
             _HEALTHPASS: payload_to_cbor(payload, iat=iat),
         }
+        if provenance is not None:
+            claims[_PROVENANCE] = provenance_to_cbor(provenance)
         message = cose.sign1(self.signer, encode_ordered(claims), kid=self.kid)
         text = _HP1 + b45encode(compress(message))
         check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
@@ -140,3 +243,7 @@ def _map_chunks(
 
     context, items = work
     yield from ordered_chunks(executor, fn, context, items, chunk_size)
+
+
+def _refused(message: str) -> IssueError:
+    return IssueError(ErrorCode.TRANSCODE_REFUSED, Stage.ISSUE, message)

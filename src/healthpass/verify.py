@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
@@ -22,6 +23,7 @@ from healthpass._lazy import LazyModule
 from healthpass.batch import ordered_chunks
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
+from healthpass.codec.provenance import provenance_from_cbor
 from healthpass.errors import (
     DecodeError,
     ErrorCode,
@@ -35,6 +37,7 @@ from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, Hea
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_time, payload_to_json
 from healthpass.model.policy import Limits
+from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
 from healthpass.model.trust import IssuerKey, KeyStatus
 from healthpass.trust import KeyRing, TrustList
@@ -48,6 +51,7 @@ else:  # imported on the first HC1 code: an HP1 verifier never loads the EU DCC 
 
 __all__ = [
     "WARNING_TRUST_LIST_STALE",
+    "TranscodedPolicy",
     "VerificationResult",
     "VerifiedCredential",
     "Verifier",
@@ -56,8 +60,17 @@ __all__ = [
 ]
 
 WARNING_TRUST_LIST_STALE = "trust_list_stale"
-_HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS})
+_HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE})
 _HEALTHPASS = int(ClaimKey.HEALTHPASS)
+_PROVENANCE = int(ClaimKey.PROVENANCE)
+
+
+class TranscodedPolicy(StrEnum):
+    """Whether a verifier accepts codes transcoded from a foreign code (``VerifierPolicy.transcoded``)."""
+
+    ACCEPT = "accept"  # originals and transcoded codes alike (the default)
+    REFUSE = "refuse"  # originals only: a transcoded code is ``transcoded_refused``
+    REQUIRE = "require"  # transcoded codes only: an original is ``transcoded_required``
 _KID = int(HeaderLabel.KID)
 
 
@@ -74,7 +87,8 @@ class VerifierPolicy:
     - ``limits``: the decoding bounds;
     - ``dcc_schemas``: a :class:`healthpass.formats.eu_dcc.DccSchemas` (the EU DCC JSON schema releases,
       loaded from a directory the caller names); None = only healthpass's structural checks of EU DCCs,
-      no schema warnings.
+      no schema warnings;
+    - ``transcoded``: accept, refuse or require codes transcoded from a foreign code (default: accept).
     """
 
     algorithms: frozenset[Algorithm] = frozenset(Algorithm)
@@ -84,8 +98,11 @@ class VerifierPolicy:
     formats: frozenset[Prefix] = frozenset(Prefix)
     limits: Limits = field(default_factory=Limits)
     dcc_schemas: object | None = None
+    transcoded: TranscodedPolicy = TranscodedPolicy.ACCEPT
 
     def __post_init__(self) -> None:
+        if not isinstance(self.transcoded, TranscodedPolicy):
+            object.__setattr__(self, "transcoded", TranscodedPolicy(self.transcoded))
         if self.leeway < timedelta(0) or self.trust_list_grace < timedelta(0):
             raise ValueError("leeway and trust_list_grace must not be negative")
         if not self.algorithms <= frozenset(Algorithm):
@@ -95,7 +112,8 @@ class VerifierPolicy:
 @dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class VerifiedCredential:
     """A code that passed every check. ``payload`` is healthpass's typed model (for EU certificates the
-    normalised view); ``dcc`` holds the EU DCC payload as received (EU certificates only)."""
+    normalised view); ``dcc`` holds the EU DCC payload as received (EU certificates only);
+    ``transcoded_from`` the source of a transcoded code; ``signature`` the COSE signature bytes verified."""
 
     format: Prefix
     issuer: str | None
@@ -110,6 +128,8 @@ class VerifiedCredential:
     warnings: tuple[str, ...] = ()
     key_source: str = ""
     rules: tuple[Mapping[str, Any], ...] = ()
+    transcoded_from: Provenance | None = None
+    signature: bytes = b""
 
     @property
     def issuer_region(self) -> Region | None:
@@ -138,6 +158,8 @@ class VerifiedCredential:
             "warnings": list(self.warnings),
             "credential": credential,
         }
+        if self.transcoded_from is not None:
+            out["transcoded_from"] = self.transcoded_from.to_json()
         if self.rules:
             out["rules"] = [dict(r) for r in self.rules]
         return out
@@ -251,7 +273,7 @@ class Verifier:
         claims = decode_claims(sign1.payload, limits=limits, strict=strict)
         if strict:
             return self._finish_hp1(sign1, headers, entry, claims, now, warnings)
-        return self._finish_hc1(headers, entry, claims, now, warnings)
+        return self._finish_hc1(sign1, headers, entry, claims, now, warnings)
 
     def _verify_signature(
         self, sign1: CoseSign1, headers: cose.HeaderInfo, now: datetime, *, strict: bool
@@ -306,7 +328,11 @@ class Verifier:
             if unknown:
                 raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS,
                                   f"unknown claims {sorted(map(str, unknown))}")
-            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
+            if _HEALTHPASS not in other:
+                raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
+        provenance = provenance_from_cbor(other[_PROVENANCE]) if _PROVENANCE in other else None
+        if provenance is not None and exp > provenance.expires_at.timestamp():
+            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "a transcoded code expires after its source")
         payload = payload_from_cbor(other[_HEALTHPASS], iat=iat)
         if entry.region is None:  # e.g. an EU signer certificate: trusted for HC1 codes, never for HP1
             raise VerificationError(
@@ -328,14 +354,17 @@ class Verifier:
         issued_at, expires_at = _ts(iat), _ts(exp)
         self._check_key_window(entry, issued_at, expires_at)
         self._check_validity(claims, now)
+        self._check_transcoded(provenance)
         return VerifiedCredential(
             format=Prefix.HP1, issuer=iss, kid=entry.kid, algorithm=headers.algorithm,
             issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
             credential_id=claims.cti, payload=payload, warnings=warnings, key_source=entry.source,
+            transcoded_from=provenance, signature=sign1.signature,
         )
 
     def _finish_hc1(
         self,
+        sign1: CoseSign1,
         headers: cose.HeaderInfo,
         entry: IssuerKey,
         claims: CwtClaims,
@@ -363,12 +392,22 @@ class Verifier:
         issued_at, expires_at = _ts(claims.iat), _ts(claims.exp)
         self._check_key_window(entry, issued_at, expires_at)
         self._check_validity(claims, now)
+        self._check_transcoded(None)
         return VerifiedCredential(
             format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
             issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
             credential_id=claims.cti, payload=dcc.normalised, dcc=dcc.payload,
-            warnings=warnings + dcc.warnings, key_source=entry.source,
+            warnings=warnings + dcc.warnings, key_source=entry.source, signature=sign1.signature,
         )
+
+    def _check_transcoded(self, provenance: Provenance | None) -> None:
+        wanted = self._policy.transcoded
+        if wanted is TranscodedPolicy.REFUSE and provenance is not None:
+            raise VerificationError(ErrorCode.TRANSCODED_REFUSED, Stage.POLICY,
+                                    "the code was transcoded from a foreign code, which this verifier refuses")
+        if wanted is TranscodedPolicy.REQUIRE and provenance is None:
+            raise VerificationError(ErrorCode.TRANSCODED_REQUIRED, Stage.POLICY,
+                                    "this verifier accepts only codes transcoded from a foreign code")
 
     @staticmethod
     def _check_key_window(entry: IssuerKey, iat: datetime | None, exp: datetime | None) -> None:

@@ -67,6 +67,8 @@ class ClaimKey(IntEnum):
     #: of the IANA CWT Claims registry (RFC 8392 §9.1: -65536 to -257, a 3-byte key) with specs/ as the
     #: specification; not yet registered. A private-use key (below -65536) would cost 2 bytes more.
     HEALTHPASS = -300
+    #: healthpass: where a transcoded code came from (``specs/credential.md`` §10), from the same range.
+    PROVENANCE = -301
 
 
 class CoseTag(IntEnum):

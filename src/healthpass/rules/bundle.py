@@ -45,6 +45,7 @@ from healthpass.model.cose import HeaderLabel
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_time, parse_instant, payload_to_json
 from healthpass.model.policy import Limits
+from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
 from healthpass.model.trust import TrustRoot
 from healthpass.rules.certlogic import EuRuleTestOutcome, evaluate, run_eu_rule_tests, to_json_value, validate
@@ -107,6 +108,9 @@ class CredentialView(Protocol):
 
     @property
     def issuer_region(self) -> Region | None: ...
+
+    @property
+    def transcoded_from(self) -> Provenance | None: ...
 
 
 C = TypeVar("C", bound=CredentialView)
@@ -719,6 +723,8 @@ class RuleBundle:
             "issuer": credential.issuer,
             "issued_at": _optional_time(credential.issued_at),
             "expires_at": _optional_time(credential.expires_at),
+            "transcoded_from": (credential.transcoded_from.to_json()
+                                if credential.transcoded_from is not None else None),
         })
         return {"payload": payload, "external": external}
 
