@@ -197,3 +197,147 @@ def test_issue14_item8_verification_with_a_bundle_fails_closed(tmp_path: Path) -
     assert "HP-BOMB-0001" in info.value.failed_rules
     bomb = next(r for r in info.value.results if r["id"] == "HP-BOMB-0001")
     assert bomb["passed"] is False and "budget" in bomb["error"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Item 7: image input (allow-list of formats, pixel budget, every failure image_invalid)
+# ---------------------------------------------------------------------------------------------------
+
+from PIL import Image  # noqa: E402 - the imaging tests need the qr extra, like tests/test_qr.py
+
+from healthpass import qr  # noqa: E402
+from healthpass.errors import ScanError  # noqa: E402
+
+from ._hostile_images import FOREIGN, HOSTILE_IMAGES  # noqa: E402
+
+_SCAN_OUTCOMES = {ErrorCode.IMAGE_INVALID, ErrorCode.NO_CODE_FOUND}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_IMAGES))
+def test_issue14_item7_hostile_images_are_refused_or_scanned(name: str) -> None:
+    make, must_refuse = HOSTILE_IMAGES[name]
+    data = make()
+    with pytest.raises(ScanError) as info:
+        qr.scan(data)
+    assert info.value.code in _SCAN_OUTCOMES
+    if must_refuse:
+        assert info.value.code is ErrorCode.IMAGE_INVALID, info.value.message
+
+
+@pytest.mark.parametrize("name", sorted(FOREIGN))
+def test_issue14_item7_other_formats_never_reach_pillow(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("Pillow was asked to open a format outside the allow-list")
+
+    monkeypatch.setattr(Image, "open", refuse)
+    assert qr.detect_format(FOREIGN[name]) is None
+    with pytest.raises(ScanError) as info:
+        qr.scan(FOREIGN[name])
+    assert info.value.code is ErrorCode.IMAGE_INVALID and "allowed format" in info.value.message
+
+
+def test_issue14_item7_format_is_pinned_to_the_magic_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file is opened with the one Pillow plugin its first bytes name: a PNG signature over JPEG data is
+    not handed to the JPEG plugin."""
+    seen: list[Any] = []
+    real_open = Image.open
+
+    def spy(fp: Any, mode: str = "r", formats: Any = None) -> Any:
+        seen.append(formats)
+        return real_open(fp, mode, formats)
+
+    monkeypatch.setattr(Image, "open", spy)
+    jpeg = io.BytesIO()
+    Image.new("L", (64, 64), 255).save(jpeg, "JPEG")
+    with pytest.raises(ScanError) as info:
+        qr.scan(b"\x89PNG\r\n\x1a\n" + jpeg.getvalue())
+    assert info.value.code is ErrorCode.IMAGE_INVALID
+    with pytest.raises(ScanError) as info:
+        qr.scan(jpeg.getvalue())
+    assert info.value.code is ErrorCode.NO_CODE_FOUND
+    assert seen == [["PNG"], ["JPEG"]]
+
+
+_MEMORY_PROBE = """
+import json, sys
+from pathlib import Path
+from healthpass import qr
+from healthpass.errors import ScanError
+out = {}
+for path in sorted(Path(sys.argv[1]).iterdir()):
+    for source in (path, path.read_bytes()):
+        try:
+            qr.scan(source)
+            out[path.name] = "found"
+        except ScanError as err:
+            out[path.name] = err.code.value
+# VmHWM: this process's own peak (ru_maxrss would carry the parent's peak across fork and exec)
+peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmHWM:"))
+print(json.dumps({"outcomes": out, "peak_kib": peak}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from /proc")
+def test_issue14_item7_small_images_stay_within_150_mb(tmp_path: Path) -> None:
+    """Every hostile file (all under 10 kB but the animations) scanned from a path and from bytes in one fresh
+    process: the process's peak resident memory stays under 150 MB (times: benchmarks/hostile_input.py)."""
+    import subprocess
+    import sys
+
+    for name, (make, _) in HOSTILE_IMAGES.items():
+        (tmp_path / name).write_bytes(make())
+    proc = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(tmp_path)], capture_output=True, text=True,
+                          check=True, timeout=300)
+    report = json.loads(proc.stdout)
+    assert set(report["outcomes"]) == set(HOSTILE_IMAGES)
+    assert set(report["outcomes"].values()) <= {"image_invalid", "no_code_found"}
+    assert report["peak_kib"] < 150 * 1024, report["peak_kib"]
+
+
+def test_issue14_item7_real_pictures_still_scan() -> None:
+    """The budgets keep what cameras and screenshots give: a big render (3.5 Mpx in a few kB), a 12 MP photo
+    (read area-averaged down) and a 20 MP JPEG (decoded at half scale)."""
+    code = "HC1:" + "6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0B3KL6QM5/OVGA/MAT%ZSLZ2$F5" * 5
+    big = qr.render_png(code, scale=20)
+    assert len(big) < 40_000 and Image.open(io.BytesIO(big)).width ** 2 > qr.FREE_IMAGE_PIXELS // 2
+    assert qr.scan(big) == code
+    symbol = Image.open(io.BytesIO(qr.render_png(code, scale=16))).convert("L")
+    for size in ((4000, 3000), (5200, 3900)):
+        photo = Image.effect_noise(size, 12).point(lambda v: v // 4 + 180)  # a grey, grainy background
+        photo.paste(symbol, (size[0] // 3, size[1] // 4))
+        jpeg = io.BytesIO()
+        photo.save(jpeg, "JPEG", quality=85)
+        assert qr.scan(jpeg.getvalue()) == code
+
+
+def test_issue14_item7_files_over_the_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "huge.png"
+    with path.open("wb") as handle:
+        handle.write(b"\x89PNG\r\n\x1a\n")
+        handle.truncate(qr.MAX_IMAGE_BYTES + 10)  # sparse
+    with pytest.raises(ScanError) as info:
+        qr.scan(path)
+    assert info.value.code is ErrorCode.IMAGE_INVALID and "larger than" in info.value.message
+
+
+def test_issue14_item7_cli_scan_and_verify_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    eps = tmp_path / "code.eps"
+    eps.write_bytes(FOREIGN["eps"])
+    code, out, err = run(capsys, "scan", str(eps))
+    assert code == 1 and out == "" and "image_invalid" in err
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(HOSTILE_IMAGES["png_palette_bomb_40mpx"][0]())
+    signer = SoftwareSigner.generate()
+    (tmp_path / "k.pub.pem").write_bytes(signer.public_key_pem())
+    code, out, err = run(capsys, "verify", "--trust-key", f"630000={tmp_path / 'k.pub.pem'}", "--json",
+                         "--image", str(bomb))
+    assert code == 1 and json.loads(out)["error"]["code"] == "image_invalid"
+
+
+def test_issue15_item7_scan_of_a_missing_file_is_a_scan_error(tmp_path: Path) -> None:
+    with pytest.raises(ScanError) as info:
+        qr.scan(tmp_path / "missing.png")
+    assert info.value.code is ErrorCode.IMAGE_INVALID and "cannot be read" in info.value.message
+    with pytest.raises(ScanError):
+        qr.scan_all(str(tmp_path))  # a directory

@@ -89,10 +89,11 @@ def parse_at(text: str) -> datetime:
         raise UsageError(f"invalid --at {text!r}: {err}") from None
 
 
-def _read(path: str, what: str) -> bytes:
+def _read(path: str, what: str, *, limit: int | None = None) -> bytes:
+    """The file's bytes (at most ``limit + 1`` of them: enough for the reader to refuse an oversized file)."""
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            return handle.read(-1 if limit is None else limit + 1)
     except OSError as err:
         raise UsageError(f"cannot read {what} {path!r}: {err.strerror}") from None
 
@@ -523,7 +524,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         from healthpass import qr
 
         try:
-            text = qr.scan(_read(args.image, "image"))
+            text = qr.scan(_read(args.image, "image", limit=qr.MAX_IMAGE_BYTES))
         except HealthPassError as err:  # no code found, not an image
             return _report_failure(args, err, at)
     else:
@@ -627,7 +628,7 @@ def _scan_or_fail(path: str) -> str | None:
     from healthpass.errors import ScanError
 
     try:
-        return qr.scan(_read(path, "image"))
+        return qr.scan(_read(path, "image", limit=qr.MAX_IMAGE_BYTES))
     except ScanError as err:
         print(f"healthpass: {err}", file=sys.stderr)
         return None

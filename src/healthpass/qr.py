@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
@@ -38,12 +40,20 @@ __all__ = [
     "DEFAULT_BORDER",
     "DEFAULT_MAX_VERSION",
     "DEFAULT_SCALE",
+    "FREE_IMAGE_PIXELS",
+    "MAX_IMAGE_BYTES",
     "MAX_IMAGE_PIXELS",
+    "MAX_JPEG_SCANS",
+    "MAX_PIXELS_PER_BYTE",
+    "MAX_READ_PIXELS",
+    "RETRY_SECONDS",
     "ErrorCorrection",
+    "ImageFormat",
     "ImageInput",
     "QRInfo",
     "Reader",
     "check_capacity",
+    "detect_format",
     "is_alphanumeric",
     "max_length",
     "plan",
@@ -66,8 +76,41 @@ DEFAULT_MAX_VERSION: Final = 15
 DEFAULT_BORDER: Final = 4
 #: Default module size of PNG output, in pixels (0.5 mm at 300 dpi).
 DEFAULT_SCALE: Final = 6
-#: Images with more pixels than this are refused (decompression-bomb guard).
-MAX_IMAGE_PIXELS: Final = 40_000_000
+#: Images decoding to more pixels than this are refused, from their header, before any pixel is decoded
+#: (a JPEG is decoded at 1/2, 1/4 or 1/8 scale when that fits): a 4000x4000 camera frame.
+MAX_IMAGE_PIXELS: Final = 16_000_000
+#: Pixels an image file may declare whatever its size: a version-40 code at 10 px/module, a phone screenshot.
+FREE_IMAGE_PIXELS: Final = 4_000_000
+#: Beyond :data:`FREE_IMAGE_PIXELS`, pixels declared per byte of file at most.  Photographs hold far fewer
+#: (a 12 MP JPEG is over a megabyte); a larger ratio is a decompression bomb: a 5 kB PNG of 40 Mpx.
+MAX_PIXELS_PER_BYTE: Final = 400
+#: The QR readers see at most this many pixels a pass: larger images are area-averaged down to fit (a 12 MP
+#: photo by about 6: the code must then span a quarter of its width).  The readers' worst case grows faster
+#: than the pixel count (a picture tiled with thousands of finder patterns keeps zxing-cpp busy 10 s at 4 Mpx,
+#: 0.1 s at this size).
+MAX_READ_PIXELS: Final = 360_000
+#: Retries (sharpened, upscaled, smoothed copies; the second reader) start only within this many seconds of
+#: the start of the first pass, so a picture without a code costs at most about two passes.
+RETRY_SECONDS: Final = 0.25
+#: Image files larger than this are refused before they are read whole.
+MAX_IMAGE_BYTES: Final = 32 * 1024 * 1024
+#: A JPEG with more scans (SOS markers) than this is refused: each scan of a progressive JPEG is another pass
+#: over the whole image, so a small file of many tiny scans costs many full decodes.
+MAX_JPEG_SCANS: Final = 100
+
+
+class ImageFormat(StrEnum):
+    """The raster formats :func:`scan` reads (what cameras and screenshots produce): the allow-list.
+
+    The format is recognised from the file's first bytes, and Pillow is told to open that format only: no
+    other Pillow plugin (EPS and PostScript run Ghostscript; DDS, BLP, SPIDER, TIFF, ICO, PSD, ...) ever sees
+    the input."""
+
+    PNG = "PNG"
+    JPEG = "JPEG"
+    GIF = "GIF"
+    BMP = "BMP"
+    WEBP = "WEBP"
 
 #: Maximum number of alphanumeric characters per QR version (index 0 is version 1), per
 #: error-correction level: ISO/IEC 18004:2015 table 7 (one table for the library, in the model layer).
@@ -307,41 +350,101 @@ def _invalid(message: str) -> ScanError:
     return ScanError(ErrorCode.IMAGE_INVALID, Stage.SCAN, message)
 
 
+def detect_format(data: bytes | bytearray | memoryview) -> ImageFormat | None:
+    """The allowed raster format ``data`` starts as (its magic bytes), or None."""
+    head = bytes(data[:12])
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ImageFormat.PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return ImageFormat.JPEG
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return ImageFormat.GIF
+    if head.startswith(b"BM"):
+        return ImageFormat.BMP
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return ImageFormat.WEBP
+    return None
+
+
+def _read_file(path: str | os.PathLike[str]) -> bytes:
+    try:
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_IMAGE_BYTES + 1)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise _invalid(f"the image file cannot be read ({reason})") from None
+    return data
+
+
 def _open(image: ImageInput) -> PILImage:
-    """Decode the input to a fully loaded greyscale PIL image (mode ``L``), refusing huge images."""
+    """Decode the input to a fully loaded greyscale PIL image (mode ``L``), refusing anything but the allowed
+    formats, files over :data:`MAX_IMAGE_BYTES` and images over the pixel budget (checked from the header)."""
     from PIL import Image
 
-    if isinstance(image, Image.Image):
-        return _prepare(image)
-    source: io.BufferedIOBase
+    if isinstance(image, Image.Image):  # opened by the caller, in a format the caller chose
+        _check_pixels(image.width, image.height, None)
+        try:
+            return _prepare(image)
+        except Exception as exc:  # e.g. a lazily opened file that turns out corrupt
+            raise _invalid(f"the image data cannot be decoded ({type(exc).__name__})") from None
     if isinstance(image, bytes | bytearray | memoryview):
-        source = io.BytesIO(bytes(image))
+        data = bytes(image)
     elif isinstance(image, str | os.PathLike):
-        source = Path(image).open("rb")  # noqa: SIM115 - closed below; OSError propagates as is
+        data = _read_file(image)
     else:
         raise TypeError(f"scan() takes a path, the bytes of an image file or a PIL image, not {type(image).__name__}")
-    with source:
-        try:
-            img = Image.open(source)  # reads the header only
-        except (Image.DecompressionBombError, OSError, ValueError, SyntaxError, EOFError) as exc:
-            # UnidentifiedImageError is an OSError
-            raise _invalid(f"the input is not a readable image ({type(exc).__name__})") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise _invalid(f"the image file is larger than {MAX_IMAGE_BYTES} bytes")
+    kind = detect_format(data)
+    if kind is None:
+        allowed = ", ".join(f.value for f in ImageFormat)
+        raise _invalid(f"the input is not an image in an allowed format ({allowed})")
+    if kind is ImageFormat.JPEG and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
+        raise _invalid(f"the JPEG has more than {MAX_JPEG_SCANS} scans")
+    try:
+        img = Image.open(io.BytesIO(data), formats=[kind.value])  # reads the header only
+        _check_pixels(img.width, img.height, len(data))
+        if kind is ImageFormat.JPEG:
+            _jpeg_draft(img)
+        _check_pixels(img.width, img.height, None)
         return _prepare(img)
+    except ScanError:
+        raise
+    except Exception as exc:  # any failure of an image decoder on hostile input is image_invalid
+        # (Pillow raises OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, ... on corrupt data)
+        raise _invalid(f"the input is not a decodable {kind.value} image ({type(exc).__name__})") from None
+
+
+def _check_pixels(width: int, height: int, file_size: int | None) -> None:
+    """The pixel budget: at most :data:`MAX_IMAGE_PIXELS`, and for a file, at most
+    :data:`MAX_PIXELS_PER_BYTE` per byte beyond :data:`FREE_IMAGE_PIXELS`."""
+    if width < 1 or height < 1:
+        raise _invalid("the image is empty")
+    pixels = width * height
+    if file_size is not None:
+        allowed = max(FREE_IMAGE_PIXELS, file_size * MAX_PIXELS_PER_BYTE)
+        if pixels > allowed:
+            raise _invalid(f"the image declares {width}x{height} pixels in {file_size} bytes, above the limit of "
+                           f"{allowed} pixels for a file of that size (decompression bomb)")
+        if pixels > MAX_IMAGE_PIXELS:
+            return  # a JPEG may still be decoded at a reduced scale: checked again after the draft
+    if pixels > MAX_IMAGE_PIXELS:
+        raise _invalid(f"the image is {width}x{height} pixels, above the limit of {MAX_IMAGE_PIXELS}")
+
+
+def _jpeg_draft(img: PILImage) -> None:
+    """Have the JPEG decoder produce greyscale directly, at the largest of scales 1, 1/2, 1/4, 1/8 that fits
+    :data:`MAX_IMAGE_PIXELS` (libjpeg scales while decoding, at a fraction of the cost)."""
+    width, height = img.size
+    for scale in (1, 2, 4, 8):
+        if (width // scale) * (height // scale) <= MAX_IMAGE_PIXELS:
+            img.draft("L", (max(1, width // scale), max(1, height // scale)))
+            return
 
 
 def _prepare(img: PILImage) -> PILImage:
-    from PIL import Image
-
-    width, height = img.size
-    if width < 1 or height < 1:
-        raise _invalid("the image is empty")
-    if width * height > MAX_IMAGE_PIXELS:
-        raise _invalid(f"the image is {width}x{height} pixels, above the limit of {MAX_IMAGE_PIXELS}")
-    try:
-        img.load()
-        return _greyscale(img)
-    except (Image.DecompressionBombError, OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise _invalid(f"the image data cannot be decoded ({type(exc).__name__})") from None
+    img.load()
+    return _greyscale(img)
 
 
 def _greyscale(img: PILImage) -> PILImage:
@@ -366,15 +469,27 @@ def _greyscale(img: PILImage) -> PILImage:
 
 
 #: Images up to this many pixels are also tried upscaled 2x when nothing is found at first.
-_UPSCALE_MAX_PIXELS: Final = 1_000_000
+_UPSCALE_MAX_PIXELS: Final = MAX_READ_PIXELS // 4
+
+
+def _fit_for_reading(grey: PILImage) -> PILImage:
+    """``grey``, area-averaged down by a whole factor when it has more than :data:`MAX_READ_PIXELS`."""
+    pixels = grey.width * grey.height
+    if pixels <= MAX_READ_PIXELS:
+        return grey
+    factor = 2
+    while pixels > MAX_READ_PIXELS * factor * factor:
+        factor += 1
+    return grey.reduce(factor)
 
 
 def _variants(grey: PILImage, retry: bool) -> Iterator[PILImage]:
     """The image as given, then retries that rescue hard pictures (tried only while nothing is found).
 
     Measured on 50 generated codes (benchmarks/qr_degradation.py, docs/qr.md): sharpening rescues blur of
-    sigma 0.5 module, contrast down to grey 135 on 150 and some glare; a 2x bicubic upscale rescues
-    modules of 1.2 px; a 3x3 box blur rescues heavy sensor noise.
+    sigma 0.5 module, contrast down to grey 135 on 150 and some glare; a 2x bicubic upscale (of images up
+    to a quarter of :data:`MAX_READ_PIXELS`) rescues modules of 1.2 px; a 3x3 box blur rescues heavy
+    sensor noise.
     """
     from PIL import Image, ImageFilter
 
@@ -452,17 +567,29 @@ def scan_all(image: ImageInput, *, reader: Reader = "auto", retry: bool = True) 
     ``reader`` is ``"zxing"`` (zxing-cpp), ``"pyzbar"`` (zbar) or ``"auto"``: zxing-cpp, and pyzbar too
     when it is installed and zxing-cpp found nothing (it reads some pictures zxing-cpp misses, such as
     codes half washed out by glare).  When nothing is found and ``retry`` is true, the image is tried
-    again sharpened, upscaled 2x (images up to 1 megapixel) and smoothed: this reads blurred, tiny, faint
-    and noisy pictures, but a picture without a code then costs several decoder passes.  ``retry=False``
-    makes one pass with one reader, for a live camera loop that will get another frame anyway.
+    again sharpened, upscaled 2x (small images) and smoothed: this reads blurred, tiny, faint and noisy
+    pictures, but a picture without a code then costs several decoder passes; retries start only within
+    :data:`RETRY_SECONDS` of the first pass.  ``retry=False`` makes one pass with one reader, for a live
+    camera loop that will get another frame anyway.  Images over :data:`MAX_READ_PIXELS` are read
+    area-averaged down to that size.
+
+    Only PNG, JPEG, GIF, BMP and WebP files are read (:class:`ImageFormat`, recognised from their first
+    bytes), within a pixel budget checked from their header (:data:`MAX_IMAGE_PIXELS`,
+    :data:`FREE_IMAGE_PIXELS`, :data:`MAX_PIXELS_PER_BYTE`) and :data:`MAX_IMAGE_BYTES`.
 
     Returns an empty list when no QR symbol is found.  Raises ``ScanError(IMAGE_INVALID)`` when the input
-    is not a decodable image or exceeds :data:`MAX_IMAGE_PIXELS`, :class:`ImportError` when the reader
-    is not installed, :class:`OSError` when a path cannot be opened.
+    is not a decodable image in an allowed format, exceeds a budget or its path cannot be read,
+    :class:`ImportError` when the reader is not installed, :class:`TypeError` for another type of input.
     """
     readers = _readers(reader, retry)
-    for variant in _variants(_open(image), retry):
+    grey = _fit_for_reading(_open(image))
+    deadline: float | None = None
+    for variant in _variants(grey, retry):
         for read in readers:
+            if deadline is None:
+                deadline = time.monotonic() + RETRY_SECONDS
+            elif time.monotonic() > deadline:
+                return []
             texts = read(variant)
             if texts:
                 return list(dict.fromkeys(texts))
