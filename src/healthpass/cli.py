@@ -551,7 +551,7 @@ def _card_format(path: str) -> str:
 
 def _emit_card(args: argparse.Namespace, outcome: Any, at: datetime | None, status: int) -> int:
     """Write ``--card`` and print ``--show`` for a verification outcome; ``status`` is the verify exit code."""
-    if not (args.card or args.show) or at is None:
+    if not (getattr(args, "card", None) or getattr(args, "show", False)) or at is None:  # transcode has neither
         return status
     from healthpass.display import build_view, card_bytes, render_terminal
 
