@@ -17,12 +17,14 @@ TIERS = {
     "model": 1,
     "codec": 2, "crypto": 2,
     "signers": 3, "cose": 3, "state": 3,
-    "trust": 4, "rules": 4, "formats": 4,
-    "verify": 5,
-    "issue": 6,  # above verify: transcoding verifies the foreign code before re-issuing it
+    "documents": 4,  # what trust lists, rule bundles and status lists share
+    "trust": 5, "rules": 5, "formats": 5,
+    "verify": 6,
+    "issue": 7,  # above verify: transcoding verifies the foreign code before re-issuing it
+    "unverified": 7,  # decodes without verifying: nothing that verifies may import it
     "qr": 2,  # stands apart: text in, image out; uses only errors and model
-    "display": 6,  # the checkpoint view: outcomes of verify in, display models and cards out
-    "cli": 7, "__init__": 7, "__main__": 8,
+    "display": 7,  # the checkpoint view: outcomes of verify in, display models and cards out
+    "cli": 8, "__init__": 8, "__main__": 9,
 }
 
 #: third-party distribution -> the only module allowed to import it

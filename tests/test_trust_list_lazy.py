@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from healthpass import crypto, trust
 from healthpass.codec.cbor import encode
-from healthpass.codec.signed_doc import KID_SIZE, ContentType
+from healthpass.codec.signed_doc import ContentType
+from healthpass.codec.trust_list import KID_SIZE
 from healthpass.cose import seal_document
 from healthpass.errors import ErrorCode, Stage, TrustListError
 from healthpass.issue import Issuer
@@ -354,7 +355,7 @@ def _index_attacks() -> dict[str, Callable[[], bytes]]:
         "cut_inside_kid": lambda: _sealed(_body([low])[:5]),
         "cut_inside_entry": lambda: _sealed(_body([low])[:-3]),
         "trailing_bytes": lambda: _sealed(_body([low]), trailer=b"\x00"),
-        "version_2": lambda: _sealed(_body([low]), version=2),
+        "version_3_unknown": lambda: _sealed(_body([low]), version=3),
         "envelope_key_order": lambda: seal_document(ROOT, ContentType.TRUST_LIST.value, cbor2.dumps(
             {2: 1, 1: 1, 3: ISSUED, 4: ISSUED + 60, 5: {}})),
         "envelope_seq_negative": lambda: seal_document(ROOT, ContentType.TRUST_LIST.value, encode(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from healthpass import crypto
-from healthpass.codec import decode_sign1, encode_sign1, sig_structure
+from healthpass.codec import encode_sign1, sig_structure
 from healthpass.codec.cbor import encode
-from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
+from healthpass.errors import DecodeError, ErrorCode, HealthPassError, Stage, VerificationError
 from healthpass.model.cose import Algorithm, CoseSign1, HeaderLabel
-from healthpass.model.policy import Limits
-from healthpass.model.trust import TrustRoot
 
 if TYPE_CHECKING:  # annotations only: a verifier never creates the Signer protocol class
     from healthpass.model.signer import Signer
@@ -20,7 +18,6 @@ if TYPE_CHECKING:  # annotations only: a verifier never creates the Signer proto
 __all__ = [
     "UNDERSTOOD_HEADERS",
     "HeaderInfo",
-    "open_document",
     "read_headers",
     "seal_document",
     "sign1",
@@ -129,7 +126,8 @@ def verify_with(
 
 
 def seal_document(signer: Signer, content_type: str, payload: bytes) -> bytes:
-    """A tagged COSE_Sign1 over a signed document; the protected header names its content type."""
+    """A tagged COSE_Sign1 over a signed document; the protected header names its content type (alg, content
+    type, kid). The document layer (:mod:`healthpass.documents`) decides what is sealed and verifies it."""
     protected = encode({
         HeaderLabel.ALG.value: signer.algorithm.value,
         HeaderLabel.CONTENT_TYPE.value: content_type,
@@ -137,37 +135,3 @@ def seal_document(signer: Signer, content_type: str, payload: bytes) -> bytes:
     })
     signature = signer.sign(sig_structure(protected, payload))
     return encode_sign1(protected, {}, payload, signature)
-
-
-def open_document(
-    data: bytes,
-    roots: Sequence[TrustRoot],
-    *,
-    content_type: str,
-    limits: Limits,
-    stage: Stage,
-) -> tuple[TrustRoot, bytes]:
-    """Verify a signed document against configured roots; return the root that signed it and the payload.
-
-    Any defect (undecodable, wrong content type, unknown root, bad signature) raises
-    TrustListError(``trust_list_invalid``) at ``stage``: such a document is never used, in part or whole.
-    """
-    try:
-        msg = decode_sign1(data, limits=limits, strict=True)
-        headers = read_headers(msg, allowed=frozenset(Algorithm), protected_alg_only=True)
-    except HealthPassError as err:
-        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage, f"not a signed document: {err.message}") from err
-    if msg.protected_header.get(HeaderLabel.CONTENT_TYPE) != content_type:
-        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage, f"content type is not {content_type}")
-    kid = msg.protected_header.get(HeaderLabel.KID)
-    matching = [root for root in roots if root.kid == kid]
-    if not matching:
-        shown = kid.hex() if isinstance(kid, bytes) else "none"
-        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage,
-                             f"signed by kid {shown}, which is not a configured root")
-    try:
-        root = verify_with(msg, headers.algorithm, ((r, crypto.load_public_key(r.key_der)[0]) for r in matching),
-                           require_low_s=True)
-    except VerificationError as err:
-        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, stage, f"signature check failed: {err.message}") from err
-    return root, msg.payload

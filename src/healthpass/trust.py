@@ -10,20 +10,20 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from healthpass import crypto
-from healthpass._lazy import LazyModule
 from healthpass.codec.cbor import encode
-from healthpass.codec.signed_doc import (
+from healthpass.codec.signed_doc import payload_span
+from healthpass.codec.trust_list import (
     KID_SIZE,
     KIND_CODES,
-    ContentType,
+    KIND_CODES_BY_VERSION,
+    TRUST_LIST_VERSIONS,
     KeyEntryKey,
     decode_key_entry,
-    encode_envelope,
     entry_at,
+    entry_version,
     index_trust_list,
-    payload_span,
 )
-from healthpass.cose import open_document, seal_document
+from healthpass.documents import TRUST_LIST, newest_per_signer, open_signed, record, seal
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
 from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
@@ -32,13 +32,10 @@ from healthpass.model.regions import Region, as_region, as_regions
 from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
 
 if TYPE_CHECKING:  # Path, Signer, StateStore for annotations only: a verifier never loads them
-    import hashlib
     from pathlib import Path
 
     from healthpass.model.signer import Signer
     from healthpass.state import StateStore
-else:  # hashlib for the anti-rollback digest only: it loads OpenSSL (about 3 ms of every start-up)
-    hashlib = LazyModule("hashlib")
 
 __all__ = [
     "DCC_KEY_USAGE",
@@ -211,7 +208,7 @@ def _ring(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...]) -> KeyRing:
 def newest_per_root(trust_lists: Iterable[TrustList]) -> tuple[TrustList, ...]:
     """Of the lists given, per root only the newest (highest ``seq``), in the order given: an older list
     handed over beside a newer one from the same root is never consulted, so a key the newer list dropped
-    (the emergency stop) stays dropped whatever a verifier is handed (``specs/trust-list.md`` R7).
+    (the emergency stop) stays dropped whatever a verifier is handed (``specs/trust-list.md`` R9).
 
     Raises TypeError for anything but TrustList values, and TrustListError (``trust_list_rollback``) for two
     different lists with the same ``seq`` from one root (the root equivocates: neither is used).
@@ -219,22 +216,8 @@ def newest_per_root(trust_lists: Iterable[TrustList]) -> tuple[TrustList, ...]:
     lists = tuple(trust_lists)
     if not all(isinstance(tl, TrustList) for tl in lists):
         raise TypeError("trust lists must be TrustList values (from TrustList.load)")
-    newest: dict[bytes, TrustList] = {}
-    for tl in lists:
-        current = newest.get(tl.root.key_der)
-        if current is None or tl.seq > current.seq:
-            newest[tl.root.key_der] = tl
-        elif tl.seq == current.seq and tl.keys.document != current.keys.document:
-            raise TrustListError(ErrorCode.TRUST_LIST_ROLLBACK, Stage.TRUST_LIST,
-                                 f"two different trust lists with sequence number {tl.seq} from root "
-                                 f"{tl.root.kid.hex()}")
-    kept = {id(tl) for tl in newest.values()}
-    out = []
-    for tl in lists:
-        if id(tl) in kept:
-            kept.discard(id(tl))
-            out.append(tl)
-    return tuple(out)
+    return newest_per_signer(TRUST_LIST, lists, signer=lambda tl: tl.root.key_der, seq=lambda tl: tl.seq,
+                             content=lambda tl: tl.keys.document)
 
 
 def _parse_entry(entry: IssuerKey) -> crypto.PublicKey:
@@ -298,7 +281,7 @@ def _encode_key(key: IssuerKey) -> bytes:
 
 def _decode_key(
     kid: bytes, data: bytes, *, seq: int, issued_at: datetime, not_after: datetime, root: TrustRoot | None,
-    limits: Limits,
+    limits: Limits, version: int,
 ) -> tuple[IssuerKey, crypto.PublicKey]:
     """One entry of a trust list, fully checked (rule L4): the key and its parsed public key.
 
@@ -309,7 +292,8 @@ def _decode_key(
         return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, f"key {kid.hex()}: {message}")
 
     try:
-        raw = decode_key_entry(data, limits=limits, stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID)
+        raw = decode_key_entry(data, limits=limits, stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID,
+                               version=version)
     except DecodeError as err:
         raise bad(err.message) from err
     spki, cert = raw.get(KeyEntryKey.SPKI), raw.get(KeyEntryKey.CERTIFICATE)
@@ -323,7 +307,9 @@ def _decode_key(
         kinds_raw = raw.get(KeyEntryKey.KINDS)
         if type(kinds_raw) is not list or not kinds_raw:
             raise ValueError("kinds must be a non-empty array")
-        if not all(type(c) is int and c in _CODE_TO_KIND for c in kinds_raw):
+        if not all(type(c) is int and c in KIND_CODES_BY_VERSION[version] for c in kinds_raw):
+            raise ValueError(f"a kind code that format version {version} does not have")
+        if not all(c in _CODE_TO_KIND for c in kinds_raw):
             raise ValueError("kinds must be kind codes (1-5)")
         if kinds_raw != sorted(set(kinds_raw)):
             raise ValueError("kinds must be in increasing order, each once")
@@ -385,7 +371,7 @@ class TrustListKeys:
     kept (``dict.setdefault``) and both get that one.
     """
 
-    __slots__ = ("_cache", "_data", "_issued_at", "_limits", "_not_after", "_offsets", "_root", "_seq")
+    __slots__ = ("_cache", "_data", "_issued_at", "_limits", "_not_after", "_offsets", "_root", "_seq", "_version")
 
     def __init__(
         self,
@@ -397,8 +383,10 @@ class TrustListKeys:
         not_after: datetime,
         root: TrustRoot | None,
         limits: Limits,
+        version: int = 1,
     ) -> None:
         self._data = data
+        self._version = version
         self._offsets = offsets
         self._seq = seq
         self._issued_at = issued_at
@@ -435,7 +423,8 @@ class TrustListKeys:
                 return None
             try:
                 found = _decode_key(kid, entry_at(self._data, offset), seq=self._seq, issued_at=self._issued_at,
-                                    not_after=self._not_after, root=self._root, limits=self._limits)
+                                    not_after=self._not_after, root=self._root, limits=self._limits,
+                                    version=self._version)
             except TrustListError as err:
                 found = err.message
             found = self._cache.setdefault(kid, found)
@@ -474,15 +463,16 @@ class TrustListKeys:
 
     def __reduce__(self) -> tuple[object, ...]:  # the cache holds parsed keys, which do not pickle
         return (_restore_keys, (self._data, self._offsets, self._seq, self._issued_at, self._not_after, self._root,
-                                self._limits))
+                                self._limits, self._version))
 
     def __repr__(self) -> str:
         return f"TrustListKeys({len(self)} keys, {len(self._cache)} checked)"
 
 
 def _restore_keys(data: bytes, offsets: dict[bytes, int], seq: int, issued_at: datetime, not_after: datetime,
-                  root: TrustRoot | None, limits: Limits) -> TrustListKeys:
-    return TrustListKeys(data, offsets, seq=seq, issued_at=issued_at, not_after=not_after, root=root, limits=limits)
+                  root: TrustRoot | None, limits: Limits, version: int) -> TrustListKeys:
+    return TrustListKeys(data, offsets, seq=seq, issued_at=issued_at, not_after=not_after, root=root, limits=limits,
+                         version=version)
 
 
 def _immutable(data: object) -> bytes:
@@ -500,14 +490,14 @@ def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | No
     offsets into it, not a copy of the payload."""
     try:
         start, end = payload_span(document, payload)
-        seq, issued, not_after, offsets = index_trust_list(
+        version, seq, issued, not_after, offsets = index_trust_list(
             document, start=start, end=end, max_entries=limits.max_items, max_entry=limits.max_string,
             stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID)
     except DecodeError as err:
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
     expires = _ts(not_after)
     keys = TrustListKeys(document, offsets, seq=seq, issued_at=_ts(issued), not_after=expires, root=root,
-                         limits=limits)
+                         limits=limits, version=version)
     return seq, issued, expires, keys
 
 
@@ -563,6 +553,7 @@ class TrustList:
             raise ValueError(f"a trust list holds at most {_LIST_LIMITS.max_items} keys")
         issued = (now or datetime.now(UTC)).replace(microsecond=0)
         expires = issued + valid_for
+        version = min(TRUST_LIST_VERSIONS)
         body: dict[bytes, bytes] = {}
         for key in keys:
             if not isinstance(key, IssuerKey):
@@ -574,14 +565,24 @@ class TrustList:
                 raise ValueError(f"key {key.kid.hex()}: entry longer than {_LIST_LIMITS.max_string} bytes")
             if len(key.kid) != KID_SIZE:
                 raise ValueError(f"key {key.kid.hex()}: a kid has {KID_SIZE} bytes")
+            # the lowest format version that holds every entry: a list with no newer feature stays readable by
+            # verifiers that read only the older versions
+            newest = max(TRUST_LIST_VERSIONS)
             try:
-                _decode_key(key.kid, entry, seq=seq, issued_at=issued, not_after=expires, root=None,
-                            limits=_LIST_LIMITS)
+                entry_map = decode_key_entry(entry, limits=_LIST_LIMITS, stage=Stage.TRUST_LIST,
+                                             code=ErrorCode.TRUST_LIST_INVALID, version=newest)
+            except DecodeError as err:
+                raise ValueError(f"key {key.kid.hex()}: {err.message}") from None
+            version = max(version, entry_version(entry_map))
+            body[key.kid] = entry
+        for kid, entry in body.items():
+            try:
+                _decode_key(kid, entry, seq=seq, issued_at=issued, not_after=expires, root=None,
+                            limits=_LIST_LIMITS, version=version)
             except TrustListError as err:
                 raise ValueError(err.message) from None
-            body[key.kid] = entry
-        payload = encode_envelope(seq, _epoch(issued), _epoch(expires), body)
-        return seal_document(signer, ContentType.TRUST_LIST.value, payload)
+        return seal(signer, TRUST_LIST, seq=seq, issued_at=_epoch(issued), not_after=_epoch(expires), body=body,
+                    version=version)
 
     @classmethod
     def load(
@@ -608,14 +609,12 @@ class TrustList:
         # The signed payload is one byte string holding the whole list: ``max_string`` bounds each entry
         # inside it, not the payload, which the document's own size bounds.
         outer = dataclasses.replace(limits, max_string=max(limits.max_string, len(data)))
-        root, payload = open_document(data, roots, content_type=ContentType.TRUST_LIST.value, limits=outer,
-                                      stage=Stage.TRUST_LIST)
+        root, payload = open_signed(data, roots, TRUST_LIST, limits=outer)
         seq, issued, expires_at, keys = _index(data, payload, limits, root)
         if check_all:
             keys.check_all()
         if state is not None:
-            digest = hashlib.sha256(data).hexdigest()
-            state.accept(f"trust-list-{root.kid.hex()}", seq, issued, digest, stage=Stage.TRUST_LIST)
+            record(state, TRUST_LIST, root.kid, seq=seq, issued_at=issued, data=data)
         # The floor follows the newest accepted list of this root, which this one now is (an older one would
         # have been refused above): a corrected list dated now lifts a floor that a list dated in the future set.
         return cls(seq, _ts(issued), expires_at, root, keys, _ts(issued))

@@ -24,13 +24,13 @@ from healthpass.batch import ordered_chunks
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
 from healthpass.codec.provenance import provenance_from_cbor
+from healthpass.documents import TRUST_LIST, Freshness, freshness, freshness_error
 from healthpass.errors import (
     DecodeError,
     ErrorCode,
     HealthPassError,
     PolicyError,
     Stage,
-    TrustListError,
     VerificationError,
 )
 from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
@@ -284,22 +284,26 @@ class Verifier:
         if not entries:
             raise VerificationError(ErrorCode.KEY_UNKNOWN, Stage.KEY, f"no trusted key with kid {kid.hex()}")
         grace = self._policy.trust_list_grace
-        # A list's issue time is the clock floor of the codes trusted through it, and only of those: a list
-        # dated in the future blocks its own root's keys (clock_untrusted), never another root's.
-        usable = [e for e in entries if e.list_not_after is None
-                  or ((e.list_issued_at is None or e.list_issued_at <= now) and now <= e.list_not_after + grace)]
+        # Each list's freshness bounds only the keys trusted through it: its issue time is their clock floor
+        # (a list dated in the future blocks its own root's keys, never another root's), its not-after plus
+        # the grace period their expiry.
+        usable = []
+        refused: tuple[Freshness, IssuerKey] | None = None
+        for e in entries:
+            if e.list_not_after is not None:
+                state = freshness(issued_at=e.list_issued_at, not_after=e.list_not_after, now=now, grace=grace)
+                if state is Freshness.EXPIRED or state is Freshness.CLOCK_BEHIND:
+                    if refused is None or state is Freshness.CLOCK_BEHIND:
+                        refused = (state, e)
+                    continue
+            usable.append(e)
         if not usable:
-            floors = [e.list_issued_at for e in entries if e.list_issued_at is not None and now < e.list_issued_at]
-            if floors:
-                raise TrustListError(
-                    ErrorCode.CLOCK_UNTRUSTED, Stage.TRUST_LIST,
-                    f"verification time {format_time(now)} precedes the issue time of the trust list holding "
-                    f"kid {kid.hex()} ({format_time(min(floors))}): the device clock is not trustworthy",
-                )
-            raise TrustListError(
-                ErrorCode.TRUST_LIST_EXPIRED, Stage.TRUST_LIST,
-                f"the trust list holding kid {kid.hex()} expired more than {grace} ago",
-            )
+            assert refused is not None
+            state, e = refused
+            assert e.list_not_after is not None  # only listed keys are refused
+            raise freshness_error(TRUST_LIST, state, subject=f"the trust list holding kid {kid.hex()}",
+                                  issued_at=e.list_issued_at, not_after=e.list_not_after,
+                                  now=now, grace=grace)
         entry = cose.verify_with(
             sign1, headers.algorithm, ((e, self._ring.public_key(e)) for e in usable), require_low_s=strict
         )

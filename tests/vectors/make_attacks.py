@@ -907,7 +907,8 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
        _sealed_list(_raw_body([(LIST_KEY.kid, listed_entry + bytes(70_000))])))
     tl("trust_list_trailing_bytes", "a byte after the body, inside the signed payload",
        _sealed_list(_raw_body([low]), trailer=b"\x00"))
-    tl("trust_list_version_2", "envelope version 2", _sealed_list(_raw_body([low]), version=2))
+    tl("trust_list_version_unknown", "format version 3, which this verifier does not read",
+       _sealed_list(_raw_body([low]), version=3))
 
     # -- trust list: a malformed entry is found when a code names its kid (entries are checked lazily) ------
     # The list loads (signature, envelope and index hold); the entry is never used: a code naming its kid is

@@ -2,9 +2,10 @@
 
 A rule bundle is a rules directory (EU-style rule folders, each ``rule.json`` with ``tests/*.json``, plus
 an optional ``profiles.json`` and ``valueSets.json``) signed by a trust-list root.  It travels in the same
-container as a trust list (``healthpass.codec.signed_doc``: a COSE_Sign1 over ``{1: version, 2: seq,
+container as a trust list (:mod:`healthpass.documents`: a COSE_Sign1 over ``{1: version, 2: seq,
 3: issued_at, 4: not_after, 5: body}`` with content type ``application/healthpass-rules+cbor``), and is
-guarded by the same anti-rollback state (namespace ``rules-<root kid>``).
+guarded by the same anti-rollback state (namespace ``rules-<root kid>``) and freshness checks; this module
+parses only the body.
 
 The body is a CBOR map holding the files' JSON *text*, exactly as written (UTF-8 strings)::
 
@@ -25,7 +26,6 @@ in ``docs/rules.md`` (:meth:`RuleBundle.context`) and attaches per-rule results,
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar
 
 from healthpass.codec import decode_sign1
 from healthpass.codec.signed_doc import ContentType, decode_envelope, encode_envelope
-from healthpass.cose import open_document, seal_document
+from healthpass.documents import RULE_BUNDLE, open_signed, record, require_fresh, seal
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, PolicyError, RuleError, Stage, TrustListError
 from healthpass.model.cose import HeaderLabel
 from healthpass.model.credential import HealthPayload
@@ -81,7 +81,6 @@ _RULE_TYPES: Final = frozenset({"Acceptance", "Invalidation"})
 _ENGINE: Final = "CERTLOGIC"
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DCC_CERTIFICATE_TYPES: Final = (("v", "Vaccination"), ("t", "Test"), ("r", "Recovery"))
-_STATE_PREFIX: Final = "rules-"
 _MAX_LISTED: Final = 10  # failing tests named in one message
 
 
@@ -530,8 +529,9 @@ def _decode_body(body: Any) -> _Contents:
 
 def _decode_payload(payload: bytes, limits: Limits) -> tuple[int, int, int, _Contents]:
     try:
-        seq, issued, not_after, body = decode_envelope(payload, limits=limits, stage=Stage.RULES,
-                                                       code=ErrorCode.TRUST_LIST_INVALID)
+        _, seq, issued, not_after, body = decode_envelope(payload, limits=limits, stage=Stage.RULES,
+                                                          code=ErrorCode.TRUST_LIST_INVALID,
+                                                          versions=RULE_BUNDLE.versions)
     except DecodeError as err:
         raise _container_invalid(err.message) from err
     return seq, issued, not_after, _decode_body(body)
@@ -632,13 +632,13 @@ class RuleBundle:
         _require_passing(_run_tests(contents), "refusing to build the bundle")
         issued = _aware(now if now is not None else datetime.now(UTC)).replace(microsecond=0)
         issued_at = int(issued.timestamp())
-        payload = encode_envelope(seq, issued_at, issued_at + int(valid_for.total_seconds()),
-                                  _encode_body(contents))
+        not_after = issued_at + int(valid_for.total_seconds())
+        body = _encode_body(contents)
         try:
-            _decode_payload(payload, BUNDLE_LIMITS)  # what verifiers will decode: must round-trip
+            _decode_payload(encode_envelope(seq, issued_at, not_after, body), BUNDLE_LIMITS)  # must round-trip
         except HealthPassError as err:
             raise _invalid(f"the bundle would not load: {err.message}") from err
-        return seal_document(signer, ContentType.RULE_BUNDLE.value, payload)
+        return seal(signer, RULE_BUNDLE, seq=seq, issued_at=issued_at, not_after=not_after, body=body)
 
     # -- loading ------------------------------------------------------------------------------------
 
@@ -660,13 +660,11 @@ class RuleBundle:
         and it is not recorded in ``state``.  Expiry is judged at each :meth:`apply`.
         """
         limits = limits or BUNDLE_LIMITS
-        root, payload = open_document(data, roots, content_type=ContentType.RULE_BUNDLE.value, limits=limits,
-                                      stage=Stage.RULES)
+        root, payload = open_signed(data, roots, RULE_BUNDLE, limits=limits)
         seq, issued, not_after, contents = _decode_payload(payload, limits)
         _require_passing(_run_tests(contents), "refusing the bundle")
         if state is not None:
-            digest = hashlib.sha256(data).hexdigest()
-            state.accept(f"{_STATE_PREFIX}{root.kid.hex()}", seq, issued, digest, stage=Stage.RULES)
+            record(state, RULE_BUNDLE, root.kid, seq=seq, issued_at=issued, data=data)
         # the clock floor follows the newest accepted bundle of this root, which this one now is
         return cls(seq, _ts(issued), _ts(not_after), root, contents.rules, contents.profiles, contents.tests,
                    _ts(issued), contents.value_sets_text, contents.value_sets)
@@ -751,15 +749,8 @@ class RuleBundle:
                 f"the rule bundle's root {self.root.kid.hex()} governs rules only for regions {scope}, not for "
                 + (f"codes of region {region.code}" if region is not None else "codes without a healthpass region")
             )
-        if now < self.clock_floor:
-            raise TrustListError(
-                ErrorCode.CLOCK_UNTRUSTED, Stage.RULES,
-                f"verification time {format_time(now)} precedes the issue time of an accepted rule bundle "
-                f"({format_time(self.clock_floor)}): the device clock is not trustworthy",
-            )
-        if now > self.not_after:
-            raise TrustListError(ErrorCode.TRUST_LIST_EXPIRED, Stage.RULES,
-                                 f"the rule bundle (seq {self.seq}) expired at {format_time(self.not_after)}")
+        require_fresh(RULE_BUNDLE, subject=f"the rule bundle (seq {self.seq})", issued_at=self.clock_floor,
+                      not_after=self.not_after, now=now)
         selected = self.select(credential, now=now, profile=profile)
         scope = f"profile {profile}" if profile is not None else "the rule bundle"
         if not selected:
