@@ -3,6 +3,7 @@ text-output injection. Every test is named after its item; docs/hostile-input.md
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
@@ -341,3 +342,179 @@ def test_issue15_item7_scan_of_a_missing_file_is_a_scan_error(tmp_path: Path) ->
     assert info.value.code is ErrorCode.IMAGE_INVALID and "cannot be read" in info.value.message
     with pytest.raises(ScanError):
         qr.scan_all(str(tmp_path))  # a directory
+
+
+# ---------------------------------------------------------------------------------------------------
+# Item 9: extreme dates never crash
+# ---------------------------------------------------------------------------------------------------
+
+#: Instants at the edges of what datetime holds: the offsets take the first and last out of years 1-9999
+EXTREME_TIMES = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00Z",
+                 "9999-12-31T23:59:59Z", "0001-01-01", "9999-12-31")
+OUT_OF_RANGE = EXTREME_TIMES[:2]
+
+
+@pytest.fixture
+def cli_keys(tmp_path: Path) -> dict[str, Path]:
+    issuer, root = SoftwareSigner.generate(), SoftwareSigner.generate()
+    files = {"issuer_key": tmp_path / "k.key.pem", "issuer_pub": tmp_path / "k.pub.pem",
+             "root_key": tmp_path / "root.key.pem", "root_pub": tmp_path / "root.pub.pem"}
+    files["issuer_key"].write_bytes(issuer.private_key_pem())
+    files["issuer_pub"].write_bytes(issuer.public_key_pem())
+    files["root_key"].write_bytes(root.private_key_pem())
+    files["root_pub"].write_bytes(root.public_key_pem())
+    return files
+
+
+@pytest.mark.parametrize("at", EXTREME_TIMES)
+def test_issue14_item9_verify_at_extreme_times(at: str, cli_keys: dict[str, Path], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, text, _ = run(capsys, "mint", "--key", str(cli_keys["issuer_key"]), "--issuer", "630000", "--in",
+                        str(ROOT / "examples" / "credential.json"))
+    assert code == 0
+    tl = tmp_path / "tl.bin"
+    assert run(capsys, "trust", "build", "--root-key", str(cli_keys["root_key"]), "--seq", "1", "--valid-for", "30d",
+               "--issuer-key", f"630000={cli_keys['issuer_pub']}", "--out", str(tl))[0] == 0
+    bundle = tmp_path / "rules.bundle"
+    assert run(capsys, "rules", "build", "--root-key", str(cli_keys["root_key"]), "--seq", "1", "--valid-for", "30d",
+               str(EXAMPLE_RULES), "--out", str(bundle))[0] == 0
+    for trust in (["--trust-key", f"630000={cli_keys['issuer_pub']}"],
+                  ["--root", str(cli_keys["root_pub"]), "--trust-list", str(tl), "--rules", str(bundle),
+                   "--state", str(tmp_path / "state")]):
+        exit_code, out, err = run(capsys, "verify", *trust, "--at", at, "--json", text.strip())
+        if at in OUT_OF_RANGE:
+            assert exit_code == 2 and out == "" and "outside the supported range" in err
+        else:
+            assert exit_code == 1 and json.loads(out)["error"]["code"] in {
+                "not_yet_valid", "expired", "clock_untrusted", "trust_list_expired"}
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", ["from", "until"])
+@pytest.mark.parametrize("when", EXTREME_TIMES)
+def test_issue14_item9_trust_build_extreme_key_windows(option: str, when: str, cli_keys: dict[str, Path],
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["trust", "build", "--root-key", str(cli_keys["root_key"]), "--seq", "1", "--valid-for", "30d",
+            "--out", str(tmp_path / "tl.bin")]
+    code, out, err = run(capsys, *args, "--issuer-key", f"630000={cli_keys['issuer_pub']}:{option}={when}")
+    assert code == 2 and out == "" and err.startswith("healthpass: error:")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"seq": 1, "valid_for": "30d", "keys": [
+        {"region": "630000", "public_key": str(cli_keys["issuer_pub"]), option: when}]}))
+    code, out, err = run(capsys, *args, "--manifest", str(manifest))
+    assert code == 2 and out == "" and err.startswith("healthpass: error:")
+
+
+@pytest.mark.parametrize("when", EXTREME_TIMES)
+def test_issue14_item9_rule_valid_from_and_to(when: str, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(EXAMPLE_RULES, rules)
+    path = rules / "HP-STATUS-0001" / "rule.json"
+    rule = json.loads(path.read_text("utf-8"))
+    root = SoftwareSigner.generate()
+    signer = SoftwareSigner.generate()
+    payload = payload_from_json(json.loads((ROOT / "examples" / "credential.json").read_text("utf-8")))
+    code = Issuer(signer, Region("630000")).issue(payload, now=NOW)
+    for field in ("ValidFrom", "ValidTo"):
+        path.write_text(json.dumps(dict(rule, **{field: when})), "utf-8")
+        try:
+            data = RuleBundle.build(root, rules, seq=1, valid_for=timedelta(days=1), now=BUILT)
+        except RuleError as err:  # out of range, or ValidTo not after ValidFrom
+            assert err.code is ErrorCode.RULE_INVALID
+            assert when not in OUT_OF_RANGE or "ISO 8601" in err.message
+            continue
+        assert when not in OUT_OF_RANGE
+        bundle = RuleBundle.load(data, [trust_root(root.public_key_pem())])
+        verifier = Verifier(keys=[issuer_key(signer.public_key_pem(), region=Region("630000"))], rules=bundle)
+        with contextlib.suppress(PolicyError):  # the rule out of force: the others still apply, or none does
+            verifier.verify(code, at=NOW)
+        assert run_tests_at_path(rules)[1] >= 0  # the unverified runner reports, never raises
+
+
+@pytest.mark.parametrize("expr", [
+    {"plusTime": ["9999-12-31T23:59:59-01:00", 0, "day"]},
+    {"plusTime": ["0001-01-01T00:00:00+01:00", 0, "hour"]},
+    {"plusTime": ["2021-01-01", 10**18, "year"]},
+    {"plusTime": ["2021-01-01", -(10**18), "month"]},
+    {"plusTime": ["2021-01-01", 10**18, "hour"]},
+    {"plusTime": ["2021-01-01", 1e308, "day"]},
+    {"plusTime": ["9999", 1, "day"]},
+    {"plusTime": ["9999-12-31T23:00:00Z", 1, "hour"]},
+    {"dccDateOfBirth": ["9999-12"]},
+    {"dccDateOfBirth": ["0000"]},
+])
+def test_issue14_item9_certlogic_dates_out_of_range(expr: dict[str, Any]) -> None:
+    with pytest.raises(RuleError) as info:
+        evaluate(expr, {})
+    assert info.value.code is ErrorCode.RULE_EVALUATION_FAILED
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-01:00"])
+def test_issue14_item9_api_times_out_of_range_are_value_errors(at: str) -> None:
+    from healthpass.model.jsonform import parse_instant
+    from healthpass.trust import TrustList
+
+    when = datetime.fromisoformat(at)
+    signer = SoftwareSigner.generate()
+    payload = payload_from_json(json.loads((ROOT / "examples" / "credential.json").read_text("utf-8")))
+    issuer = Issuer(signer, Region("630000"))
+    key = issuer_key(signer.public_key_pem(), region=Region("630000"))
+    code = issuer.issue(payload, now=NOW)
+    with pytest.raises(ValueError, match="outside the supported range"):
+        parse_instant(at)
+    with pytest.raises(ValueError, match="outside the supported range"):
+        Verifier(keys=[key]).verify(code, at=when)
+    with pytest.raises(ValueError, match="outside the supported range"):
+        issuer.issue(payload, now=when)
+    with pytest.raises(ValueError, match="outside the supported range"):
+        TrustList.build(signer, seq=1, keys=[key], valid_for=timedelta(days=1), now=when)
+    with pytest.raises(ValueError, match="outside the supported range"):
+        RuleBundle.build(signer, EXAMPLE_RULES, seq=1, valid_for=timedelta(days=1), now=when)
+    with pytest.raises(ValueError, match="outside the supported range"):
+        TrustList.build(signer, seq=1, keys=[key], valid_for=timedelta(days=999_999_999), now=NOW)
+
+
+@pytest.mark.parametrize("set_at", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z",
+                                    "9999-12-31T23:59:00Z", "2100-01-01T00:01:00Z", "1969-12-31T23:59:00Z"])
+def test_issue14_item9_hp1_payload_times_at_the_limits(set_at: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The issuer refuses a time the code cannot carry (credential_invalid), instead of minting a code that
+    every verifier refuses."""
+    credential = tmp_path / "c.json"
+    credential.write_text(json.dumps({"status": {"colour": "green", "set_at": set_at, "reason": "routine"}}))
+    signer = tmp_path / "k.key.pem"
+    signer.write_bytes(SoftwareSigner.generate().private_key_pem())
+    code, out, err = run(capsys, "mint", "--key", str(signer), "--issuer", "630000", "--in", str(credential))
+    assert code == 1 and out == "" and "credential_invalid" in err and "Traceback" not in err
+
+
+def _eu_dcc_with(**test: Any) -> dict[str, Any]:
+    entry = {"tg": "840539006", "tt": "LP6464-4", "nm": "x", "ma": "1232", "sc": "2021-05-29T19:21:13+02:00",
+             "tr": "260415000", "tc": "Test centre", "co": "DE", "is": "RKI",
+             "ci": "URN:UVCI:01DE/IZ12345A/5CWLU12RNOB9RXSEOP6FG8#W"}
+    entry.update(test)
+    return {"ver": "1.3.0", "nam": {"fn": "Muster", "fnt": "MUSTER"}, "dob": "1964-08-12", "t": [entry]}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("sc", "9999-12-31T23:59:59-01:00"), ("sc", "0001-01-01T00:00:00+01:00"), ("sc", "9999-12-31T23:59:59Z"),
+    ("sc", "0001-01-01T00:00:00Z"), ("dob", "9999-12-31"), ("dob", "0001-01-01"), ("dob", "9999"),
+])
+def test_issue14_item9_eu_dcc_dates_at_the_limits(field: str, value: str) -> None:
+    from healthpass.codec import b45encode, compress
+    from healthpass.codec.cbor import encode
+    from healthpass.errors import HealthPassError
+
+    dsc = SoftwareSigner.generate()
+    dcc = _eu_dcc_with(**({field: value} if field == "sc" else {}))
+    if field == "dob":
+        dcc["dob"] = value
+    iat = int(NOW.timestamp()) - 3600
+    text = "HC1:" + b45encode(compress(cose.sign1(dsc, encode({1: "DE", 4: iat + 86400, 6: iat, -260: {1: dcc}}))))
+    verifier = Verifier(keys=[issuer_key(dsc.public_key_pem(), source="dsc")])
+    try:
+        credential = verifier.verify(text, at=NOW)
+    except HealthPassError as err:
+        assert err.code in {ErrorCode.SCHEMA_INVALID, ErrorCode.CLAIMS_INVALID}
+    else:  # accepted with a warning that the certificate cannot be normalised, or normalised
+        assert credential.dcc is not None

@@ -81,7 +81,7 @@ class Issuer:
         """
         if not isinstance(payload, HealthPayload):
             raise TypeError("issue() takes a HealthPayload")
-        issued = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        issued = _utc_now(now)
         lifetime = valid_for if valid_for is not None else self.validity
         if lifetime <= timedelta(0):
             raise ValueError("valid_for must be positive")
@@ -124,7 +124,7 @@ class Issuer:
             raise TypeError("transcode() needs a configured healthpass Verifier")
         if type(max_depth) is not int or not 1 <= max_depth <= MAX_TRANSCODE_DEPTH:
             raise ValueError(f"max_depth must be 1-{MAX_TRANSCODE_DEPTH}")
-        issued = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        issued = _utc_now(now)
         lifetime = valid_for if valid_for is not None else self.validity
         if lifetime <= timedelta(0):
             raise ValueError("valid_for must be positive")
@@ -247,3 +247,11 @@ def _map_chunks(
 
 def _refused(message: str) -> IssueError:
     return IssueError(ErrorCode.TRANSCODE_REFUSED, Stage.ISSUE, message)
+
+
+def _utc_now(now: datetime | None) -> datetime:
+    """The issue time in UTC, whole seconds; ValueError for a time whose UTC form is outside years 1-9999."""
+    try:
+        return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00
+        raise ValueError("now is outside the supported range of dates (years 1-9999 in UTC)") from None

@@ -552,7 +552,13 @@ class TrustList:
         if len(keys) > _LIST_LIMITS.max_items:
             raise ValueError(f"a trust list holds at most {_LIST_LIMITS.max_items} keys")
         issued = (now or datetime.now(UTC)).replace(microsecond=0)
-        expires = issued + valid_for
+        try:
+            expires = issued + valid_for
+            in_range = issued.timestamp() >= 0 and expires.timestamp() <= MAX_NUMERIC_DATE
+        except OverflowError:
+            in_range = False
+        if not in_range:  # what the envelope carries (and verifiers read): 1970 to 2100
+            raise ValueError("now and now + valid_for are outside the supported range of dates (1970 to 2100)")
         version = min(TRUST_LIST_VERSIONS)
         body: dict[bytes, bytes] = {}
         for key in keys:

@@ -446,7 +446,10 @@ class Verifier:
 def _aware(at: datetime) -> datetime:
     if not isinstance(at, datetime):
         raise TypeError("at must be a datetime")
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    try:
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, in the year 0 in UTC
+        raise ValueError("at is outside the supported range of dates (years 1-9999 in UTC)") from None
 
 
 def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy, rules: Any) -> Verifier:

@@ -532,7 +532,10 @@ def _instant(value: object, name: str) -> datetime:
         raise _Unmappable(f"{name} is not a valid date-time") from None
     if parsed.tzinfo is None:  # no zone: UTC, as for every other time healthpass reads
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(second=0, microsecond=0)
+    try:
+        return parsed.astimezone(UTC).replace(second=0, microsecond=0)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in the year 0, 9999-12-31T23:59-01:00 in 10000
+        raise _Unmappable(f"{name} is outside the supported range of dates") from None
 
 
 def _count(value: object, name: str) -> int:

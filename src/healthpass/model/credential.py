@@ -195,15 +195,27 @@ def _text(value: object, name: str, limit: int) -> None:
         raise ValueError(f"{name} must be printable text of 1-{limit} characters")
 
 
+#: The times and dates a payload holds: what the encoding carries (NumericDate minutes, days since 1970).
+_FIRST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+_END_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)
+_LAST_DAY = date(2099, 12, 31)
+
+
 def _aware(value: object, name: str) -> None:
     if not (isinstance(value, datetime) and value.tzinfo is not None and value.second == 0
             and value.microsecond == 0):
         raise ValueError(f"{name} must be a timezone-aware datetime in whole minutes")
+    try:
+        inside = _FIRST_INSTANT <= value <= _END_INSTANT
+    except OverflowError:  # an offset that takes the time out of years 1-9999 in UTC
+        inside = False
+    if not inside:
+        raise ValueError(f"{name} must be between 1970-01-01 and 2100-01-01 (UTC)")
 
 
 def _day(value: object, name: str) -> None:
-    if not (type(value) is date and value.year >= 1970):
-        raise ValueError(f"{name} must be a date on or after 1970-01-01")
+    if not (type(value) is date and date(1970, 1, 1) <= value <= _LAST_DAY):
+        raise ValueError(f"{name} must be a date from 1970-01-01 to 2099-12-31")
 
 
 def _enum(value: object, enum: type[IntEnum], name: str) -> None:

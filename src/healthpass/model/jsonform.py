@@ -56,7 +56,17 @@ def parse_time(text: str, *, name: str = "time") -> datetime:
         raise ValueError(f"{name} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    _in_range(parsed, name)
     return parsed.replace(microsecond=0)
+
+
+def _in_range(value: datetime, name: str) -> datetime:
+    """``value`` in UTC; ValueError when its UTC form falls outside the years 1-9999 that ``datetime`` holds
+    (``0001-01-01T00:00:00+01:00`` is in the year 0)."""
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{name} is outside the supported range of dates (years 1-9999 in UTC)") from None
 
 
 _INSTANT = re.compile(
@@ -92,7 +102,7 @@ def parse_instant(text: str) -> datetime:
         parsed = datetime.fromisoformat(iso)
     except ValueError:
         raise ValueError("not a valid date-time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else _in_range(parsed, "the time")
 
 
 def format_time(value: datetime) -> str:

@@ -544,7 +544,10 @@ def _ts(value: int) -> datetime:
 def _aware(value: datetime) -> datetime:
     if not isinstance(value, datetime):
         raise TypeError("now must be a datetime")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, in the year 0 in UTC
+        raise ValueError("now is outside the supported range of dates (years 1-9999 in UTC)") from None
 
 
 # ---------------------------------------------------------------------------------------------------
