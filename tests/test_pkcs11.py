@@ -408,6 +408,17 @@ def test_two_signers_in_one_process_share_the_login(softhsm: SoftHsm, monkeypatc
     assert len(opened) == 3
 
 
+def _open_in_turn(signer: Pkcs11Signer, lock: Any) -> None:
+    """Pool initializer: each worker opens its session (C_Initialize, C_Login) while holding ``lock``.
+
+    SoftHSM2's file object store is not safe for several processes initialising the same token at once: a
+    worker scanning the token directory while another logs in can miss the token ("no token labelled"),
+    which failed about one run in six. Real HSMs serialise this themselves; SoftHSM2 needs it done here.
+    """
+    with lock:
+        signer.sign(b"warm-up")
+
+
 def _sign_batch(signer: Pkcs11Signer, messages: list[bytes]) -> tuple[int, bytes, list[bytes]]:
     """In a worker process: the unpickled signer opens its own session and signs the batch."""
     with signer:
@@ -424,7 +435,8 @@ def test_pickled_signer_signs_in_worker_processes(softhsm: SoftHsm, start_method
     assert isinstance(clone, Pkcs11Signer) and clone.config == signer.config
     batches = [[b"process batch %d code %d" % (b, i) for i in range(20)] for b in range(4)]
     context = multiprocessing.get_context(start_method)
-    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=_open_in_turn,
+                             initargs=(signer, context.Lock())) as pool:
         results = list(pool.map(_sign_batch, [signer] * len(batches), batches))
     for (pid, kid, signatures), messages in zip(results, batches, strict=True):
         assert pid != os.getpid()
