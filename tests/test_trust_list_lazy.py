@@ -242,7 +242,7 @@ def _bad_entries() -> dict[str, Callable[[], tuple[bytes, bytes]]]:
         "non_preferred_head": lambda: (BAD_SIGNER.kid, _entry(spki).replace(b"\x08\x01", b"\x08\x18\x01")),
         "fields_out_of_order": lambda: (BAD_SIGNER.kid, cbor2.dumps({4: 630000, 2: spki, 5: [1], 8: 1})),
         "kid_field": lambda: (BAD_SIGNER.kid, _entry(spki, k1=BAD_SIGNER.kid)),
-        "unknown_field": lambda: (BAD_SIGNER.kid, _entry(spki, k10=1)),
+        "unknown_field": lambda: (BAD_SIGNER.kid, _entry(spki, k11=1)),
         "no_key_material": lambda: (BAD_SIGNER.kid, encode({4: 630000, 5: [1], 8: 1})),
         "spki_and_certificate": lambda: (BAD_SIGNER.kid, _entry(spki, k3=cert)),
         "material_not_bytes": lambda: (BAD_SIGNER.kid, _entry("MIIB")),
@@ -263,6 +263,14 @@ def _bad_entries() -> dict[str, Callable[[], tuple[bytes, bytes]]]:
         "kinds_unsorted": lambda: (BAD_SIGNER.kid, _entry(spki, k5=[2, 1])),
         "status_unknown": lambda: (BAD_SIGNER.kid, _entry(spki, k8=3)),
         "retired_without_time": lambda: (BAD_SIGNER.kid, _entry(spki, k8=2)),
+        # issue 14 item 4: a retirement date on an active key is refused, never dropped
+        "retired_at_while_active": lambda: (BAD_SIGNER.kid, _entry(spki, k8=1, k9=ISSUED)),
+        # issue 14 item 3: the maximum code validity is a positive number of seconds, at most ten years
+        "max_validity_zero": lambda: (BAD_SIGNER.kid, _entry(spki, k10=0)),
+        "max_validity_negative": lambda: (BAD_SIGNER.kid, _entry(spki, k10=-86400)),
+        "max_validity_text": lambda: (BAD_SIGNER.kid, _entry(spki, k10="30d")),
+        "max_validity_over_ten_years": lambda: (BAD_SIGNER.kid, _entry(spki, k10=3661 * 86400)),
+        "max_validity_huge": lambda: (BAD_SIGNER.kid, _entry(spki, k10=2**64 - 1)),
         "window_inverted": lambda: (BAD_SIGNER.kid, _entry(spki, k6=ISSUED, k7=ISSUED - 1)),
         "date_after_2100": lambda: (BAD_SIGNER.kid, _entry(spki, k7=2**40)),
         "date_negative": lambda: (BAD_SIGNER.kid, _entry(spki, k6=-1)),

@@ -25,8 +25,6 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-_DURATION = r"\A(\d{1,9})([smhd])\Z"  # patterns are compiled on first use (re caches them)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_LINE = 65536
 _MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a typo, and codes must expire before 2100
 
@@ -71,10 +69,12 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_duration(text: str) -> timedelta:
     """``90m``, ``72h``, ``30d``, ``45s``."""
-    match = re.match(_DURATION, text.strip())
-    if not match:
-        raise UsageError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 72h)")
-    duration = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    from healthpass.model.jsonform import parse_duration as parse
+
+    try:
+        duration = parse(text)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     if not timedelta(0) < duration <= _MAX_DURATION:
         raise UsageError(f"invalid duration {text!r}: must be positive and at most {_MAX_DURATION.days} days")
     return duration
@@ -330,8 +330,9 @@ def _mint_chunk(issuer: Any, chunk: list[tuple[int, str]]) -> list[Any]:
 
 def _trust_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("trust (any mix; all keys are pooled)")
-    g.add_argument("--trust-key", action="append", default=[], metavar="REGION=PUB.pem",
-                   help="a directly trusted issuer key or certificate, scoped to REGION and the regions under it")
+    g.add_argument("--trust-key", action="append", default=[], metavar="REGION=PUB.pem[:max_validity=30d]",
+                   help="a directly trusted issuer key or certificate, scoped to REGION and the regions under it; "
+                        "its codes may live at most max_validity (default 30d)")
     g.add_argument("--dsc", action="append", default=[], metavar="CERT",
                    help="an EU DCC signer certificate (PEM, DER or base64 DER)")
     g.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]",
@@ -346,11 +347,12 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
                    help="directory of EU DCC JSON schemas (*.combined-schema.json); env HEALTHPASS_DCC_SCHEMA_DIR")
 
 
-_SPEC_OPTION = r":(?=(?:kinds|from|until|regions)=)"
+_SPEC_OPTION = r":(?=(?:kinds|from|until|regions|max_validity)=)"
 
 
 def _split_spec(spec: str, option: str) -> tuple[str, dict[str, str]]:
-    """``PATH[:key=value]...`` where key is one of kinds, from, until, regions (values may hold ':')."""
+    """``PATH[:key=value]...`` where key is one of kinds, from, until, regions, max_validity (values may hold
+    ':')."""
     path, *options = re.split(_SPEC_OPTION, spec)
     extras: dict[str, str] = {}
     for part in options:
@@ -384,15 +386,19 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
         raise UsageError("--trust-list needs at least one --root")
     keys = []
     for spec in args.trust_key:
-        region_text, sep, path = spec.partition("=")
+        region_text, sep, rest = spec.partition("=")
         if not sep:
-            raise UsageError(f"--trust-key expects REGION=PUB.pem, got {spec!r}")
+            raise UsageError(f"--trust-key expects REGION=PUB.pem[:max_validity=30d], got {spec!r}")
+        path, extras = _split_spec(rest, "--trust-key")
+        if set(extras) - {"max_validity"}:
+            raise UsageError(f"--trust-key: unknown option {sorted(set(extras) - {'max_validity'})[0]}")
+        max_validity = parse_duration(extras["max_validity"]) if "max_validity" in extras else None
         try:
             region = Region.parse(region_text)
         except ValueError as err:
             raise UsageError(f"--trust-key: {err}") from None
         try:
-            keys.append(issuer_key(_read(path, "key"), region=region))
+            keys.append(issuer_key(_read(path, "key"), region=region, max_validity=max_validity))
         except ValueError as err:
             raise UsageError(f"--trust-key {path}: {err}") from None
     for path in args.dsc:
@@ -769,9 +775,10 @@ def _issuer_key_spec(spec: str) -> Any:
 
     region_text, sep, rest = spec.partition("=")
     if not sep:
-        raise UsageError(f"--issuer-key expects REGION=PUB.pem[:kinds=...][:from=...][:until=...], got {spec!r}")
+        raise UsageError(f"--issuer-key expects REGION=PUB.pem[:kinds=...][:from=...][:until=...]"
+                         f"[:max_validity=...], got {spec!r}")
     path, extras = _split_spec(rest, "--issuer-key")
-    unknown = set(extras) - {"kinds", "from", "until"}
+    unknown = set(extras) - {"kinds", "from", "until", "max_validity"}
     if unknown:
         raise UsageError(f"--issuer-key: unknown option {sorted(unknown)[0]}")
     try:
@@ -779,7 +786,8 @@ def _issuer_key_spec(spec: str) -> Any:
         kinds = frozenset(Kind(k.strip()) for k in extras["kinds"].split(",")) if "kinds" in extras else None
         valid_from = parse_instant(extras["from"]) if "from" in extras else None
         valid_until = parse_instant(extras["until"]) if "until" in extras else None
-        key = issuer_key(_read(path, "issuer key"), region=region)
+        max_validity = parse_duration(extras["max_validity"]) if "max_validity" in extras else None
+        key = issuer_key(_read(path, "issuer key"), region=region, max_validity=max_validity)
     except ValueError as err:
         raise UsageError(f"--issuer-key {spec!r}: {err}") from None
     import dataclasses
@@ -818,6 +826,7 @@ def cmd_trust_build(args: argparse.Namespace) -> int:
 
 def cmd_trust_show(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
+    from healthpass.model.jsonform import format_duration
     from healthpass.trust import TrustList, inspect_trust_list_unverified, trust_root
 
     data = _read(args.file, "trust list")
@@ -847,8 +856,9 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
         window = f"{start} .. {k.valid_until.isoformat() if k.valid_until else '-'}"
         kinds = ",".join(sorted(kind.value for kind in k.kinds))
         status = k.status.name.lower() + (f" at {k.retired_at.isoformat()}" if k.retired_at else "")
+        longest = format_duration(k.max_validity) if k.max_validity is not None else "-"
         print(f"  kid {k.kid.hex()}  region {k.region.code if k.region else '*'}  kinds {kinds}  "
-              f"window {window}  {status}{'  (certificate)' if k.is_certificate else ''}")
+              f"window {window}  {status}  max validity {longest}{'  (certificate)' if k.is_certificate else ''}")
     return EXIT_OK
 
 
@@ -970,7 +980,7 @@ def _trust_build_arguments(p: _Parser) -> None:
     p.add_argument("--seq", type=int, metavar="N")
     p.add_argument("--valid-for", metavar="DURATION")
     p.add_argument("--issuer-key", action="append", default=[],
-                   metavar="REGION=PUB.pem[:kinds=..][:from=..][:until=..]")
+                   metavar="REGION=PUB.pem[:kinds=..][:from=..][:until=..][:max_validity=30d]")
     p.add_argument("--manifest", metavar="FILE")
     p.add_argument("--out", required=True, metavar="FILE")
     _add_pkcs11_options(p)

@@ -71,6 +71,7 @@ class ErrorCode(StrEnum):
     ISSUER_MISMATCH = "issuer_mismatch"
     USAGE_NOT_ALLOWED = "usage_not_allowed"
     KEY_EXPIRED = "key_expired"
+    VALIDITY_TOO_LONG = "validity_too_long"
     TRUST_LIST_INVALID = "trust_list_invalid"
     TRUST_LIST_EXPIRED = "trust_list_expired"
     TRUST_LIST_ROLLBACK = "trust_list_rollback"

@@ -29,7 +29,14 @@ from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region, as_region, as_regions
-from healthpass.model.trust import ALL_KINDS, IssuerKey, KeyStatus, TrustRoot
+from healthpass.model.trust import (
+    ALL_KINDS,
+    DEFAULT_MAX_VALIDITY,
+    MAX_VALIDITY_CEILING,
+    IssuerKey,
+    KeyStatus,
+    TrustRoot,
+)
 
 if TYPE_CHECKING:  # Path, Signer, StateStore for annotations only: a verifier never loads them
     from pathlib import Path
@@ -61,11 +68,15 @@ def _dcc_types(usages: frozenset[str]) -> frozenset[str] | None:
 
 
 def _load_issuer_key(
-    data: bytes, *, region: Region | None, kinds: frozenset[Kind], source: str
+    data: bytes, *, region: Region | None, kinds: frozenset[Kind], source: str,
+    max_validity: timedelta | None = None,
 ) -> tuple[IssuerKey, crypto.PublicKey]:
     key, der, cert = crypto.load_public_key(data)
     if cert is None:
-        return IssuerKey(kid=crypto.kid_for(der), key_der=der, region=region, kinds=kinds, source=source), key
+        return IssuerKey(kid=crypto.kid_for(der), key_der=der, region=region, kinds=kinds, source=source,
+                         max_validity=DEFAULT_MAX_VALIDITY if max_validity is None else max_validity), key
+    if max_validity is None and region is not None:  # a healthpass key: only an EU signer goes without
+        max_validity = DEFAULT_MAX_VALIDITY
     return IssuerKey(
         kid=crypto.kid_for(cert.der),
         key_der=cert.der,
@@ -76,6 +87,7 @@ def _load_issuer_key(
         cert_not_after=cert.not_after,
         dcc_types=_dcc_types(cert.extended_key_usages),
         source=source,
+        max_validity=max_validity,
     ), key
 
 
@@ -85,17 +97,21 @@ def issuer_key(
     region: Region | str | None = None,
     kinds: frozenset[Kind] = ALL_KINDS,
     source: str = "trust-key",
+    max_validity: timedelta | None = None,
 ) -> IssuerKey:
     """An :class:`IssuerKey` from a public key (SPKI PEM/DER) or a certificate (PEM, DER, base64 DER).
 
     ``region`` is a :class:`Region` or a code string (``"630000"``, ``"CN-QH"``). For a certificate the kid is
     computed over the certificate DER (the EU rule), its validity bounds the codes it may sign, and its DCC
-    extended key usages restrict the EU DCC types. Raises ValueError for data holding no usable public key
-    (saying so when it is a private key) or a string that is no region code; TypeError for a ``region`` of
-    another type.
+    extended key usages restrict the EU DCC types. ``max_validity`` bounds the lifetime (``exp - iat``) of
+    the codes the key signs; None means the documented default:
+    :data:`~healthpass.model.trust.DEFAULT_MAX_VALIDITY` (30 days), except for an EU signer certificate (a
+    certificate given without a region), whose codes the certificate's notAfter bounds, as EU verifiers do.
+    Raises ValueError for data holding no usable public key (saying so when it is a private key), a string
+    that is no region code or a ``max_validity`` out of range; TypeError for a ``region`` of another type.
     """
     scope = None if region is None else as_region(region, "region")
-    return _load_issuer_key(data, region=scope, kinds=kinds, source=source)[0]
+    return _load_issuer_key(data, region=scope, kinds=kinds, source=source, max_validity=max_validity)[0]
 
 
 class KeyRing:
@@ -276,6 +292,10 @@ def _encode_key(key: IssuerKey) -> bytes:
         entry[KeyEntryKey.VALID_UNTIL.value] = _epoch(key.valid_until)
     if key.retired_at is not None:
         entry[KeyEntryKey.RETIRED_AT.value] = _epoch(key.retired_at)
+    if key.max_validity != DEFAULT_MAX_VALIDITY:  # the default is left out: lists stay as they were
+        if key.max_validity is None:
+            raise ValueError("every trust-list key needs a maximum code validity")
+        entry[KeyEntryKey.MAX_VALIDITY.value] = int(key.max_validity.total_seconds())
     return encode(entry)
 
 
@@ -327,10 +347,15 @@ def _decode_key(
                 raise ValueError(f"{field.name.lower()} must be a NumericDate before 2100")
             return _ts(value)
 
+        max_validity = raw.get(KeyEntryKey.MAX_VALIDITY, int(DEFAULT_MAX_VALIDITY.total_seconds()))
+        if type(max_validity) is not int or not 0 < max_validity <= MAX_VALIDITY_CEILING.total_seconds():
+            raise ValueError(f"max_validity must be a positive number of seconds, at most "
+                             f"{MAX_VALIDITY_CEILING.days} days")
         scope: dict[str, Any] = {
             "region": region, "kinds": kinds, "status": status, "valid_from": when(KeyEntryKey.VALID_FROM),
             "valid_until": when(KeyEntryKey.VALID_UNTIL), "retired_at": when(KeyEntryKey.RETIRED_AT),
             "source": f"trust-list:{seq}", "list_not_after": not_after, "list_issued_at": issued_at,
+            "max_validity": timedelta(seconds=max_validity),
         }
     except (ValueError, KeyError, TypeError) as err:
         raise bad(str(err) if isinstance(err, ValueError) else "invalid field") from None
@@ -350,7 +375,7 @@ def _decode_key(
         raise bad(f"kid does not match its key ({parsed.kid.hex()})")
     try:
         return dataclasses.replace(parsed, **scope), public
-    except ValueError as err:  # IssuerKey's own invariants (window order, retired_at with retired)
+    except ValueError as err:  # IssuerKey's own invariants (window order, retired_at exactly when retired)
         raise bad(str(err)) from None
 
 
@@ -627,7 +652,7 @@ class TrustList:
 
 
 _MANIFEST_KEY_FIELDS = frozenset({"region", "public_key", "certificate", "kinds", "from", "until", "status",
-                                  "retired_at"})
+                                  "retired_at", "max_validity"})
 
 
 def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey], int | None, str | None]:
@@ -635,10 +660,11 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
 
     ``{"seq": N, "valid_for": "30d", "keys": [{"region": "630000", "public_key": "PUB.pem" |
     "certificate": "CERT.pem", "kinds": [...], "from": ISO8601, "until": ISO8601, "status": "active" |
-    "retired", "retired_at": ISO8601}, ...]}``; file paths are relative to ``base``; each key at most once
-    (a list holds one entry per kid). Raises ValueError.
+    "retired", "retired_at": ISO8601, "max_validity": "30d"}, ...]}``; file paths are relative to ``base``;
+    each key at most once (a list holds one entry per kid); ``retired_at`` exactly when the status is retired.
+    Raises ValueError.
     """
-    from healthpass.model.jsonform import parse_instant
+    from healthpass.model.jsonform import parse_duration, parse_instant
 
     if not isinstance(manifest, dict):
         raise ValueError("the manifest must be a JSON object")
@@ -669,8 +695,15 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
         region = entry.get("region")
         if not isinstance(region, str):
             raise ValueError(f"keys[{i}].region must be a region code string such as \"630000\" or \"CN-QH\"")
+        kinds = entry.get("kinds", [k.value for k in Kind])
+        if type(kinds) is not list or not all(isinstance(k, str) for k in kinds):
+            raise ValueError(f"keys[{i}]: kinds must be a list of kind names")
+        try:
+            longest = parse_duration(entry["max_validity"]) if "max_validity" in entry else None
+        except ValueError as err:
+            raise ValueError(f"keys[{i}]: max_validity: {err}") from None
         key = issuer_key(data, region=as_region(region, f"keys[{i}].region"),
-                         kinds=frozenset(Kind(k) for k in entry.get("kinds", [k.value for k in Kind])))
+                         kinds=frozenset(Kind(k) for k in kinds), max_validity=longest)
         if ("certificate" in entry) != key.is_certificate:
             wanted = "certificate" if "certificate" in entry else "public key"
             raise ValueError(f"keys[{i}]: {path.name} is not a {wanted}")
@@ -680,14 +713,16 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
         status_name = str(entry.get("status", "active")).upper()
         if status_name not in KeyStatus.__members__:
             raise ValueError(f"keys[{i}]: status must be active or retired")
-        retired = entry.get("retired_at")
-        keys.append(dataclasses.replace(
-            key,
-            valid_from=parse_instant(entry["from"]) if "from" in entry else None,
-            valid_until=parse_instant(entry["until"]) if "until" in entry else None,
-            status=KeyStatus[status_name],
-            retired_at=parse_instant(retired) if retired else None,
-        ))
+        try:  # a retirement date is never dropped: an empty or null one, or one on an active key, is refused
+            keys.append(dataclasses.replace(
+                key,
+                valid_from=parse_instant(entry["from"]) if "from" in entry else None,
+                valid_until=parse_instant(entry["until"]) if "until" in entry else None,
+                status=KeyStatus[status_name],
+                retired_at=parse_instant(entry["retired_at"]) if "retired_at" in entry else None,
+            ))
+        except ValueError as err:
+            raise ValueError(f"keys[{i}]: {err}") from None
     return keys, seq, valid_for
 
 

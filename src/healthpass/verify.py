@@ -35,11 +35,11 @@ from healthpass.errors import (
 )
 from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
 from healthpass.model.credential import HealthPayload
-from healthpass.model.jsonform import format_time, payload_to_json
+from healthpass.model.jsonform import format_duration, format_time, payload_to_json
 from healthpass.model.policy import Limits
 from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
-from healthpass.model.trust import IssuerKey, KeyStatus
+from healthpass.model.trust import IssuerKey
 from healthpass.trust import KeyRing, TrustList
 
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
@@ -355,9 +355,9 @@ class Verifier:
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
                 f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
             )
+        self._check_key_window(entry, iat, exp)
+        self._check_validity(claims, now, entry)
         issued_at, expires_at = _ts(iat), _ts(exp)
-        self._check_key_window(entry, issued_at, expires_at)
-        self._check_validity(claims, now)
         self._check_transcoded(provenance)
         return VerifiedCredential(
             format=Prefix.HP1, issuer=iss, kid=entry.kid, algorithm=headers.algorithm,
@@ -375,6 +375,9 @@ class Verifier:
         now: datetime,
         warnings: tuple[str, ...],
     ) -> VerifiedCredential:
+        iat, exp = claims.iat, claims.exp
+        if iat is None or exp is None:  # a code without them would never expire, or never have been issued
+            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iat and exp are required")
         dcc = eu_dcc.interpret(claims, strict_schema=self._policy.strict_schema, limits=self._policy.limits,
                                schemas=self._policy.dcc_schemas)
         if entry.region is not None:  # a key scoped to a healthpass region signs HP1 codes, not EU ones
@@ -393,10 +396,10 @@ class Verifier:
             raise VerificationError(
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE, f"key {entry.kid.hex()} may not sign {kind.value}"
             )
-        issued_at, expires_at = _ts(claims.iat), _ts(claims.exp)
-        self._check_key_window(entry, issued_at, expires_at)
-        self._check_validity(claims, now)
+        self._check_key_window(entry, iat, exp)
+        self._check_validity(claims, now, entry)
         self._check_transcoded(None)
+        issued_at, expires_at = _ts(iat), _ts(exp)
         return VerifiedCredential(
             format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
             issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
@@ -414,25 +417,33 @@ class Verifier:
                                     "this verifier accepts only codes transcoded from a foreign code")
 
     @staticmethod
-    def _check_key_window(entry: IssuerKey, iat: datetime | None, exp: datetime | None) -> None:
-        if iat is not None:
-            if entry.valid_from is not None and iat < entry.valid_from:
-                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued before key {entry.kid.hex()}'s usage window opens")
-            if entry.valid_until is not None and iat > entry.valid_until:
-                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued after key {entry.kid.hex()}'s usage window closed")
-            if entry.status is KeyStatus.RETIRED and entry.retired_at is not None and iat >= entry.retired_at:
-                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued after key {entry.kid.hex()} was retired")
-            if entry.cert_not_before is not None and iat < entry.cert_not_before:
-                raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
-                                        f"issued before key {entry.kid.hex()}'s certificate became valid")
-        if exp is not None and entry.cert_not_after is not None and exp > entry.cert_not_after:
+    def _check_key_window(entry: IssuerKey, iat_ts: int, exp_ts: int) -> None:
+        """The key's bounds on the code (stage validity): its usage window and retirement contain ``iat``, its
+        certificate's validity contains ``iat`` and ``exp``, and the code lives no
+        longer than the key's maximum validity, so a key leaked after its window closed (or after it was
+        retired) mints nothing that outlives the window by more than that maximum."""
+        iat, exp = datetime.fromtimestamp(iat_ts, UTC), datetime.fromtimestamp(exp_ts, UTC)
+        if entry.valid_from is not None and iat < entry.valid_from:
+            raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                    f"issued before key {entry.kid.hex()}'s usage window opens")
+        if entry.valid_until is not None and iat > entry.valid_until:
+            raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                    f"issued after key {entry.kid.hex()}'s usage window closed")
+        if entry.retired_at is not None and iat >= entry.retired_at:  # whatever the status says
+            raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                    f"issued after key {entry.kid.hex()} was retired")
+        if entry.cert_not_before is not None and iat < entry.cert_not_before:
+            raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                    f"issued before key {entry.kid.hex()}'s certificate became valid")
+        if entry.cert_not_after is not None and exp > entry.cert_not_after:
             raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
                                     f"expires after key {entry.kid.hex()}'s certificate")
+        if entry.max_validity is not None and exp_ts - iat_ts > entry.max_validity.total_seconds():
+            raise VerificationError(ErrorCode.VALIDITY_TOO_LONG, Stage.VALIDITY,
+                                    f"valid for {format_duration(exp - iat)}, longer than the "
+                                    f"{format_duration(entry.max_validity)} key {entry.kid.hex()} may sign for")
 
-    def _check_validity(self, claims: CwtClaims, now: datetime) -> None:
+    def _check_validity(self, claims: CwtClaims, now: datetime, entry: IssuerKey) -> None:
         instant = now.timestamp()
         slack = self._policy.leeway.total_seconds()
         if claims.exp is not None and instant > claims.exp + slack:
@@ -441,6 +452,11 @@ class Verifier:
             if value is not None and instant < value - slack:
                 raise VerificationError(ErrorCode.NOT_YET_VALID, Stage.VALIDITY,
                                         f"{name} {_when(value)} is in the future")
+        # exp is within the certificate, so this holds within the leeway only: a code is never accepted once
+        # its signer's certificate has expired
+        if entry.cert_not_after is not None and now > entry.cert_not_after:
+            raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
+                                    f"key {entry.kid.hex()}'s certificate has expired")
 
 
 def _aware(at: datetime) -> datetime:

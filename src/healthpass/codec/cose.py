@@ -226,6 +226,8 @@ def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
     if type(value) is float and allow_float:
         if not math.isfinite(value):
             raise _claims_error(f"{key.name.lower()} is not a finite number")
+        if value < 0:  # checked before truncation: -0.5 is out of range, not 0
+            raise _claims_error(f"{key.name.lower()} is out of range")
         value = int(value)
     if type(value) is not int:
         raise _claims_error(f"{key.name.lower()} must be an integer NumericDate")

@@ -56,6 +56,9 @@ class KeyEntryKey(IntEnum):
     VALID_UNTIL = 7
     STATUS = 8
     RETIRED_AT = 9
+    #: the longest lifetime (exp - iat, seconds) of a code the key may sign; absent: 30 days
+    #: (``specs/trust-list.md`` R8). Format version 2.
+    MAX_VALIDITY = 10
 
 
 _ENTRY_FIELDS = frozenset(k.value for k in KeyEntryKey)

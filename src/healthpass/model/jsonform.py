@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from typing import Any, TypeVar
 
@@ -37,7 +37,8 @@ from healthpass.model.credential import (
 )
 from healthpass.model.regions import Region
 
-__all__ = ["format_time", "parse_instant", "parse_time", "payload_from_json", "payload_to_json"]
+__all__ = ["format_duration", "format_time", "parse_duration", "parse_instant", "parse_time", "payload_from_json",
+           "payload_to_json"]
 
 E = TypeVar("E", bound=IntEnum)
 _TOP = frozenset({"holder", "status", "naat", "antibody", "vaccinations", "infection", "region_risk"})
@@ -103,6 +104,30 @@ def parse_instant(text: str) -> datetime:
     except ValueError:
         raise ValueError("not a valid date-time") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else _in_range(parsed, "the time")
+
+
+_DURATION = re.compile(r"\A(\d{1,9})([smhd])\Z")
+_DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def parse_duration(text: object) -> timedelta:
+    """A positive duration written ``45s``, ``90m``, ``72h`` or ``30d``. Raises ValueError."""
+    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 72h)")
+    seconds = int(match.group(1)) * dict(_DURATION_UNITS)[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"invalid duration {text!r}: must be positive")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """A duration in the largest unit that divides it (``30d``, ``36h``, ``90m``, ``45s``); whole seconds."""
+    seconds = int(value.total_seconds())
+    for unit, size in _DURATION_UNITS:
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise AssertionError("unreachable")
 
 
 def format_time(value: datetime) -> str:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 
 from healthpass.model.credential import Kind
 from healthpass.model.regions import Region, as_region, as_regions
 
-__all__ = ["ALL_KINDS", "IssuerKey", "KeyStatus", "TrustRoot"]
+__all__ = ["ALL_KINDS", "DEFAULT_MAX_VALIDITY", "MAX_VALIDITY_CEILING", "IssuerKey", "KeyStatus", "TrustRoot"]
 
 ALL_KINDS = frozenset(Kind)
+#: The longest a code may live (``exp - iat``) when its key does not say otherwise: every key trusted
+#: directly and every trust-list entry without the field (``specs/trust-list.md`` R7).
+DEFAULT_MAX_VALIDITY = timedelta(days=30)
+#: The largest maximum a key may carry (ten years): anything longer is a typo.
+MAX_VALIDITY_CEILING = timedelta(days=3660)
 
 
 class KeyStatus(IntEnum):
@@ -29,6 +34,10 @@ class IssuerKey:
     ``cert_not_before``/``cert_not_after`` bound the validity of any code it signs (a code must not outlive
     the key's certificate); ``valid_from``/``valid_until`` is the usage window for the issue time.
     ``dcc_types`` restricts EU DCC types (``v``, ``t``, ``r``) from extended-key-usage OIDs; None = any.
+    ``max_validity`` bounds the lifetime (``exp - iat``) of every code the key signs, whole seconds, positive,
+    at most :data:`MAX_VALIDITY_CEILING`; None (no maximum beyond the certificate's notAfter) only for an EU
+    signer certificate (a certificate with no region: it signs ``HC1`` codes only).
+    ``retired_at`` is set exactly when ``status`` is retired.
     ``source`` says where the key came from, for messages (``trust-key``, ``trust-list:<seq>``, ``dsc``).
     """
 
@@ -45,6 +54,7 @@ class IssuerKey:
     cert_not_after: datetime | None = None
     dcc_types: frozenset[str] | None = None
     source: str = "trust-key"
+    max_validity: timedelta | None = DEFAULT_MAX_VALIDITY
     #: set on keys that came from a trust list: the list's freshness bound (``trust_list_stale`` /
     #: ``trust_list_expired`` are judged against it at verification time)
     list_not_after: datetime | None = None
@@ -59,6 +69,17 @@ class IssuerKey:
             object.__setattr__(self, "region", as_region(self.region, "IssuerKey.region"))
         if self.status is KeyStatus.RETIRED and self.retired_at is None:
             raise ValueError("a retired key needs retired_at")
+        if self.retired_at is not None and self.status is not KeyStatus.RETIRED:
+            raise ValueError("retired_at is set but the status is not retired (a retirement date needs status "
+                             "retired)")
+        if self.max_validity is None:
+            if not self.is_certificate or self.region is not None:
+                raise ValueError("max_validity None: only an EU signer certificate (a certificate with no "
+                                 "region) may go without a maximum code validity")
+        elif (not isinstance(self.max_validity, timedelta) or self.max_validity <= timedelta(0)
+              or self.max_validity > MAX_VALIDITY_CEILING or self.max_validity.microseconds):
+            raise ValueError(f"max_validity must be whole seconds, positive and at most "
+                             f"{MAX_VALIDITY_CEILING.days} days")
         if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
             raise ValueError("IssuerKey usage window ends before it starts")
 
