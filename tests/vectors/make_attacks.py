@@ -778,6 +778,7 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     attack("claims_unknown_claim", "claims", "claims_invalid", "an unknown claim 99", signed(claims(c99=1)))
     attack("claims_missing_exp", "claims", "claims_invalid", "no exp", signed(claims(drop=(4,))))
     attack("claims_missing_iss", "claims", "claims_invalid", "no iss", signed(claims(drop=(1,))))
+    attack("claims_missing_iat", "claims", "claims_invalid", "no iat", signed(claims(drop=(6,))))
     attack("claims_missing_payload", "claims", "claims_invalid", "no health payload claim",
            signed(claims(payload=None)))
     attack("claims_eu_hcert_in_hp1", "claims", "claims_invalid", "an EU hcert claim inside an HP1 code",
@@ -833,6 +834,18 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
            signed(claims(), WINDOW))
     attack("validity_key_retired", "validity", "key_expired", "issued after the key was retired",
            signed(claims(), RETIRED))
+    # issue 14 item 3: a key bounds the lifetime of its codes (default 30 days), so a key leaked after its
+    # window closed, or after its retirement, cannot back-date iat into the window and mint a code for decades
+    window_end = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
+    attack("validity_too_long_closed_window_backdated", "validity", "validity_too_long",
+           "a key whose usage window closed signs iat inside the window, exp in 2099",
+           signed(claims(iat=window_end - 86400, exp=int(datetime(2099, 1, 1, tzinfo=UTC).timestamp())), WINDOW))
+    attack("validity_too_long_retired_backdated", "validity", "validity_too_long",
+           "a retired key signs iat before its retirement, exp ten years later",
+           signed(claims(iat=window_end - 86400, exp=window_end + 3650 * 86400), RETIRED))
+    attack("validity_too_long_direct_key", "validity", "validity_too_long",
+           "a code living 30 days and one second under a directly trusted key (default maximum 30 days)",
+           signed(claims(exp=IAT_TS + 30 * 86400 + 1)))
 
     # -- scope ---------------------------------------------------------------------------------------------
     attack("scope_issuer_other_province", "scope", "issuer_mismatch",
@@ -854,6 +867,9 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
            trust=via(_trust_list([_listed(LIST_KEY)], issued=AT + timedelta(days=1))))
     attack("trust_list_key_removed", "key", "key_unknown", "a fresh list that no longer holds the signing key",
            listed_code, trust=via(_trust_list([_listed(ED)])))
+    attack("validity_too_long_listed_maximum", "validity", "validity_too_long",
+           "a 72-hour code under a list entry whose maximum code validity is one day (entry field 10)", listed_code,
+           trust=via(_trust_list([dataclasses.replace(_listed(LIST_KEY), max_validity=timedelta(days=1))])))
 
     # -- trust list: the lists themselves ------------------------------------------------------------------
     def tl(name: str, description: str, data: bytes, expect: str = "trust_list_invalid",
@@ -942,6 +958,14 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
               encode({3: bad_version, 4: 630000, 5: [1, 2, 3, 4, 5], 8: 1}), kid=kid_for(bad_version))
     bad_entry("trust_list_entry_retired_without_time", "status retired without retired_at",
               _entry(LIST_KEY.public_key_der, k8=2))
+    bad_entry("trust_list_entry_retired_at_while_active", "retired_at on an active key (used to be dropped)",
+              _entry(LIST_KEY.public_key_der, k8=1, k9=int(LIST_ISSUED.timestamp())))
+    bad_entry("trust_list_entry_max_validity_zero", "a maximum code validity of 0 seconds",
+              _entry(LIST_KEY.public_key_der, k10=0))
+    bad_entry("trust_list_entry_max_validity_text", "a maximum code validity as the text '30d'",
+              _entry(LIST_KEY.public_key_der, k10="30d"))
+    bad_entry("trust_list_entry_max_validity_century", "a maximum code validity of a hundred years",
+              _entry(LIST_KEY.public_key_der, k10=100 * 365 * 86400))
     bad_entry("trust_list_entry_outside_root_scope", "a Qinghai key in a list whose root may vouch for Beijing "
               "only", listed_entry, roots=[{"key": ROOT.label, "regions": ["110000"]}])
 
@@ -960,6 +984,25 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     attack("hc1_exp_nan", "claims", "claims_invalid", "exp as NaN", hc1(cbor2.dumps(hc1_claims(exp=float("nan")))))
     attack("hc1_exp_null", "claims", "claims_invalid", "EU code with exp null (used to pass as no expiry)",
            hc1(hc1_claims(exp=None)))
+    # issue 14 item 1: an EU code without exp used to be accepted and never expire
+    no_exp = hc1_claims(DCC_T, iat=int(CERT_FROM.timestamp()) + 86400)
+    del no_exp[ClaimKey.EXP.value]
+    attack("hc1_missing_exp", "claims", "claims_invalid",
+           "an EU code without exp, its DSC expired long before the verification time", hc1(no_exp, DSC_TEST_ONLY,
+                                                                                           kid=DSC_TEST_KID),
+           at=CERT_UNTIL + timedelta(days=3 * 365))
+    no_iat = hc1_claims()
+    del no_iat[ClaimKey.IAT.value]
+    attack("hc1_missing_iat", "claims", "claims_invalid", "an EU code without iat", hc1(no_iat))
+    attack("hc1_iat_negative_float", "claims", "claims_invalid", "iat -0.5 (used to be truncated to 0)",
+           hc1(cbor2.dumps(hc1_claims(iat=-0.5))))
+    attack("hc1_certificate_expired_at_verification", "validity", "key_expired",
+           "exp at the DSC's not-after, verified 2 minutes later (within the leeway for exp)",
+           hc1(hc1_claims(DCC_T, iat=int(CERT_UNTIL.timestamp()) - 86400, exp=int(CERT_UNTIL.timestamp())),
+               DSC_TEST_ONLY, kid=DSC_TEST_KID), at=CERT_UNTIL + timedelta(minutes=2))
+    attack("hc1_validity_too_long_bare_key", "validity", "validity_too_long",
+           "a year-long EU code under a DSC trusted as a bare public key (no certificate bounds it: 30 days)",
+           hc1(hc1_claims(exp=IAT_TS + 365 * 86400)))
     attack("hc1_duplicate_claim", "claims", "claims_invalid", "iss twice (lenient EU decoding still refuses)",
            hc1(b"\xa2\x01\x62AT\x01\x62DE"))
     attack("hc1_indefinite_length_claims", "claims", "claims_invalid", "claims map with indefinite length",

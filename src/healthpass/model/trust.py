@@ -13,7 +13,7 @@ __all__ = ["ALL_KINDS", "DEFAULT_MAX_VALIDITY", "MAX_VALIDITY_CEILING", "IssuerK
 
 ALL_KINDS = frozenset(Kind)
 #: The longest a code may live (``exp - iat``) when its key does not say otherwise: every key trusted
-#: directly and every trust-list entry without the field (``specs/trust-list.md`` R7).
+#: directly and every trust-list entry without the field (``specs/trust-list.md`` R8).
 DEFAULT_MAX_VALIDITY = timedelta(days=30)
 #: The largest maximum a key may carry (ten years): anything longer is a typo.
 MAX_VALIDITY_CEILING = timedelta(days=3660)
