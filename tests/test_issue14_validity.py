@@ -16,7 +16,8 @@ from healthpass import cose
 from healthpass.cli import main
 from healthpass.codec import b45encode, compress
 from healthpass.codec.cbor import encode
-from healthpass.codec.signed_doc import ContentType, KeyEntryKey, encode_envelope
+from healthpass.codec.trust_list import KeyEntryKey
+from healthpass.documents import TRUST_LIST, seal
 from healthpass.errors import ErrorCode, HealthPassError, Stage, TrustListError
 from healthpass.issue import Issuer
 from healthpass.model.credential import HealthPayload, HealthStatus, StatusColour
@@ -252,6 +253,25 @@ def _entry_fields(data: bytes) -> set[int]:
     return set(cbor2.loads(entry))
 
 
+def test_issue14_item3_the_field_is_a_version_2_feature() -> None:
+    """A list holding field 10 is written as format version 2; a version-1 list carrying it is refused (its
+    entry is malformed), a version-2 one is read."""
+    week = _list(_qinghai(max_validity=7 * DAY))
+    assert cbor2.loads(cbor2.loads(week).value[2])[1] == 2
+    assert cbor2.loads(cbor2.loads(_list(_qinghai())).value[2])[1] == 1
+    entry = encode({2: QINGHAI.public_key_der, 4: 630000, 5: [1, 2, 3, 4, 5], 8: 1, 10: 7 * 86400})
+    roots = [trust_root(ROOT.public_key_pem())]
+    for version in (1, 2):
+        data = seal(ROOT, TRUST_LIST, seq=1, issued_at=_ts(NOW - DAY), not_after=_ts(NOW + 6 * DAY),
+                    body={QINGHAI.kid: entry}, version=version)
+        listed = TrustList.load(data, roots)
+        if version == 1:
+            with pytest.raises(TrustListError, match="format version 1"):
+                listed.check_all()
+        else:
+            assert listed.keys.get(QINGHAI.kid).max_validity == 7 * DAY  # type: ignore[union-attr]
+
+
 def test_issue14_item3_lists_without_the_field_load_with_the_default() -> None:
     """The committed vector predates the field: it loads, and every key gets the documented default."""
     vector = json.loads((Path(__file__).parent / "vectors" / "trust_list_vectors.json").read_text("utf-8"))
@@ -330,8 +350,8 @@ def test_issue14_item4_retired_at_without_retired_status_is_refused_everywhere(t
     # foreign publisher would make) loads, but the entry is never used and the full check refuses the list
     spki = QINGHAI.public_key_der
     entry = encode({2: spki, 4: 630000, 5: [1, 2, 3, 4, 5], 8: 1, 9: _ts(when)})
-    payload = encode_envelope(1, _ts(NOW - DAY), _ts(NOW + 6 * DAY), {QINGHAI.kid: entry})
-    data = cose.seal_document(ROOT, ContentType.TRUST_LIST.value, payload)
+    data = seal(ROOT, TRUST_LIST, seq=1, issued_at=_ts(NOW - DAY), not_after=_ts(NOW + 6 * DAY),
+                body={QINGHAI.kid: entry})
     roots = [trust_root(ROOT.public_key_pem())]
     listed = TrustList.load(data, roots)
     err = _error(Verifier(trust_lists=[listed]), _hp1(QINGHAI, NOW, NOW + DAY))

@@ -81,9 +81,9 @@ def _good() -> tuple[bytes, bytes]:
     return GOOD.kid, _entry(GOOD.public_key_der)
 
 
-def _with(kid: bytes, entry: bytes) -> bytes:
+def _with(kid: bytes, entry: bytes, *, version: int = 1) -> bytes:
     """A list holding GOOD's entry and ``entry`` under ``kid`` (in kid order)."""
-    return _sealed(_body(sorted([_good(), (kid, entry)])))
+    return _sealed(_body(sorted([_good(), (kid, entry)])), version=version)
 
 
 def _cert_der(signer: SoftwareSigner) -> bytes:
@@ -284,7 +284,7 @@ BAD = _bad_entries()
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_malformed_entry_fails_closed_for_its_kid_only(name: str, tmp_path: Path) -> None:
     kid, entry = BAD[name]()
-    data = _with(kid, entry)
+    data = _with(kid, entry, version=2 if name.startswith("max_validity") else 1)  # field 10: version 2
     scoped = [trust_root(ROOT.public_key_pem(), regions=[QINGHAI])]
     tl = TrustList.load(data, scoped)  # signature, envelope and index hold: the list loads
     verifier = Verifier(trust_lists=[tl])

@@ -930,10 +930,10 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     # The list loads (signature, envelope and index hold); the entry is never used: a code naming its kid is
     # trust_list_invalid, at stage trust_list.
     def bad_entry(name: str, description: str, entry: bytes, kid: bytes = LIST_KEY.kid,
-                  roots: list[dict[str, Any]] | None = None) -> None:
+                  roots: list[dict[str, Any]] | None = None, version: int = 1) -> None:
         code = listed_code if kid == LIST_KEY.kid else text(cose(LIST_KEY, claims(), kid=kid))
         attack(name, "trust_list", "trust_list_invalid", description, code,
-               trust=via(_sealed_list(_raw_body([(kid, entry)])), roots))
+               trust=via(_sealed_list(_raw_body([(kid, entry)]), version=version), roots))
 
     bad_entry("trust_list_entry_kid_mismatch", "an entry holding another key than its kid names",
               _entry(ED.public_key_der))
@@ -961,11 +961,11 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     bad_entry("trust_list_entry_retired_at_while_active", "retired_at on an active key (used to be dropped)",
               _entry(LIST_KEY.public_key_der, k8=1, k9=int(LIST_ISSUED.timestamp())))
     bad_entry("trust_list_entry_max_validity_zero", "a maximum code validity of 0 seconds",
-              _entry(LIST_KEY.public_key_der, k10=0))
+              _entry(LIST_KEY.public_key_der, k10=0), version=2)
     bad_entry("trust_list_entry_max_validity_text", "a maximum code validity as the text '30d'",
-              _entry(LIST_KEY.public_key_der, k10="30d"))
+              _entry(LIST_KEY.public_key_der, k10="30d"), version=2)
     bad_entry("trust_list_entry_max_validity_century", "a maximum code validity of a hundred years",
-              _entry(LIST_KEY.public_key_der, k10=100 * 365 * 86400))
+              _entry(LIST_KEY.public_key_der, k10=100 * 365 * 86400), version=2)
     bad_entry("trust_list_entry_outside_root_scope", "a Qinghai key in a list whose root may vouch for Beijing "
               "only", listed_entry, roots=[{"key": ROOT.label, "regions": ["110000"]}])
 
