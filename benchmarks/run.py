@@ -16,7 +16,11 @@ Sections (each prints one table; ``--json`` prints one JSON document instead):
   script (cbor2 + cryptography + base45), and which heavy modules ``import healthpass`` and its recipes
   (``Verifier``, ``Issuer``, ``TrustList``) load; subprocesses run this checkout's ``src``;
 * ``size``    - characters and QR version of typical codes, with and without zlib, against the EU DCC
-  encoding of the same facts (CWT claim -260/1, ES256, zlib, base45, as the EU does).
+  encoding of the same facts (CWT claim -260/1, ES256, zlib, base45, as the EU does);
+* ``display`` - the checkpoint card: view, SVG and PNG renders at 480x800 and 800x480 (clinic profile, the
+  complete sample) against verifying the same code; the reference kiosk's answer to an uploaded photo
+  (HTTP round trip to a uvicorn on 127.0.0.1: read the QR, verify, build the view, the HTML card) against
+  ``qr.scan`` of the same photo in process.
 
 Timing: every group of cases is measured in interleaved rounds (each round times every case once, a batch of
 about 30 ms of calls, in a rotating order, with the garbage collector paused as ``timeit`` does); a case's
@@ -76,7 +80,7 @@ from healthpass.model.qr_capacity import ErrorCorrection, version_for_length
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SECTIONS = ("verify", "mint", "batch", "trust", "startup", "size")
+SECTIONS = ("verify", "mint", "batch", "trust", "startup", "size", "display")
 
 #: EU test codes (dgc-testdata): a few ES256 and PS256 files that python-cwt and pycose also read.
 HC1_FILES = (
@@ -128,6 +132,7 @@ TARGETS = {
     "verify_es256": 1.3, "verify_eddsa": 1.3, "verify_ps256": 2.0,
     "vs_python_cwt": 1.8, "vs_pycose": 20.0, "mint_es256": 3.0, "batch_2_workers": 1.5,
     "trust_10k_load_verify": 250.0, "startup": 1.35,
+    "card_svg_ms": 50.0, "card_png_ms": 150.0, "kiosk_photo_ms": 300.0,
 }
 
 
@@ -670,6 +675,110 @@ def section_size(fx: Fixture, quick: bool) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- report
 
 
+# -------------------------------------------------------------------------------------------- display
+
+
+def _photo(text: str, size: tuple[int, int]) -> bytes:
+    """A photo-like JPEG of a code: rotated 13 degrees on a noisy desk, uneven light, out of focus."""
+    import io
+
+    from PIL import Image, ImageChops, ImageFilter
+
+    from healthpass import qr
+
+    code = Image.open(io.BytesIO(qr.render_png(text, scale=max(3, size[0] // 256)))).convert("L")
+    mask = Image.new("L", code.size, 255).rotate(13, expand=True)
+    code = code.rotate(13, expand=True, resample=Image.Resampling.BICUBIC)
+    desk = Image.effect_noise(size, 40).point(lambda v: 70 + v // 3)
+    desk.paste(code, (size[0] // 6, size[1] // 8), mask)
+    light = Image.linear_gradient("L").rotate(90).resize(size).point(lambda v: 140 + v * 115 // 255)
+    photo = ImageChops.multiply(desk, light).filter(ImageFilter.GaussianBlur(size[0] / 900))
+    out = io.BytesIO()
+    photo.convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def section_display(fx: Fixture, quick: bool) -> dict[str, Any]:
+    import http.client
+    import importlib.util
+    import socket
+    import threading
+
+    from healthpass import qr
+    from healthpass.display import build_view, render_png, render_svg
+
+    rounds = 5 if quick else 15
+    text = fx.codes[("ES256", "complete sample")]
+    credential = fx.verifier.verify(text, at=NOW)
+    cases: dict[str, Callable[[], object]] = {
+        "verify": lambda: fx.verifier.verify(text, at=NOW),
+        "view": lambda: build_view(credential, now=NOW, language="zh-Hans", profile="clinic"),
+    }
+    for width, height in ((480, 800), (800, 480)):
+        def svg(width: int = width, height: int = height) -> object:
+            view = build_view(credential, now=NOW, language="zh-Hans", profile="clinic")
+            return render_svg(view, width=width, height=height)
+
+        def png(width: int = width, height: int = height) -> object:
+            view = build_view(credential, now=NOW, language="zh-Hans", profile="clinic")
+            return render_png(view, width=width, height=height)
+
+        cases[f"svg {width}x{height}"] = svg
+        cases[f"png {width}x{height}"] = png
+    m = interleaved(cases, "verify", rounds=rounds, batch_s=0.1)
+    rows = [{"what": name if name != "view" else "build_view (clinic, zh-Hans)",
+             "median_ms": round(m[name].median_us / 1000, 3),
+             "x_verify": round(m[name].ratio, 1) if m[name].ratio else None} for name in cases]
+
+    spec = importlib.util.spec_from_file_location("kiosk_bench", ROOT / "examples" / "kiosk" / "app.py")
+    assert spec is not None and spec.loader is not None
+    kiosk = importlib.util.module_from_spec(spec)
+    sys.modules["kiosk_bench"] = kiosk  # dataclasses look their module up there
+    spec.loader.exec_module(kiosk)
+    import uvicorn
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp)
+        (config / "roots").mkdir()
+        (config / "trust-lists").mkdir()
+        (config / "roots" / "root.pem").write_bytes(fx.root.public_key_pem())
+        keys = [issuer_key(fx.es.public_key_pem(), region=Region("630000"))]
+        (config / "trust-lists" / "list.htl").write_bytes(
+            TrustList.build(fx.root, seq=1, keys=keys, valid_for=timedelta(days=30), now=NOW - timedelta(days=1)))
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(kiosk.create_app(config, clock=lambda: NOW), log_level="warning",
+                                               access_log=False, lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.02)
+        try:
+            for size in ((1280, 960), (2560, 1920)):
+                photo = _photo(text, size)
+
+                def answer(photo: bytes = photo) -> object:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    conn.request("POST", "/api/verify?kind=image&lang=zh-Hans", body=photo)
+                    body = conn.getresponse().read()
+                    conn.close()
+                    assert b'"verdict":"pass"' in body, body[:200]
+                    return body
+
+                km = interleaved({"scan": lambda photo=photo: qr.scan(photo), "kiosk": answer}, "scan",
+                                 rounds=rounds, batch_s=0.3)
+                rows.append({"what": f"kiosk answer, photo {size[0]}x{size[1]} JPEG ({len(photo) // 1024} KiB)",
+                             "median_ms": round(km["kiosk"].median_us / 1000, 1),
+                             "x_scan": round(km["kiosk"].ratio or 0, 2),
+                             "scan_alone_ms": round(km["scan"].median_us / 1000, 1)})
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            sock.close()
+    return {"rows": rows}
+
+
 def warm_up(fx: Fixture, seconds: float) -> None:
     """Verify and mint the fixture's codes for ``seconds`` before measuring: the first group measured in a
     fresh process read up to 40 % slow on this machine (caches, allocator and host warm-up), the same code
@@ -748,6 +857,14 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     if trust:
         add(f"trust list of {trust['keys']} keys: load + verify < {TARGETS['trust_10k_load_verify']}x raw",
             trust["load_and_first_verify_x_raw"], TARGETS["trust_10k_load_verify"], False, "")
+    for r in results.get("display", {}).get("rows", []):
+        if r["what"].startswith("svg"):
+            add(f"SVG card < {TARGETS['card_svg_ms']} ms", r["median_ms"], TARGETS["card_svg_ms"], False, r["what"])
+        elif r["what"].startswith("png"):
+            add(f"PNG card < {TARGETS['card_png_ms']} ms", r["median_ms"], TARGETS["card_png_ms"], False, r["what"])
+        elif r["what"].startswith("kiosk"):
+            add(f"kiosk answer < {TARGETS['kiosk_photo_ms']} ms", r["median_ms"], TARGETS["kiosk_photo_ms"], False,
+                r["what"])
     start = results.get("startup")
     if start:
         add(f"start-up <= {TARGETS['startup']}x minimal script", start["healthpass_x_minimal"], TARGETS["startup"],
@@ -808,6 +925,10 @@ def print_report(results: dict[str, Any]) -> None:
         print("## Size (characters of QR text)\n")
         print(_table(results["size"]["rows"]))
         print(f"\n{results['size']['note']}\n")
+    if "display" in results:
+        print("## Checkpoint card and kiosk (median ms)\n")
+        print(_table(results["display"]["rows"]))
+        print()
     print("## Targets\n")
     print(_table([{"target": v["target"], "value": v["value"], "met": "yes" if v["met"] else "NO",
                    "where": v["where"]} for v in results["verdicts"]]))
@@ -828,7 +949,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_up(fx, 0.5 if args.quick else 2.0)
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     runners = {"verify": section_verify, "mint": section_mint, "batch": section_batch, "trust": section_trust,
-               "startup": section_startup, "size": section_size}
+               "startup": section_startup, "size": section_size, "display": section_display}
     for name in SECTIONS:
         if name in wanted:
             if not args.json:
