@@ -114,6 +114,17 @@ def test_issue14_item1_hc1_without_iat_or_exp_is_claims_invalid(missing: str) ->
     assert _error(Verifier(keys=[dsc]), both).code is ErrorCode.EXPIRED
 
 
+@pytest.mark.parametrize("label", ["exp", "4", 4.0, -4])
+def test_issue14_item1_hc1_exp_under_another_label_is_not_an_expiry(label: Any) -> None:
+    """A claim that merely looks like exp (text label, float label, another integer) is an unknown claim that
+    EU verifiers ignore: the code then has no exp and is refused."""
+    dsc = _dsc(NOW - 10 * DAY, NOW + 10 * DAY)
+    claims = _hc1_claims(_ts(NOW - DAY))
+    claims[label] = _ts(NOW + DAY)
+    err = _error(Verifier(keys=[dsc]), _hc1(dsc, claims, raw=True))
+    assert (err.code, err.stage) == (ErrorCode.CLAIMS_INVALID, Stage.CLAIMS), err
+
+
 @pytest.mark.parametrize("missing", [4, 6])
 def test_issue14_item1_hp1_without_iat_or_exp_is_claims_invalid(missing: int) -> None:
     claims = claims_for(STATUS, iat=_ts(NOW), exp=_ts(NOW + DAY))

@@ -994,6 +994,10 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     no_iat = hc1_claims()
     del no_iat[ClaimKey.IAT.value]
     attack("hc1_missing_iat", "claims", "claims_invalid", "an EU code without iat", hc1(no_iat))
+    text_labels = hc1_claims()
+    text_labels["exp"] = text_labels.pop(ClaimKey.EXP.value)
+    attack("hc1_exp_under_text_label", "claims", "claims_invalid",
+           "exp under the text label 'exp' instead of 4 (an unknown claim: the code had no expiry)", hc1(text_labels))
     attack("hc1_iat_negative_float", "claims", "claims_invalid", "iat -0.5 (used to be truncated to 0)",
            hc1(cbor2.dumps(hc1_claims(iat=-0.5))))
     attack("hc1_certificate_expired_at_verification", "validity", "key_expired",
