@@ -80,6 +80,10 @@ def run(state_dir: Path) -> int:
     show("Beijing's status-only key signing a NAAT result", lambda: beijing_checkpoint.verify(beijing_naat, at=NOW))
     old_zj = Issuer(zhejiang, Region("330000")).issue(HealthPayload(status=status), now=NOW)
     show("Zhejiang's key used after its usage window", lambda: beijing_checkpoint.verify(old_zj, at=NOW))
+    backdated = Issuer(zhejiang, Region("330000"), validity=timedelta(days=3650)).issue(  # a leaked old key
+        HealthPayload(status=status), now=NOW - timedelta(days=2))
+    show("Zhejiang's old key, back-dated into its window, 10 years",
+         lambda: beijing_checkpoint.verify(backdated, at=NOW))
     long_lived = Issuer(qinghai, Region("630100"), validity=timedelta(days=14)).issue(
         HealthPayload(status=status), now=NOW)
     show("the list 12 h past its not-after (within the 24 h grace)",

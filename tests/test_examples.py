@@ -33,7 +33,7 @@ def test_mint_and_verify_recipes() -> None:
 def test_mutual_recognition_shows_every_rejection() -> None:
     out = _run("examples/mutual_recognition.py")
     for code in ("issuer_mismatch", "usage_not_allowed", "key_expired", "trust_list_stale", "trust_list_expired",
-                 "clock_untrusted", "trust_list_invalid", "key_unknown", "trust_list_rollback"):
+                 "clock_untrusted", "trust_list_invalid", "key_unknown", "trust_list_rollback", "validity_too_long"):
         assert code in out, code
     assert out.count("VALID") >= 3
 
