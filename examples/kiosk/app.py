@@ -48,8 +48,9 @@ __all__ = ["MAX_TEXT_BYTES", "MAX_UPLOAD_BYTES", "KioskConfig", "LoopbackOnly", 
 
 LOG = logging.getLogger("healthpass.kiosk")
 STATIC = Path(__file__).resolve().parent / "static"
-#: An uploaded picture may be this large (a phone photo is 2-6 MB); its pixels are bounded by qr.scan.
-MAX_UPLOAD_BYTES = 12 * 1024 * 1024
+#: An uploaded picture is bounded like ``scan`` input: at most ``qr.MAX_IMAGE_BYTES`` (its pixels, format and
+#: decoding work are bounded by ``qr.scan`` itself); larger uploads are refused while being read.
+MAX_UPLOAD_BYTES = qr.MAX_IMAGE_BYTES
 #: A pasted code may be this long (a code is at most a few hundred characters; verify reads 256 KiB).
 MAX_TEXT_BYTES = 256 * 1024
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -267,7 +268,7 @@ def create_app(config_dir: Path, *, clock: Callable[[], datetime] | None = None)
         kind = request.query_params.get("kind", "image")
         if kind not in {"image", "text"}:
             return JSONResponse({"error": "kind must be image or text"}, status_code=400, headers=_SECURITY_HEADERS)
-        config = watcher.current()
+        config = await run_in_threadpool(watcher.current)  # a reload reads files and checks signatures
         language = request.query_params.get("lang") or config.language.value
         if language not in {x.value for x in Language}:
             return JSONResponse({"error": "lang must be zh-Hans, zh-Hant or en"}, status_code=400,

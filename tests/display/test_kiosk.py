@@ -115,6 +115,9 @@ def test_issue19_kiosk_refuses_non_local_peers_and_hosts(tmp_path: Path) -> None
 
 def test_issue19_kiosk_bounds_uploads(tmp_path: Path) -> None:
     module = kiosk_module()
+    from healthpass import qr
+
+    assert module.MAX_UPLOAD_BYTES == qr.MAX_IMAGE_BYTES  # bounded like scan input
     setup = Setup(tmp_path)
     app = module.create_app(setup.dir, clock=fixed_clock())
     with serve(app) as base:
@@ -137,7 +140,7 @@ def test_issue19_kiosk_bounds_uploads(tmp_path: Path) -> None:
             conn.close()
         assert post(base, b"A" * module.MAX_TEXT_BYTES, kind="text")[0] == 200  # at the limit: read
         bomb = io.BytesIO()
-        Image.new("1", (7000, 7000)).save(bomb, "PNG")  # 49 M pixels (above qr.scan's 40 M) in a few kB
+        Image.new("1", (7000, 7000)).save(bomb, "PNG")  # 49 M pixels (above qr.MAX_IMAGE_PIXELS) in a few kB
         assert len(bomb.getvalue()) < module.MAX_UPLOAD_BYTES
         assert verdict(base, bomb.getvalue())["error_code"] == "image_invalid"
         assert post(base, b"x", kind="other")[0] == 400

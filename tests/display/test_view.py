@@ -45,7 +45,8 @@ def everything(view: CheckpointView) -> str:
 
 @pytest.mark.parametrize(("name", "masked"), [
     ("张三", "张*"), ("张小三", "张*三"), ("欧阳娜娜", "欧**娜"), ("爱新觉罗溥仪", "爱**仪"),
-    ("ZHANG SAN", "Z*** S**"), ("ZHANG XIAOSAN", "Z*** X***"), ("阿依古丽·买买提", "阿***·买**"),
+    ("ZHANG SAN", "Z*** S**"), ("ZHANG XIAOSAN", "Z*** X***"), ("阿依古丽·买买提", "阿**提"),
+    ("张 三", "张*"), ("张　小　三", "张*三"), ("张·三", "张*"), ("李 X", "李* *"), ("LI X", "L* *"), ("X LI", "X* L*"),
     ("John  Smith", "J*** S***"), ("张", "*"), ("Li", "L*"), ("", "*"),
     ("张\u202e三", "张*"), ("Z\x1bHANG", "Z***"),
 ])
@@ -258,3 +259,26 @@ def test_issue19_view_is_immutable_and_misuse_is_typed(es_signer: SoftwareSigner
         build_view("HP1:...", now=NOW)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         build_view(view, now=NOW, language="fr")  # type: ignore[arg-type]
+
+
+def test_issue19_mask_name_always_hides_something() -> None:
+    """Property: whatever the name (any script, separators, control characters), the masked form has a star
+    and is not the name; at most the first character of each part (and a Han name's last) survives."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from healthpass.display.mask import _SEPARATORS
+
+    letters = st.sampled_from(list("张小三欧阳娜李王ZHANGSAN李XJ·. \u3000\t\x1b\u202e-"))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(letters, min_size=0, max_size=12))
+    def check(name: str) -> None:
+        masked = mask_name(name)
+        assert "*" in masked
+        visible = [c for c in masked if c not in "* ·"]
+        parts = [p for p in _SEPARATORS.split(name)[::2] if p]
+        assert len(visible) <= max(2, len(parts)), (name, masked)
+        assert masked != name.strip()
+
+    check()

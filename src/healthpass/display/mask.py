@@ -24,16 +24,18 @@ def _is_han(char: str) -> bool:
 
 
 def _mask_part(part: str) -> str:
-    return part[0] + _MASK * min(len(part) - 1, _MAX_STARS)
+    return part[0] + _MASK * max(1, min(len(part) - 1, _MAX_STARS))
 
 
 def mask_name(name: str) -> str:
     """A displayable, de-identified form of a name.
 
-    A Chinese name written without separators keeps its first character, and its last when it has three
-    or more (``张三`` → ``张*``, ``张小三`` → ``张*三``, ``欧阳娜娜`` → ``欧**娜``). Any other name keeps the
-    first letter of each part followed by up to three stars (``ZHANG SAN`` → ``Z*** S**``,
-    ``阿依古丽·买买提`` → ``阿***·买**``). Control and format characters are dropped first.
+    A Chinese name keeps its first character, and its last when it has three or more (``张三`` → ``张*``,
+    ``张小三`` → ``张*三``, ``欧阳娜娜`` → ``欧**娜``, ``阿依古丽·买买提`` → ``阿**提``; spaces and dots
+    between the characters are dropped, so ``张 三`` is ``张*``). Any other name keeps the first letter of
+    each part followed by up to three stars (``ZHANG SAN`` → ``Z*** S**``; a one-letter part after the first
+    is a star: ``LI X`` → ``L* *``; a one-letter name is ``A*``). Control and format characters
+    are dropped first.
     """
     if not isinstance(name, str):
         raise TypeError("name must be a str")
@@ -41,18 +43,21 @@ def mask_name(name: str) -> str:
     if not clean:
         return _MASK
     parts = _SEPARATORS.split(clean)
-    if len(parts) == 1 and all(_is_han(c) for c in clean):
-        if len(clean) == 1:
+    han = "".join(parts[::2])
+    if not han:  # separators only
+        return _MASK  # a Chinese name written with spaces or dots is masked as one name
+    if han and all(_is_han(c) for c in han):
+        if len(han) == 1:
             return _MASK
-        if len(clean) == 2:
-            return clean[0] + _MASK
-        return clean[0] + _MASK * min(len(clean) - 2, _MAX_STARS - 1) + clean[-1]
+        if len(han) == 2:
+            return han[0] + _MASK
+        return han[0] + _MASK * min(len(han) - 2, _MAX_STARS - 1) + han[-1]
     out = []
     for index, part in enumerate(parts):
         if index % 2:  # a separator run: one space, or the middle dot kept as written
             out.append("\u00b7" if "\u00b7" in part else " ")
-        elif part:
-            out.append(_mask_part(part))
+        elif part:  # a one-letter part after the first is hidden whole: some letter of every name is masked
+            out.append(_mask_part(part) if len(part) > 1 or not any(out) else _MASK)
     return "".join(out).strip() or _MASK
 
 
