@@ -188,6 +188,11 @@ def test_issue14_item1_time_order_siblings_in_both_formats() -> None:
         assert _error(eu, hc1).code is code
         assert _error(hp, hp1).code is code
     assert eu.verify(_hc1(dsc, _hc1_claims(_ts(NOW), _ts(NOW))), at=NOW + timedelta(minutes=4))
+    # EU float times are ordered before they are truncated to the second: 0.9 > 0.1 within one second
+    second = _ts(NOW - timedelta(hours=1))
+    for claims in (_hc1_claims(second + 0.9, second + 0.1), _hc1_claims(second, second + 0.1, c5=second + 0.9)):
+        err = _error(eu, _hc1(dsc, claims, raw=True))
+        assert (err.code, err.stage) == (ErrorCode.CLAIMS_INVALID, Stage.CLAIMS), err
     assert hp.verify(_hp1(QINGHAI, NOW, NOW), at=NOW + timedelta(minutes=4))
 
 

@@ -998,6 +998,9 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     text_labels["exp"] = text_labels.pop(ClaimKey.EXP.value)
     attack("hc1_exp_under_text_label", "claims", "claims_invalid",
            "exp under the text label 'exp' instead of 4 (an unknown claim: the code had no expiry)", hc1(text_labels))
+    attack("hc1_exp_before_iat_within_a_second", "claims", "claims_invalid",
+           "iat x.9 and exp x.1 (equal once truncated to the second: they used to pass as a zero lifetime)",
+           hc1(cbor2.dumps(hc1_claims(iat=IAT_TS + 0.9, exp=IAT_TS + 0.1))))
     attack("hc1_iat_negative_float", "claims", "claims_invalid", "iat -0.5 (used to be truncated to 0)",
            hc1(cbor2.dumps(hc1_claims(iat=-0.5))))
     attack("hc1_certificate_expired_at_verification", "validity", "key_expired",

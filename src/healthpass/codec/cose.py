@@ -260,6 +260,7 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
                 raise _claims_error(f"{key.name.lower()} is null")
     iss, cti = value.get(_ISS), value.get(_CTI)
     iat, exp, nbf = value.get(_IAT), value.get(_EXP), value.get(_NBF)
+    raw_iat, raw_exp, raw_nbf = iat, exp, nbf  # EU floats are ordered before truncation: 10.9 > 10.1
     if iss is not None and type(iss) is not str:
         raise _claims_error("iss must be text")
     if cti is not None and (type(cti) is not bytes or len(cti) > limits.max_string):
@@ -269,9 +270,9 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
             iat, exp, nbf = (None if t is None else _numeric_date(t, key, allow_float=not strict)
                              for t, key in zip((iat, exp, nbf), _TIME_CLAIMS, strict=True))
             break
-    if iat is not None and exp is not None and exp < iat:
+    if raw_iat is not None and raw_exp is not None and raw_exp < raw_iat:
         raise _claims_error("exp precedes iat")
-    if nbf is not None and exp is not None and nbf > exp:
+    if raw_nbf is not None and raw_exp is not None and raw_nbf > raw_exp:
         raise _claims_error("nbf follows exp")
     other = {k: value[k] for k in keys if k not in _KNOWN_CLAIMS}
     return CwtClaims(iss, iat, exp, nbf, cti, other)
