@@ -92,3 +92,16 @@ def test_issue19_cli_image_without_code_look_closer(capsys: pytest.CaptureFixtur
     assert status == 1
     svg = target.read_text("utf-8")
     assert 'data-verdict="look_closer"' in svg and "No code found" in svg
+
+
+def test_issue19_cli_png_card_without_fonts_names_the_package(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                               pub: str, code: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from healthpass.display import png
+
+    monkeypatch.setattr(png, "_FONT_DIRS", (str(tmp_path),))
+    monkeypatch.delenv("HEALTHPASS_CJK_FONT_DIR", raising=False)
+    status, _, err = run(capsys, "verify", "--trust-key", pub, "--at", AT, "--card", str(tmp_path / "c.png"), code)
+    assert status == 1 and "fonts-noto-cjk" in err and not (tmp_path / "c.png").exists()
+    status, _, _ = run(capsys, "verify", "--trust-key", pub, "--at", AT, "--card", str(tmp_path / "c.svg"), code)
+    assert status == 0  # SVG needs no font files

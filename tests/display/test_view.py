@@ -282,3 +282,22 @@ def test_issue19_mask_name_always_hides_something() -> None:
         assert masked != name.strip()
 
     check()
+
+
+def test_issue19_eu_certificate_view() -> None:
+    """A real HC1 vaccination certificate: no status (look closer), the ICAO name masked per part, the birth
+    year, Austria by name, the doses; nothing else of the EU payload."""
+    from ..test_eu_dcc import NOW as EU_NOW
+    from ..test_eu_dcc import SECRET_DOB, SECRET_NAME, make_code, make_dsc
+    from ..test_eu_dcc import verify as eu_verify
+
+    dsc = make_dsc()
+    credential = eu_verify(make_code(dsc), dsc.issuer_key())
+    view = build_view(credential, now=EU_NOW, language="en", profile="clinic")
+    assert (view.verdict, view.colour) == (Verdict.LOOK_CLOSER, Colour.GREY)
+    assert view.value("holder") == "Z*** E***" and view.value("born") == SECRET_DOB[:4]
+    assert view.value("issuer") == "Austria" and view.value("vaccination") == "2 doses, latest May 18, 2021"
+    text = everything(view) + everything(build_view(credential, now=EU_NOW, language="zh-Hans", profile="clinic"))
+    for secret in (SECRET_NAME, "ZYXWVUTSSON", "ERIKA", "Erika", SECRET_DOB, "EU/1/20/1528", "ORG-100030215",
+                   "Ministry of Health", "URN:UVCI", "840539006"):
+        assert secret not in text, secret

@@ -16,7 +16,7 @@ _MASK: Final = "*"
 #: Stars after the first letter of a Latin (or any separated) name part: at most this many, so the shown
 #: length says little about the real one (``ZHANG SAN`` → ``Z*** S**``).
 _MAX_STARS: Final = 3
-_SEPARATORS: Final = re.compile(r"([\s\u00b7\u30fb\u2022.,\-]+)")
+_SEPARATORS: Final = re.compile(r"([\s\u00b7\u30fb\u2022.,<\-]+)")  # "<": ICAO 9303, as EU "fnt" uses it
 
 
 def _is_han(char: str) -> bool:
