@@ -144,9 +144,10 @@ def run(test_one_input: Callable[[bytes], None], seeds: Callable[[], Iterator[by
     atheris.Fuzz()
 
 
-def instrumented() -> Any:
+def instrumented(*also: str) -> Any:
     """``atheris.instrument_imports()`` when atheris is installed (coverage feedback for healthpass, cbor2's
-    Python parts, zlib-ng's wrapper), else a no-op context (``--replay`` works without atheris)."""
+    Python parts, zlib-ng's wrapper, and the packages named in ``also``), else a no-op context (``--replay``
+    works without atheris)."""
     if os.environ.get("HEALTHPASS_FUZZ_NO_INSTRUMENT"):
         import contextlib
 
@@ -157,4 +158,4 @@ def instrumented() -> Any:
         import contextlib
 
         return contextlib.nullcontext()
-    return atheris.instrument_imports(include=["healthpass"])
+    return atheris.instrument_imports(include=["healthpass", *also])

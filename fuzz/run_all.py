@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = ["base45", "zlib", "cbor", "cose", "claims", "payload", "verify_hp1", "verify_hc1", "trust_list"]
+TARGETS = ["base45", "zlib", "cbor", "cose", "claims", "payload", "verify_hp1", "verify_hc1", "trust_list", "image",
+           "certlogic"]
 _STATS = re.compile(
     r"#(\d+)\s+(?:DONE|pulse|NEW|REDUCE|INITED)\s+cov: (\d+) ft: (\d+)(?: corp: (\d+)/\S+)?.*exec/s: (\d+)"
 )

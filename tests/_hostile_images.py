@@ -169,6 +169,11 @@ def bmp_huge_palette() -> bytes:
     return _bmp(16, 16, colours=0x7FFFFFFF, pixels=b"\x00" * 256)
 
 
+def bmp_palette_65536() -> bytes:
+    """An 8-bit BMP declaring 65,535 palette colours (found by fuzz_image: Pillow walks the whole palette)."""
+    return _bmp(16, 16, colours=0xFFFF, pixels=b"\x00" * 256)
+
+
 def bmp_negative_height() -> bytes:
     return _bmp(16, -(2**31) + 1, pixels=b"\x00" * 256)
 
@@ -262,6 +267,7 @@ HOSTILE_IMAGES: dict[str, tuple[Callable[[], bytes], bool]] = {
     "bmp_rle_at_budget": (bmp_rle_at_budget, False),
     "bmp_rle_bomb": (bmp_rle_bomb, True),
     "bmp_huge_palette": (bmp_huge_palette, True),
+    "bmp_palette_65536": (bmp_palette_65536, True),
     "bmp_negative_height": (bmp_negative_height, True),
     "jpeg_dimension_bomb": (jpeg_dimension_bomb, True),
     "jpeg_at_budget": (jpeg_at_budget, False),

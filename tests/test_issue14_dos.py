@@ -518,3 +518,132 @@ def test_issue14_item9_eu_dcc_dates_at_the_limits(field: str, value: str) -> Non
         assert err.code in {ErrorCode.SCHEMA_INVALID, ErrorCode.CLAIMS_INVALID}
     else:  # accepted with a warning that the certificate cannot be normalised, or normalised
         assert credential.dcc is not None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Item 10: untrusted text in text output can neither start a line nor drive the terminal
+# ---------------------------------------------------------------------------------------------------
+
+from healthpass.model.text import escape_json, escape_text  # noqa: E402
+
+#: newline, CR, ESC (CSI clear screen), C1 CSI, DEL, line/paragraph separators, bidi override and isolate,
+#: zero-width joiner, a language tag (beyond the BMP)
+HOSTILE_TEXT = ("DE\n2: VALID HP1 issuer 110000 kid 0011223344556677", "DE\r\x1b[2J\x1b]0;owned\x07", "DE\x9b31m",
+                "DE\x7f\x00", "DE\u2028\u2029", "DE\u202eLIAF", "DE\u2066x\u2069", "DE\u200d", "DE\U000e0001")
+
+
+def _clean(output: str) -> bool:
+    """Every line is printable: no control, format or separator character (tabs excepted: none printed)."""
+    return all(line.isprintable() for line in output.split("\n"))
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_issue14_item10_escape_text(text: str) -> None:
+    escaped = escape_text(text)
+    assert escaped.isprintable() and "\n" not in escaped and "\x1b" not in escaped
+    assert escape_text("青海省 Zoë O'Brien-Smith 110000") == "青海省 Zoë O'Brien-Smith 110000"  # printable: unchanged
+    assert escape_text("a\\nb") == "a\\\\nb"  # a literal backslash is doubled: the escaped form is unambiguous
+    assert escape_text(text.replace("\\", "")) != escape_text(text.replace("\\", "") + "\\")
+    assert json.loads(escape_json(json.dumps(text, ensure_ascii=False))) == text  # same JSON value
+    assert escape_json(json.dumps(text, ensure_ascii=False)).isprintable()
+
+
+def _hc1(signer: SoftwareSigner, iss: str) -> str:
+    from healthpass.codec import b45encode, compress
+    from healthpass.codec.cbor import encode
+
+    dcc = _eu_dcc_with()
+    iat = int(NOW.timestamp()) - 3600
+    claims = {1: iss, 4: iat + 86400, 6: iat, -260: {1: dcc}}
+    return "HC1:" + b45encode(compress(cose.sign1(signer, encode(claims))))
+
+
+@pytest.fixture
+def hostile_hc1(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A trusted DSC (its PEM file) and one signed HC1 code per hostile issuer text."""
+    dsc = SoftwareSigner.generate()
+    pem = tmp_path / "dsc.pem"
+    pem.write_bytes(dsc.public_key_pem())
+    return pem, [_hc1(dsc, iss) for iss in HOSTILE_TEXT]
+
+
+def test_issue14_item10_verify_batch_cannot_forge_a_line(hostile_hc1: tuple[Path, list[str]], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    pem, codes = hostile_hc1
+    batch = tmp_path / "codes.txt"
+    batch.write_text("\n".join(codes) + "\n", encoding="utf-8")
+    at = (NOW + timedelta(minutes=1)).isoformat()
+    code, out, err = run(capsys, "verify", "--dsc", str(pem), "--at", at, "--batch", str(batch), "--workers", "1")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == len(codes), out
+    assert all(line.startswith(f"{n}: VALID HC1 issuer DE") for n, line in enumerate(lines, start=1))
+    assert _clean(out) and _clean(err)
+    assert "\\n2: VALID HP1 issuer 110000" in lines[0]  # shown, escaped, on its own line
+    code, out, _ = run(capsys, "verify", "--dsc", str(pem), "--at", at, "--batch", str(batch), "--workers", "1",
+                       "--json")
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["issuer"] for r in results] == list(HOSTILE_TEXT) and _clean(out)
+
+
+def test_issue14_item10_verify_decode_and_errors(hostile_hc1: tuple[Path, list[str]],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    pem, codes = hostile_hc1
+    at = (NOW + timedelta(minutes=1)).isoformat()
+    for text in codes:
+        for argv in (["verify", "--dsc", str(pem), "--at", at, text],
+                     ["verify", "--dsc", str(pem), "--at", at, "--json", text],
+                     ["decode", text]):
+            code, out, err = run(capsys, *argv)
+            assert code == 0 and _clean(out) and _clean(err), argv
+        code, out, err = run(capsys, "verify", "--dsc", str(pem), "--at", (NOW + timedelta(days=9)).isoformat(), text)
+        assert code == 1 and _clean(err) and "expired" in err
+
+
+def test_issue14_item10_error_messages_quoting_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "k.key.pem"
+    key.write_bytes(SoftwareSigner.generate().private_key_pem())
+    people = tmp_path / "people.jsonl"
+    people.write_text(json.dumps({"holder": {"name\n2: forged\x1b[2J": "x"}}) + "\n" + json.dumps(
+        {"status": {"colour": "green\u202e", "set_at": "2026-11-25T00:00:00Z", "reason": "routine"}}) + "\n")
+    code, _, err = run(capsys, "mint", "--key", str(key), "--issuer", "630000", "--batch", str(people),
+                       "--out", str(tmp_path / "codes.txt"))
+    assert code == 1 and _clean(err)
+    assert [line[:7] for line in err.splitlines()] == ["line 1:", "line 2:"]
+    code, _, err = run(capsys, "verify", "--trust-key", f"63\u202e0000\n={key}", "HP1:X")
+    assert code == 2 and _clean(err)
+
+
+def test_issue14_item10_rules_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(EXAMPLE_RULES, rules)
+    test = rules / "HP-STATUS-0001" / "tests" / "test001.json"
+    case = json.loads(test.read_text("utf-8"))
+    case.update(name="green\n1 passed, 0 failed\x1b[2J\u2028", expected=False)  # fails: its name is shown
+    test.write_text(json.dumps(case), "utf-8")
+    (rules / "HP-STATUS-0001" / "tests" / "test\x1b[31m.json").write_text(json.dumps(case), "utf-8")
+    code, out, err = run(capsys, "rules", "test", str(rules))
+    assert code == 1 and _clean(out) and _clean(err) and out.count("\n") == 1
+    bundle = tmp_path / "rules.bundle"
+    bundle.write_bytes(_seal_directory(SoftwareSigner.generate(), rules))
+    code, out, err = run(capsys, "rules", "test", str(bundle))
+    assert code == 1 and _clean(out) and _clean(err) and out.count("\n") == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"logic": {"var": "x"}, "data": {"x": HOSTILE_TEXT[1]}})
+                                                 + "\n" + json.dumps({"logic": {"var": "\u2028\x9b"}}) + "\n"))
+    code, out, _ = run(capsys, "rules", "eval")
+    assert code == 0 and _clean(out) and json.loads(out.splitlines()[0]) == {"result": HOSTILE_TEXT[1]}
+
+
+def test_issue14_item10_scanned_text_is_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import segno
+
+    path = tmp_path / "hostile.png"
+    segno.make_qr("HC1:X\n2: VALID\x1b[2J", mode="byte").save(str(path), scale=4)
+    for reader in ("zxing", "pyzbar"):  # zxing-cpp shows controls as <LF>, <ESC>; zbar returns them raw
+        try:
+            text = qr.scan(path, reader=reader)  # type: ignore[arg-type]
+        except ImportError:
+            continue
+        assert text.startswith("HC1:X") and "VALID" in text
+    code, out, _ = run(capsys, "scan", str(path))
+    assert code == 0 and out.count("\n") == 1 and _clean(out) and out.startswith("HC1:X")

@@ -60,7 +60,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        _say(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -116,7 +116,27 @@ def _json_default(value: object) -> Any:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    """Compact JSON, every character that is not printable written as a ``\\u`` escape (safe to print)."""
+    from healthpass.model.text import escape_json
+
+    return escape_json(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default))
+
+
+def _say(text: object, *, file: IO[str] | None = None) -> None:
+    """Print one line of text output. Every line the CLI prints that may hold untrusted text (an issuer, an
+    error message quoting input, a rule or file name from a bundle, a scanned code) goes through here or
+    :func:`_lines`: escaped by :func:`healthpass.model.text.escape_text`, it can neither start a new line nor
+    drive the terminal. JSON output goes through :func:`_dumps` instead."""
+    from healthpass.model.text import escape_text
+
+    print(escape_text(text), file=file if file is not None else sys.stdout)
+
+
+def _lines(lines: Sequence[str]) -> str:
+    """Several lines of text output, each escaped as :func:`_say` escapes one."""
+    from healthpass.model.text import escape_text
+
+    return "\n".join(escape_text(line) for line in lines)
 
 
 # ---------------------------------------------------------------- signers
@@ -263,7 +283,7 @@ def cmd_mint(args: argparse.Namespace) -> int:
     try:
         text = issuer.issue(_load_credential(source, "standard input" if args.input == "-" else args.input))
     except HealthPassError as err:
-        print(f"healthpass: {err}", file=sys.stderr)
+        _say(f"healthpass: {err}", file=sys.stderr)
         return EXIT_FAILED
     if args.png:
         from healthpass import qr
@@ -272,7 +292,7 @@ def cmd_mint(args: argparse.Namespace) -> int:
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="ascii")
     else:
-        print(text)
+        _say(text)
     return EXIT_OK
 
 
@@ -298,7 +318,7 @@ def _mint_batch(args: argparse.Namespace) -> int:
                     continue
                 if isinstance(result, HealthPassError):
                     failed += 1
-                    print(f"line {number}: {result}", file=sys.stderr)
+                    _say(f"line {number}: {result}", file=sys.stderr)
                     out.write("\n")
                 else:
                     out.write(result + "\n")
@@ -455,7 +475,7 @@ def _load_trust_lists(paths: list[str], roots: list[Any], state: Any) -> list[An
         newest = newest_per_root(tl for _, _, tl in loaded)
         for path, _, tl in loaded:
             if not any(tl is kept for kept in newest):
-                print(f"healthpass: note: trust list {path} (seq {tl.seq}) is not used: a newer list from root "
+                _say(f"healthpass: note: trust list {path} (seq {tl.seq}) is not used: a newer list from root "
                       f"{tl.root.kid.hex()} is given", file=sys.stderr)
         if state is None:
             return list(newest)
@@ -494,9 +514,7 @@ def _human(credential: Any) -> str:
     for warning in credential.warnings:
         lines.append(f"  warning: {warning}")
     body = credential.to_json().get("credential")
-    if body:
-        lines.append("  " + _dumps(body))
-    return "\n".join(lines)
+    return _lines(lines) + (f"\n  {_dumps(body)}" if body else "")  # JSON: escaped by _dumps
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -570,7 +588,7 @@ def _emit_card(args: argparse.Namespace, outcome: Any, at: datetime | None, stat
         try:
             data = card_bytes(view, _card_format(args.card))
         except RuntimeError as err:  # the PNG fonts are missing: the message names the Debian package
-            print(f"healthpass: {err}", file=sys.stderr)
+            _say(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
         with open(args.card, "wb") as handle:
             handle.write(data)
@@ -582,10 +600,10 @@ def _report_failure(args: argparse.Namespace, err: Any, at: datetime | None = No
 
     if args.json:
         print(_dumps(VerificationResult(None, err).to_json()))
-    print(f"REJECTED: {err}", file=sys.stderr)
+    _say(f"REJECTED: {err}", file=sys.stderr)
     failed_rules = getattr(err, "failed_rules", ())
     for rule in failed_rules:
-        print(f"  failed rule: {rule}", file=sys.stderr)
+        _say(f"  failed rule: {rule}", file=sys.stderr)
     return _emit_card(args, err, at, EXIT_FAILED)
 
 
@@ -606,7 +624,7 @@ def cmd_transcode(args: argparse.Namespace) -> int:
         source = verifier.verify(text, at=at, profile=args.profile)
         code = issuer.transcode(text, verifier=verifier, now=at, profile=args.profile, max_depth=args.max_depth)
     except IssueError as err:
-        print(f"healthpass: {err}", file=sys.stderr)
+        _say(f"healthpass: {err}", file=sys.stderr)
         if args.json:
             from healthpass.verify import VerificationResult
 
@@ -622,10 +640,10 @@ def cmd_transcode(args: argparse.Namespace) -> int:
         print(_dumps({"code": code, "source": _result_json(source)}))
     else:
         origin = source.transcoded_from
-        print(f"transcoded {source.format.value.rstrip(':')} code of {source.issuer} (kid {source.kid.hex()})"
+        _say(f"transcoded {source.format.value.rstrip(':')} code of {source.issuer} (kid {source.kid.hex()})"
               + (f", itself transcoded from {origin.format.value} {origin.origin}" if origin else ""),
               file=sys.stderr)
-        print(code)
+        _say(code)
     return EXIT_OK
 
 
@@ -636,7 +654,7 @@ def _scan_or_fail(path: str) -> str | None:
     try:
         return qr.scan(_read(path, "image", limit=qr.MAX_IMAGE_BYTES))
     except ScanError as err:
-        print(f"healthpass: {err}", file=sys.stderr)
+        _say(f"healthpass: {err}", file=sys.stderr)
         return None
 
 
@@ -733,7 +751,8 @@ def _verify_lines(context: tuple[Any, datetime, str | None, bool],
             out.append((_dumps(obj) + "\n", valid))
         elif result.credential is not None:
             c = result.credential
-            out.append((f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}\n", True))
+            text = f"{number}: VALID {c.format.value.rstrip(':')} issuer {c.issuer} kid {c.kid.hex()}"
+            out.append((_lines([text]) + "\n", True))
         elif result.error is not None:
             out.append((f"{number}: REJECTED {result.error.code.value} ({result.error.stage.value})\n", False))
     return out
@@ -750,7 +769,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     try:
         content = decode_unverified(text)
     except HealthPassError as err:
-        print(f"UNVERIFIED: cannot decode: {err}", file=sys.stderr)
+        _say(f"UNVERIFIED: cannot decode: {err}", file=sys.stderr)
         return EXIT_FAILED
     print("UNVERIFIED (signature, issuer and validity NOT checked) " + _dumps(content))
     return EXIT_OK
@@ -760,7 +779,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     text = _scan_or_fail(args.image)
     if text is None:
         return EXIT_FAILED
-    print(text)
+    _say(text)
     return EXIT_OK
 
 
@@ -820,7 +839,7 @@ def cmd_trust_build(args: argparse.Namespace) -> int:
     # Read back as a verifier will, every entry checked: a list that would not verify is never written.
     TrustList.load(data, [trust_root(signer.public_key_der)], check_all=True)
     Path(args.out).write_bytes(data)
-    print(f"trust list seq {seq} with {len(keys)} keys written to {args.out}")
+    _say(f"trust list seq {seq} with {len(keys)} keys written to {args.out}")
     return EXIT_OK
 
 
@@ -838,7 +857,7 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
         try:
             tl = TrustList.load(data, [root], check_all=True)  # every entry, not only those first used
         except HealthPassError as err:
-            print(f"healthpass: {err}", file=sys.stderr)
+            _say(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
         header = "VERIFIED against root " + root.kid.hex()
         seq, issued, not_after, keys = tl.seq, tl.issued_at, tl.not_after, tuple(tl.keys)
@@ -846,19 +865,19 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
         try:
             seq, issued, not_after, keys = inspect_trust_list_unverified(data)
         except HealthPassError as err:
-            print(f"healthpass: {err}", file=sys.stderr)
+            _say(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
         header = "UNVERIFIED (no --root given)"
-    print(header)
-    print(f"seq {seq}  issued {issued.isoformat()}  not after {not_after.isoformat()}  keys {len(keys)}")
+    _say(header)
+    _say(f"seq {seq}  issued {issued.isoformat()}  not after {not_after.isoformat()}  keys {len(keys)}")
     for k in keys:
         start = k.valid_from.isoformat() if k.valid_from else "-"
         window = f"{start} .. {k.valid_until.isoformat() if k.valid_until else '-'}"
         kinds = ",".join(sorted(kind.value for kind in k.kinds))
         status = k.status.name.lower() + (f" at {k.retired_at.isoformat()}" if k.retired_at else "")
         longest = format_duration(k.max_validity) if k.max_validity is not None else "-"
-        print(f"  kid {k.kid.hex()}  region {k.region.code if k.region else '*'}  kinds {kinds}  "
-              f"window {window}  {status}  max validity {longest}{'  (certificate)' if k.is_certificate else ''}")
+        _say(f"  kid {k.kid.hex()}  region {k.region.code if k.region else '*'}  kinds {kinds}  "
+             f"window {window}  {status}  max validity {longest}{'  (certificate)' if k.is_certificate else ''}")
     return EXIT_OK
 
 
@@ -866,10 +885,11 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_eval(args: argparse.Namespace) -> int:
+    from healthpass.model.text import escape_json
     from healthpass.rules import eval_jsonl
 
     for line in eval_jsonl(_bounded_lines(sys.stdin)):
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(escape_json(line) + "\n")
     return EXIT_OK
 
 
@@ -878,8 +898,8 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
     passed, failed, details = run_tests_at_path(args.path)
     for line in details:
-        print(line, file=sys.stderr)
-    print(f"{passed} passed, {failed} failed")
+        _say(line, file=sys.stderr)
+    _say(f"{passed} passed, {failed} failed")
     return EXIT_OK if failed == 0 and passed > 0 else EXIT_FAILED
 
 
@@ -893,10 +913,10 @@ def cmd_rules_build(args: argparse.Namespace) -> int:
         data = RuleBundle.build(_signer(args, "root_key"), Path(args.rules_dir), seq=args.seq,
                                 valid_for=parse_duration(args.valid_for))
     except HealthPassError as err:
-        print(f"healthpass: {err}", file=sys.stderr)
+        _say(f"healthpass: {err}", file=sys.stderr)
         return EXIT_FAILED
     Path(args.out).write_bytes(data)
-    print(f"rule bundle seq {args.seq} written to {args.out}")
+    _say(f"rule bundle seq {args.seq} written to {args.out}")
     return EXIT_OK
 
 
@@ -1095,21 +1115,21 @@ def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
     except UsageError as err:
-        print(f"healthpass: error: {err}", file=sys.stderr)
+        _say(f"healthpass: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except _InputFailure as failure:
-        print(f"healthpass: {failure.error}", file=sys.stderr)
+        _say(f"healthpass: {failure.error}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_FAILED
     except HealthPassError as err:  # e.g. a signer that cannot sign, a trust list that does not load
-        print(f"healthpass: {err}", file=sys.stderr)
+        _say(f"healthpass: {err}", file=sys.stderr)
         return EXIT_FAILED
     except ValueError as err:  # an option value the library refused (e.g. a negative --seq)
-        print(f"healthpass: error: {err}", file=sys.stderr)
+        _say(f"healthpass: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as err:  # e.g. an --out file that cannot be written
-        print(f"healthpass: cannot write or read a file: {err.strerror or err}", file=sys.stderr)
+        _say(f"healthpass: cannot write or read a file: {err.strerror or err}", file=sys.stderr)
         return EXIT_FAILED
     return code
 

@@ -401,6 +401,8 @@ def _open(image: ImageInput) -> PILImage:
         raise _invalid(f"the input is not an image in an allowed format ({allowed})")
     if kind is ImageFormat.JPEG and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
         raise _invalid(f"the JPEG has more than {MAX_JPEG_SCANS} scans")
+    if kind is ImageFormat.BMP and _bmp_palette(data) > _MAX_PALETTE:
+        raise _invalid(f"the BMP declares a palette of more than {_MAX_PALETTE} colours")
     try:
         img = Image.open(io.BytesIO(data), formats=[kind.value])  # reads the header only
         _check_pixels(img.width, img.height, len(data))
@@ -413,6 +415,17 @@ def _open(image: ImageInput) -> PILImage:
     except Exception as exc:  # any failure of an image decoder on hostile input is image_invalid
         # (Pillow raises OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, ... on corrupt data)
         raise _invalid(f"the input is not a decodable {kind.value} image ({type(exc).__name__})") from None
+
+
+#: Colours a palette may hold (8 bits a pixel); Pillow reads BMP palettes of up to 65,536 and walks them.
+_MAX_PALETTE: Final = 256
+
+
+def _bmp_palette(data: bytes) -> int:
+    """The colours a BMP's info header declares (``biClrUsed``), 0 when it has none or is too short."""
+    if len(data) < 50 or int.from_bytes(data[14:18], "little") < 40:  # OS/2 core headers have no such field
+        return 0
+    return int.from_bytes(data[46:50], "little")
 
 
 def _check_pixels(width: int, height: int, file_size: int | None) -> None:

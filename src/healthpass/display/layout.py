@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from healthpass.display.view import CheckpointView
+from healthpass.model.text import strip_text
 
 __all__ = ["CARD_SIZES", "Box", "Label", "Measure", "card_layout", "clean_text", "estimate_width", "wrap"]
 
@@ -54,8 +55,9 @@ class Label:
 
 
 def clean_text(text: str) -> str:
-    """``text`` without control, format, surrogate, private-use or line/paragraph-separator characters."""
-    return "".join(c for c in text if unicodedata.category(c)[0] not in "CZ" or c == " ")
+    """``text`` without control, format, surrogate, private-use or line/paragraph-separator characters (the
+    characters every text output escapes: :func:`healthpass.model.text.strip_text`)."""
+    return strip_text(text)
 
 
 def estimate_width(text: str, size: int, bold: bool) -> float:

@@ -72,12 +72,12 @@ __all__ = [
 MAX_DEPTH: Final = 64
 """How deeply operations and arrays may nest in an expression (the root is level 1; literals are no level)."""
 
-DEFAULT_OPERATION_BUDGET: Final = 200_000
+DEFAULT_OPERATION_BUDGET: Final = 100_000
 """How many operations one :func:`evaluate` may spend (see ``docs/rules.md``, "Evaluation budget").
 
 One unit per sub-expression evaluated (operations, ``var``, literals, array elements; each ``reduce`` step
-evaluates its lambda again), per further fragment of a ``var`` path, per pair of values ``===``/``in``
-compare, per value of the result, and one per 32 characters of a string that ``plusTime``,
+evaluates its lambda again), per further fragment of a ``var`` path, two per pair of values ``===``/``in``
+compare, one per value of the result, and one per 8 characters of a string that ``plusTime``,
 ``dccDateOfBirth``, ``extractFromUVCI`` or a ``var`` path makes it read.  The EU rules
 and every national rule of the CertLogic test data need at most a few hundred; the whole budget is spent in
 well under a second.  Past it, evaluation stops with ``rule_budget_exceeded``."""
@@ -88,7 +88,7 @@ implementation loses precision).  A larger sum is an evaluation error, which als
 ``reduce`` from building huge numbers."""
 
 _TIME_UNITS: Final = ("year", "month", "day", "hour")
-_CHARACTERS_PER_OPERATION: Final = 32  # string parsing is charged one operation per this many characters
+_CHARACTERS_PER_OPERATION: Final = 8  # string parsing is charged one operation per this many characters
 _MAX_MESSAGE_NAME: Final = 40  # operator names quoted in messages are cut to this length
 
 
@@ -197,7 +197,7 @@ def _strict_equal(left: Any, right: Any, budget: _Budget | None = None) -> bool:
     spend = (budget or _unbounded()).spend
     pending = [(left, right)]
     while pending:
-        spend()
+        spend(2)  # a pair costs about twice an evaluation step
         a, b = pending.pop()
         kind = _kind(a)
         if kind != _kind(b):
