@@ -353,6 +353,16 @@ def test_issue14_item3_cli_build_show_and_trust_key(tmp_path: Path, capsys: pyte
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "validity_too_long"
     assert main(["verify", "--trust-key", f"630000={qh_pub}:max_validity=40d", "--at", at, code]) == 0
     assert main(["verify", "--trust-key", f"630000={qh_pub}:kinds=status", "--at", at, code]) == 2
+    # verify --dsc: a certificate is bounded by its notAfter only, unless a maximum is given
+    cert = tmp_path / "dsc.pem"
+    cert.write_bytes(make_certificate(DSC_SIGNER, not_before=NOW - DAY, not_after=NOW + 400 * DAY))
+    dsc = issuer_key(cert.read_bytes())
+    year = _hc1(dsc, _hc1_claims(_ts(NOW), _ts(NOW + 365 * DAY)))
+    assert main(["verify", "--dsc", str(cert), "--at", at, year]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--dsc", f"{cert}:max_validity=30d", "--at", at, "--json", year]) == 1
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "validity_too_long"
+    assert main(["verify", "--dsc", f"{cert}:regions=630000", "--at", at, year]) == 2
 
 
 # ----------------------------------------------------------------- item 4: a retirement date is never dropped

@@ -353,8 +353,9 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--trust-key", action="append", default=[], metavar="REGION=PUB.pem[:max_validity=30d]",
                    help="a directly trusted issuer key or certificate, scoped to REGION and the regions under it; "
                         "its codes may live at most max_validity (default 30d)")
-    g.add_argument("--dsc", action="append", default=[], metavar="CERT",
-                   help="an EU DCC signer certificate (PEM, DER or base64 DER)")
+    g.add_argument("--dsc", action="append", default=[], metavar="CERT[:max_validity=D]",
+                   help="an EU DCC signer certificate (PEM, DER or base64 DER); its notAfter bounds its codes, "
+                        "max_validity (default for a bare public key: 30d) their lifetime")
     g.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]",
                    help="a trust-list root key, optionally scoped to regions")
     g.add_argument("--trust-list", action="append", default=[], metavar="FILE", help="a signed trust list")
@@ -421,9 +422,13 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
             keys.append(issuer_key(_read(path, "key"), region=region, max_validity=max_validity))
         except ValueError as err:
             raise UsageError(f"--trust-key {path}: {err}") from None
-    for path in args.dsc:
+    for spec in args.dsc:
+        path, extras = _split_spec(spec, "--dsc")
+        if set(extras) - {"max_validity"}:
+            raise UsageError(f"--dsc: unknown option {sorted(set(extras) - {'max_validity'})[0]}")
+        max_validity = parse_duration(extras["max_validity"]) if "max_validity" in extras else None
         try:
-            keys.append(issuer_key(_read(path, "certificate"), source="dsc"))
+            keys.append(issuer_key(_read(path, "certificate"), source="dsc", max_validity=max_validity))
         except ValueError as err:
             raise UsageError(f"--dsc {path}: {err}") from None
     roots = []
