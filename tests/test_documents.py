@@ -7,6 +7,7 @@ lists) means adding one harness to :data:`HARNESSES`; every property below then 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from healthpass.documents import (
 )
 from healthpass.errors import ErrorCode, HealthPassError, TrustListError
 from healthpass.issue import Issuer
-from healthpass.model.credential import HealthPayload
+from healthpass.model.credential import HealthPayload, Kind
 from healthpass.model.jsonform import payload_from_json
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
@@ -302,22 +303,27 @@ def test_trust_list_format_versions() -> None:
     assert entry_version(entry) == 1
     assert entry_version({**entry, 10: 86400}) == 2 and entry_version({**entry, 5: [1, 6]}) == 2
     # a list without a version-2 feature is still written as version 1 (old verifiers keep reading it)
-    data = _tl_build(ROOT, 1, NOW, timedelta(days=1))
+    key = issuer_key(ISSUER.public_key_pem(), region=Region("630000"))
+    v1_key = dataclasses.replace(key, kinds=key.kinds - {Kind.STATUS_LIST})
+    data = TrustList.build(ROOT, seq=1, keys=[v1_key], valid_for=timedelta(days=1), now=NOW)
     assert b"\xa5\x01\x01\x02\x01" in data
+    # "all kinds" includes status_list (issue 17), a version-2 kind code: such a list is written as version 2
+    assert b"\xa5\x01\x02\x02\x01" in _tl_build(ROOT, 1, NOW, timedelta(days=1))
 
 
 def test_a_version_1_list_may_not_carry_a_version_2_kind_code() -> None:
     key = issuer_key(ISSUER.public_key_pem(), region=Region("630000"))
     entry = encode({2: key.key_der, 4: 630000, 5: [1, 6], 8: 1})
     issued = int(NOW.timestamp())
-    for version in (1, 2):
-        data = seal(ROOT, TRUST_LIST, seq=1, issued_at=issued, not_after=issued + 86400, body={key.kid: entry},
-                    version=version)
-        tl = TrustList.load(data, _roots())
-        with pytest.raises(TrustListError) as info:
-            tl.check_all()
-        assert info.value.code is ErrorCode.TRUST_LIST_INVALID
-        # version 1: the kind code is out of that version; version 2: kind 6 is in the format, and refused
-        # until this release has a status_list kind
-        expected = "format version 1 does not have" if version == 1 else "kinds must be kind codes"
-        assert expected in info.value.message
+    data = seal(ROOT, TRUST_LIST, seq=1, issued_at=issued, not_after=issued + 86400, body={key.kid: entry},
+                version=1)
+    tl = TrustList.load(data, _roots())
+    with pytest.raises(TrustListError) as info:
+        tl.check_all()
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID
+    assert "format version 1 does not have" in info.value.message
+    # version 2: kind 6 is status_list (issue 17)
+    data = seal(ROOT, TRUST_LIST, seq=1, issued_at=issued, not_after=issued + 86400, body={key.kid: entry},
+                version=2)
+    listed = TrustList.load(data, _roots()).check_all().keys.get(key.kid)
+    assert listed is not None and listed.kinds == {Kind.STATUS, Kind.STATUS_LIST}

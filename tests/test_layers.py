@@ -22,6 +22,8 @@ TIERS = {
     "verify": 6,
     "issue": 7,  # above verify: transcoding verifies the foreign code before re-issuing it
     "unverified": 7,  # decodes without verifying: nothing that verifies may import it
+    "status": 5.5,  # status lists and deltas use trust's key ring and the documents layer; verify uses them
+    "registry": 6,
     "qr": 2,  # stands apart: text in, image out; uses only errors and model
     "display": 7,  # the checkpoint view: outcomes of verify in, display models and cards out
     "cli": 8, "__init__": 8, "__main__": 9,
@@ -37,6 +39,7 @@ OWNERS = {
     "babel": {"display/i18n.py"},
     "pkcs11": {"signers/pkcs11.py"},
     "jsonschema": {"formats/eu_dcc.py"}, "fastjsonschema": {"formats/eu_dcc.py"},
+    "psycopg": {"registry.py"}, "sqlite3": {"registry.py"},
 }
 
 STDLIB_OK = {"__future__"}

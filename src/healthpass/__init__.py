@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         ScanError,
         SignerError,
         Stage,
+        StatusListError,
         TrustListError,
         VerificationError,
     )
@@ -53,9 +54,11 @@ if TYPE_CHECKING:
     from healthpass.model.jsonform import payload_from_json, payload_to_json
     from healthpass.model.policy import Limits
     from healthpass.model.regions import Region
+    from healthpass.model.status import CredentialStatus, StatusReference, StatusValue
     from healthpass.model.trust import IssuerKey, KeyStatus, TrustRoot
     from healthpass.signers import Signer, SoftwareSigner
     from healthpass.state import StateStore
+    from healthpass.status import StatusDelta, StatusList, StatusLists
     from healthpass.trust import KeyRing, TrustList, issuer_key, trust_root
     from healthpass.verify import VerificationResult, VerifiedCredential, Verifier, VerifierPolicy, decode_unverified
 
@@ -64,6 +67,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Algorithm",
     "AntibodyTest",
+    "CredentialStatus",
     "DecodeError",
     "DocumentBinding",
     "ErrorCode",
@@ -91,6 +95,12 @@ __all__ = [
     "SoftwareSigner",
     "Stage",
     "StateStore",
+    "StatusDelta",
+    "StatusList",
+    "StatusListError",
+    "StatusLists",
+    "StatusReference",
+    "StatusValue",
     "TrustList",
     "TrustListError",
     "TrustRoot",
@@ -114,7 +124,7 @@ _LAZY: MappingProxyType[str, str] = MappingProxyType({
     "Prefix": "healthpass.codec.transport",
     **dict.fromkeys(
         ("DecodeError", "ErrorCode", "HealthPassError", "IssueError", "PolicyError", "RuleError", "ScanError",
-         "SignerError", "Stage", "TrustListError", "VerificationError"),
+         "SignerError", "Stage", "StatusListError", "TrustListError", "VerificationError"),
         "healthpass.errors",
     ),
     "Issuer": "healthpass.issue",
@@ -132,6 +142,8 @@ _LAZY: MappingProxyType[str, str] = MappingProxyType({
     "Signer": "healthpass.signers",
     "SoftwareSigner": "healthpass.signers",
     "StateStore": "healthpass.state",
+    **dict.fromkeys(("CredentialStatus", "StatusReference", "StatusValue"), "healthpass.model.status"),
+    **dict.fromkeys(("StatusDelta", "StatusList", "StatusLists"), "healthpass.status"),
     **dict.fromkeys(("KeyRing", "TrustList", "issuer_key", "trust_root"), "healthpass.trust"),
     **dict.fromkeys(
         ("VerificationResult", "VerifiedCredential", "Verifier", "VerifierPolicy", "decode_unverified"),

@@ -23,6 +23,7 @@ __all__ = [
     "ScanError",
     "SignerError",
     "Stage",
+    "StatusListError",
     "TrustListError",
     "VerificationError",
 ]
@@ -45,6 +46,8 @@ class Stage(StrEnum):
     VALIDITY = "validity"
     SCOPE = "scope"
     POLICY = "policy"
+    #: the code's status in its status list (revoked, suspended, superseded; the list itself)
+    STATUS = "status"
     # Outside the verification pipeline:
     ISSUE = "issue"
     SIGNER = "signer"
@@ -79,6 +82,16 @@ class ErrorCode(StrEnum):
     POLICY_REJECTED = "policy_rejected"
     TRANSCODED_REFUSED = "transcoded_refused"
     TRANSCODED_REQUIRED = "transcoded_required"
+    # Credential status (Token Status Lists)
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    SUPERSEDED = "superseded"
+    STATUS_LIST_INVALID = "status_list_invalid"
+    STATUS_LIST_EXPIRED = "status_list_expired"
+    STATUS_LIST_ROLLBACK = "status_list_rollback"
+    STATUS_UNAVAILABLE = "status_unavailable"
+    #: issuer side: the status registry refused an operation (unknown list or credential, list full)
+    REGISTRY_ERROR = "registry_error"
     # Issuer side
     CREDENTIAL_INVALID = "credential_invalid"
     TOO_LARGE_FOR_QR = "too_large_for_qr"
@@ -165,6 +178,12 @@ class PolicyError(VerificationError):
 
 class TrustListError(HealthPassError):
     """A trust list (or rule bundle) is invalid, expired, rolled back, or the clock contradicts it."""
+
+    __slots__ = ()
+
+
+class StatusListError(HealthPassError):
+    """A status list or delta is invalid, expired or rolled back, or a code's status cannot be checked."""
 
     __slots__ = ()
 

@@ -13,6 +13,7 @@ from healthpass.codec import Prefix, b45encode, compress
 from healthpass.codec.cbor import encode_ordered
 from healthpass.codec.payload import payload_to_cbor
 from healthpass.codec.provenance import provenance_to_cbor
+from healthpass.codec.statuslist import encode_status_reference
 from healthpass.errors import ErrorCode, IssueError, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey
 from healthpass.model.credential import HealthPayload, Kind
@@ -20,6 +21,7 @@ from healthpass.model.provenance import DIGEST_BYTES, MAX_TRANSCODE_DEPTH, Diges
 from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
 from healthpass.model.regions import Region, as_region
 from healthpass.model.signer import Signer
+from healthpass.model.status import StatusReference
 from healthpass.model.trust import ALL_KINDS
 
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
@@ -38,6 +40,7 @@ _SAFETY_MARGIN = 8
 _ISS, _EXP, _IAT, _CTI, _HEALTHPASS, _PROVENANCE = (
     k.value for k in (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE)
 )
+_STATUS = ClaimKey.STATUS.value
 _HP1 = Prefix.HP1.value
 
 
@@ -74,8 +77,10 @@ class Issuer:
         now: datetime | None = None,
         valid_for: timedelta | None = None,
         credential_id: bytes | None = None,
+        status: StatusReference | None = None,
     ) -> str:
-        """Sign ``payload`` and return the ``HP1:`` text.
+        """Sign ``payload`` and return the ``HP1:`` text. ``status`` embeds a reference to the code's entry in
+        a status list (the draft's ``status`` claim; see :mod:`healthpass.registry` for allocating one).
 
         Raises IssueError: ``out_of_scope`` (a kind this issuer may not sign), ``too_large_for_qr``.
         """
@@ -86,7 +91,8 @@ class Issuer:
         if lifetime <= timedelta(0):
             raise ValueError("valid_for must be positive")
         iat = int(issued.timestamp())
-        return self._sign(payload, iat=iat, exp=iat + int(lifetime.total_seconds()), credential_id=credential_id)
+        return self._sign(payload, iat=iat, exp=iat + int(lifetime.total_seconds()), credential_id=credential_id,
+                          status=status)
 
     def transcode(
         self,
@@ -179,6 +185,7 @@ class Issuer:
         exp: int,
         credential_id: bytes | None,
         provenance: Provenance | None = None,
+        status: StatusReference | None = None,
     ) -> str:
         kinds = payload.kinds()
         if not kinds <= self.kinds:
@@ -189,13 +196,17 @@ class Issuer:
             raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
                              "the code would expire after 2100-01-01, which verifiers refuse")
         cti = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
-        claims = {  # keys in canonical order (length first), as encode_ordered requires
+        claims: dict[int, Any] = {  # keys in canonical order (length first), as encode_ordered requires
             _ISS: self.region.code,
             _EXP: exp,
             _IAT: iat,
             _CTI: cti,
-            _HEALTHPASS: payload_to_cbor(payload, iat=iat),
         }
+        if status is not None:  # 65535 (19 ff ff) sorts before -300 (39 01 2b) and -301 (39 01 2c)
+            if not isinstance(status, StatusReference):
+                raise TypeError("status must be a StatusReference")
+            claims[_STATUS] = encode_status_reference(status)
+        claims[_HEALTHPASS] = payload_to_cbor(payload, iat=iat)
         if provenance is not None:
             claims[_PROVENANCE] = provenance_to_cbor(provenance)
         message = cose.sign1(self.signer, encode_ordered(claims), kid=self.kid)

@@ -330,7 +330,7 @@ def _decode_key(
         if not all(type(c) is int and c in KIND_CODES_BY_VERSION[version] for c in kinds_raw):
             raise ValueError(f"a kind code that format version {version} does not have")
         if not all(c in _CODE_TO_KIND for c in kinds_raw):
-            raise ValueError("kinds must be kind codes (1-5)")
+            raise ValueError("kinds must be kind codes (1-6)")
         if kinds_raw != sorted(set(kinds_raw)):
             raise ValueError("kinds must be in increasing order, each once")
         kinds = frozenset(_CODE_TO_KIND[c] for c in kinds_raw)

@@ -24,6 +24,7 @@ from healthpass.batch import ordered_chunks
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
 from healthpass.codec.provenance import provenance_from_cbor
+from healthpass.codec.statuslist import decode_status_reference
 from healthpass.documents import TRUST_LIST, Freshness, freshness, freshness_error
 from healthpass.errors import (
     DecodeError,
@@ -39,17 +40,21 @@ from healthpass.model.jsonform import format_duration, format_time, payload_to_j
 from healthpass.model.policy import Limits
 from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
+from healthpass.model.status import WARNING_STATUS_UNCHECKED, CredentialStatus, StatusReference
 from healthpass.model.trust import IssuerKey
 from healthpass.trust import KeyRing, TrustList
 
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
     from concurrent.futures import Executor
 
+    from healthpass import status
     from healthpass.formats import eu_dcc
 else:  # imported on the first HC1 code: an HP1 verifier never loads the EU DCC adapter
     eu_dcc = LazyModule("healthpass.formats.eu_dcc")
+    status = LazyModule("healthpass.status")  # on the first status list or code with a status reference
 
 __all__ = [
+    "WARNING_STATUS_UNCHECKED",
     "WARNING_TRUST_LIST_STALE",
     "TranscodedPolicy",
     "VerificationResult",
@@ -60,9 +65,10 @@ __all__ = [
 ]
 
 WARNING_TRUST_LIST_STALE = "trust_list_stale"
-_HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE})
+_HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE, ClaimKey.STATUS})
 _HEALTHPASS = int(ClaimKey.HEALTHPASS)
 _PROVENANCE = int(ClaimKey.PROVENANCE)
+_STATUS = int(ClaimKey.STATUS)
 
 
 class TranscodedPolicy(StrEnum):
@@ -130,6 +136,8 @@ class VerifiedCredential:
     rules: tuple[Mapping[str, Any], ...] = ()
     transcoded_from: Provenance | None = None
     signature: bytes = b""
+    #: the code's status as checked in its status list (None: the code carries no status reference)
+    credential_status: CredentialStatus | None = None
 
     @property
     def issuer_region(self) -> Region | None:
@@ -160,6 +168,8 @@ class VerifiedCredential:
         }
         if self.transcoded_from is not None:
             out["transcoded_from"] = self.transcoded_from.to_json()
+        if self.credential_status is not None:  # only codes carrying a status reference
+            out["credential_status"] = self.credential_status.to_json()
         if self.rules:
             out["rules"] = [dict(r) for r in self.rules]
         return out
@@ -202,9 +212,15 @@ class Verifier:
     directly trusted :class:`IssuerKey` values; ``trust_lists`` are verified :class:`TrustList` documents
     whose keys are pooled with them. ``rules`` (a verified rule bundle) is applied after the cryptographic
     checks. Thread-safe; picklable for process pools.
+
+    ``status_lists`` (a :class:`healthpass.status.StatusLists`, or verified
+    :class:`healthpass.status.StatusList` values) are the status lists held: a code referencing one of them
+    passes only with status 0 (``revoked``, ``suspended``, ``superseded`` otherwise); a code referencing a
+    list not held carries the warning ``status_unchecked``, or with ``require_status`` is rejected
+    (``status_unavailable``). Codes without a reference, and EU codes, are unaffected.
     """
 
-    __slots__ = ("_policy", "_ring", "_rules")
+    __slots__ = ("_policy", "_require_status", "_ring", "_rules", "_status")
 
     def __init__(
         self,
@@ -213,13 +229,30 @@ class Verifier:
         trust_lists: Iterable[TrustList] = (),
         policy: VerifierPolicy | None = None,
         rules: Any = None,
+        status_lists: Any = (),
+        require_status: bool = False,
     ) -> None:
         self._policy = policy or VerifierPolicy()
         self._ring = KeyRing(keys, trust_lists=trust_lists)  # per root, only the newest list is kept
         self._rules = rules
+        if type(require_status) is not bool:
+            raise TypeError("require_status must be a bool")
+        self._require_status = require_status
+        if type(status_lists) is tuple and not status_lists:
+            self._status: status.StatusLists | None = None
+        elif isinstance(status_lists, status.StatusLists):
+            self._status = status_lists
+        else:
+            self._status = status.StatusLists(status_lists)
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self._ring.direct_keys, self._ring.trust_lists, self._policy, self._rules))
+        return (_rebuild, (self._ring.direct_keys, self._ring.trust_lists, self._policy, self._rules, self._status,
+                           self._require_status))
+
+    @property
+    def status_lists(self) -> status.StatusLists | None:
+        """The status lists held (None when none were given)."""
+        return self._status
 
     @property
     def policy(self) -> VerifierPolicy:
@@ -327,6 +360,7 @@ class Verifier:
         except ValueError:
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss is not a six-digit region code") from None
         other = claims.other
+        ref: StatusReference | None = None
         if len(other) != 1 or _HEALTHPASS not in other:
             unknown = set(other) - _HP1_CLAIMS
             if unknown:
@@ -334,6 +368,7 @@ class Verifier:
                                   f"unknown claims {sorted(map(str, unknown))}")
             if _HEALTHPASS not in other:
                 raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
+            ref = decode_status_reference(other[_STATUS]) if _STATUS in other else None
         provenance = provenance_from_cbor(other[_PROVENANCE]) if _PROVENANCE in other else None
         if provenance is not None and exp > provenance.expires_at.timestamp():
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "a transcoded code expires after its source")
@@ -359,12 +394,29 @@ class Verifier:
         self._check_validity(claims, now, entry)
         issued_at, expires_at = _ts(iat), _ts(exp)
         self._check_transcoded(provenance)
+        checked = None
+        if ref is not None:
+            checked, more = self._check_status(ref, issuer, now)
+            warnings += more
         return VerifiedCredential(
             format=Prefix.HP1, issuer=iss, kid=entry.kid, algorithm=headers.algorithm,
             issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
             credential_id=claims.cti, payload=payload, warnings=warnings, key_source=entry.source,
-            transcoded_from=provenance, signature=sign1.signature,
+            transcoded_from=provenance, signature=sign1.signature, credential_status=checked,
         )
+
+    def _check_status(
+        self, ref: StatusReference, issuer: Region, now: datetime
+    ) -> tuple[CredentialStatus, tuple[str, ...]]:
+        """The code's status in its list (see :meth:`healthpass.status.StatusLists.check`)."""
+        if self._status is None:
+            if self._require_status:
+                raise VerificationError(ErrorCode.STATUS_UNAVAILABLE, Stage.STATUS,
+                                        f"no status list {ref.uri} is held, and status is required")
+            return CredentialStatus(ref.uri, ref.idx, None), (WARNING_STATUS_UNCHECKED,)
+        policy = self._policy
+        return self._status.check(ref, issuer=issuer, now=now, grace=policy.trust_list_grace, leeway=policy.leeway,
+                                  require=self._require_status)
 
     def _finish_hc1(
         self,
@@ -468,8 +520,10 @@ def _aware(at: datetime) -> datetime:
         raise ValueError("at is outside the supported range of dates (years 1-9999 in UTC)") from None
 
 
-def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy, rules: Any) -> Verifier:
-    return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules)
+def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy, rules: Any,
+             status_lists: Any, require_status: bool) -> Verifier:
+    return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules,
+                    status_lists=() if status_lists is None else status_lists, require_status=require_status)
 
 
 def _verify_chunk(context: tuple[Verifier, datetime, str | None], texts: list[str]) -> list[VerificationResult]:
@@ -508,6 +562,9 @@ def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, A
     }
     if strict and claims.iat is not None and ClaimKey.HEALTHPASS in claims.other:
         out["credential"] = payload_to_json(payload_from_cbor(claims.other[ClaimKey.HEALTHPASS], iat=claims.iat))
+        if ClaimKey.STATUS in claims.other:
+            ref = decode_status_reference(claims.other[ClaimKey.STATUS])
+            out["status_reference"] = {"uri": ref.uri, "idx": ref.idx}
     elif not strict:
         hcert = claims.other.get(ClaimKey.HCERT)
         out["credential"] = {"dcc": hcert.get(1)} if isinstance(hcert, dict) else None

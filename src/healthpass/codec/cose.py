@@ -237,8 +237,10 @@ def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
 
 
 #: Claim keys in the length-first canonical order a healthpass code lists them: 1, 4, 5, 6, 7 (one byte
-#: each), then the 3-byte payload claim. Any ordered subset of these is canonical without ranking the keys.
-_CANONICAL_CLAIMS = (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.HEALTHPASS)
+#: each), then the 3-byte status reference (65535: 19 ff ff) and payload claim (-300: 39 01 2b). Any ordered
+#: subset of these is canonical without ranking the keys.
+_CANONICAL_CLAIMS = (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.STATUS,
+                     ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE)
 _CANONICAL_CLAIM_ORDERS = key_orders(map(int, _CANONICAL_CLAIMS))
 _ISS, _IAT, _EXP, _NBF, _CTI = (int(k) for k in (ClaimKey.ISS, ClaimKey.IAT, ClaimKey.EXP, ClaimKey.NBF, ClaimKey.CTI))
 

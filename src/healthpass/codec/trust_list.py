@@ -64,7 +64,8 @@ class KeyEntryKey(IntEnum):
 _ENTRY_FIELDS = frozenset(k.value for k in KeyEntryKey)
 
 #: Kind <-> its integer code in a trust list.
-KIND_CODES = ((Kind.STATUS, 1), (Kind.NAAT, 2), (Kind.ANTIBODY, 3), (Kind.VACCINATION, 4), (Kind.RECOVERY, 5))
+KIND_CODES = ((Kind.STATUS, 1), (Kind.NAAT, 2), (Kind.ANTIBODY, 3), (Kind.VACCINATION, 4), (Kind.RECOVERY, 5),
+              (Kind.STATUS_LIST, 6))
 
 #: Entry field labels each format version allows (version 2: 10 = maximum code validity).
 ENTRY_FIELDS_BY_VERSION = {1: frozenset(range(2, 10)), 2: frozenset(range(2, 11))}

@@ -49,6 +49,8 @@ class HeaderLabel(IntEnum):
     KID = 4
     IV = 5
     PARTIAL_IV = 6
+    #: RFC 9596: the media type of the whole message (Status List Tokens: ``application/statuslist+cwt``)
+    TYP = 16
 
 
 class ClaimKey(IntEnum):
@@ -69,6 +71,14 @@ class ClaimKey(IntEnum):
     HEALTHPASS = -300
     #: healthpass: where a transcoded code came from (``specs/credential.md`` §10), from the same range.
     PROVENANCE = -301
+    #: healthpass: the status delta claim (``specs/status-delta.md``), from the same range; not yet registered.
+    STATUS_DELTA = -302
+    #: Token Status List (draft-ietf-oauth-status-list-20 §6.2, §9): the ``status_list`` claim of a Status
+    #: List Token, its ``ttl``, and the ``status`` claim of a Referenced Token (an HP1 code's list reference).
+    #: The draft requests these three assignments; they are not registered yet (``specs/credential.md``).
+    STATUS_LIST = 65533
+    TTL = 65534
+    STATUS = 65535
 
 
 class CoseTag(IntEnum):

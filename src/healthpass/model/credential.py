@@ -73,6 +73,8 @@ class Kind(StrEnum):
     ANTIBODY = "antibody"
     VACCINATION = "vaccination"
     RECOVERY = "recovery"
+    #: not data in a code: a trust-list key with this kind may sign status lists (and deltas) for its region
+    STATUS_LIST = "status_list"
 
 
 class StatusColour(IntEnum):

@@ -1,0 +1,546 @@
+"""Credential status: Status List Tokens (draft-ietf-oauth-status-list-20, CWT form), signed deltas, lookup.
+
+A :class:`StatusList` is a verified Status List Token: signed (COSE_Sign1, tag 18, protected ``typ``
+``application/statuslist+cwt``) by an issuer key whose trust allows the kind ``status_list`` for a region;
+it may then only speak for codes whose issuer lies within that region. A :class:`StatusDelta` names its base
+(URI, iat, SHA-256 of the base token's bytes) and carries every entry changed since then. A
+:class:`StatusLists` holds the lists a verifier has, with the deltas applied that fit exactly, and answers
+:meth:`StatusLists.check` for a code's reference.
+
+Freshness follows the trust-list policy: past ``exp`` a list still serves, with the warning
+``status_list_stale``, for the grace period (24 h by default), then it is ``status_list_expired``.
+Anti-rollback and freshness sit behind a small seam (:class:`_RollbackRecord`, :func:`_freshness`) meant to
+move onto the shared signed-document layer (``documents.py``) once it lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from healthpass import cose
+from healthpass._lazy import LazyModule
+from healthpass.codec import decode_sign1, encode_sign1, sig_structure
+from healthpass.codec.cbor import encode
+from healthpass.codec.statuslist import (
+    DELTA_TYP,
+    STATUS_LIST_TYP,
+    DeltaClaims,
+    TokenClaims,
+    compress_list,
+    decode_delta_claims,
+    decode_token_claims,
+    encode_delta_claims,
+    encode_token_claims,
+    pack,
+    unpack_lst,
+)
+from healthpass.errors import (
+    DecodeError,
+    ErrorCode,
+    HealthPassError,
+    Stage,
+    StatusListError,
+    TrustListError,
+    VerificationError,
+)
+from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, CoseTag, HeaderLabel
+from healthpass.model.credential import Kind
+from healthpass.model.policy import Limits
+from healthpass.model.regions import Region
+from healthpass.model.status import (
+    WARNING_STATUS_DELTA_NOT_APPLIED,
+    WARNING_STATUS_LIST_STALE,
+    WARNING_STATUS_UNCHECKED,
+    CredentialStatus,
+    StatusReference,
+    StatusValue,
+    check_status_uri,
+)
+from healthpass.model.trust import IssuerKey, KeyStatus
+from healthpass.trust import KeyRing
+
+if TYPE_CHECKING:
+    import hashlib
+
+    from healthpass.model.signer import Signer
+    from healthpass.state import StateStore
+else:  # loads OpenSSL: only when a status list is read or written, never to verify a code without one
+    hashlib = LazyModule("hashlib")
+
+__all__ = [
+    "DEFAULT_MIN_ENTRIES",
+    "MAX_DELTA_CHANGES",
+    "WARNING_STATUS_DELTA_NOT_APPLIED",
+    "WARNING_STATUS_LIST_STALE",
+    "WARNING_STATUS_UNCHECKED",
+    "StatusDelta",
+    "StatusList",
+    "StatusLists",
+    "load_all",
+]
+
+#: herd privacy: a list has at least this many entries unless its publisher decides otherwise
+DEFAULT_MIN_ENTRIES = 131_072
+#: the most changes a delta may carry (a delta of this size is still far smaller than a 10M-entry list)
+MAX_DELTA_CHANGES = 1 << 20
+
+#: bounds on a status list: 2**27 entries of 2 bits decompress to 32 MiB, more is refused unread
+_LIMITS = Limits(max_decompressed=1 << 25, max_items=64, max_string=1 << 25, max_depth=6)
+_FAILURE = {StatusValue.REVOKED: ErrorCode.REVOKED, StatusValue.SUSPENDED: ErrorCode.SUSPENDED,
+            StatusValue.SUPERSEDED: ErrorCode.SUPERSEDED}
+_TYP = HeaderLabel.TYP.value
+
+
+def _invalid(message: str) -> StatusListError:
+    return StatusListError(ErrorCode.STATUS_LIST_INVALID, Stage.STATUS, message)
+
+
+def _ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _immutable(data: object, what: str) -> bytes:
+    if type(data) is bytes:
+        return data
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"a {what} is bytes")
+
+
+# ---------------------------------------------------------------- signing and opening
+
+
+def _seal(signer: Signer, typ: str, claims: bytes, kid: bytes | None) -> bytes:
+    """COSE_Sign1 (tag 18): alg, kid and typ in the protected header, the unprotected header empty."""
+    protected = encode({HeaderLabel.ALG.value: signer.algorithm.value, HeaderLabel.KID.value: kid or signer.kid,
+                        _TYP: typ})
+    return encode_sign1(protected, {}, claims, signer.sign(sig_structure(protected, claims)))
+
+
+def _open(data: bytes, typ: str, keys: KeyRing, limits: Limits) -> tuple[IssuerKey, bytes]:
+    """Check the COSE structure and typ, find the signing key (trusted for ``status_list`` and a region) and
+    verify the signature. Returns the key's entry and the claims bytes. Raises StatusListError."""
+    try:
+        msg = decode_sign1(data, limits=replace(limits, max_string=max(limits.max_string, len(data))), strict=False)
+        headers = cose.read_headers(msg, allowed=frozenset(Algorithm), protected_alg_only=True)
+    except HealthPassError as err:
+        raise _invalid(f"not a signed {typ} document: {err.message}") from err
+    if msg.tags != (CoseTag.SIGN1,):
+        raise _invalid("a status list is a tagged COSE_Sign1 (tag 18), without the CWT tag")
+    if msg.protected_header.get(_TYP) != typ:
+        raise _invalid(f"the protected typ is not {typ}")
+    kid = headers.kid
+    if kid is None:
+        raise _invalid("no kid")
+    try:
+        entries = keys.entries(kid)
+    except TrustListError as err:
+        raise _invalid(err.message) from err
+    allowed = [e for e in entries if Kind.STATUS_LIST in e.kinds and e.region is not None]
+    if not allowed:
+        why = "may not sign status lists" if entries else "is not a trusted key"
+        raise _invalid(f"kid {kid.hex()} {why}")
+    try:
+        signer = cose.verify_with(msg, headers.algorithm, ((e, keys.public_key(e)) for e in allowed),
+                                  require_low_s=False)
+    except (VerificationError, TrustListError) as err:
+        raise _invalid(f"signature check failed: {err.message}") from err
+    return signer, msg.payload
+
+
+def _check_signer_window(signer: IssuerKey, iat: int) -> None:
+    issued = _ts(iat)
+    if signer.valid_from is not None and issued < signer.valid_from:
+        raise _invalid(f"issued before key {signer.kid.hex()}'s usage window opens")
+    if signer.valid_until is not None and issued > signer.valid_until:
+        raise _invalid(f"issued after key {signer.kid.hex()}'s usage window closed")
+    if signer.status is KeyStatus.RETIRED and signer.retired_at is not None and issued >= signer.retired_at:
+        raise _invalid(f"issued after key {signer.kid.hex()} was retired")
+    if signer.cert_not_before is not None and issued < signer.cert_not_before:
+        raise _invalid(f"issued before key {signer.kid.hex()}'s certificate became valid")
+
+
+def _ring(keys: KeyRing | Iterable[IssuerKey]) -> KeyRing:
+    return keys if isinstance(keys, KeyRing) else KeyRing(keys)
+
+
+# ---------------------------------------------------------------- the seam to the signed-document layer
+
+
+class _RollbackRecord:
+    """Anti-rollback for status lists: the latest iat accepted per URI, in the verifier's state directory.
+    (A seam: it moves onto ``documents.py``'s rollback record when that lands.)"""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: StateStore) -> None:
+        self._state = state
+
+    def accept(self, uri: str, issued_at: int, digest: bytes) -> int:
+        """Record the effective list of ``uri``; returns the latest iat accepted for it (a clock floor).
+        Raises StatusListError (``status_list_rollback``) for an older list, or another one of the same iat."""
+        namespace = "status-list-" + hashlib.sha256(uri.encode()).hexdigest()[:32]
+        try:
+            return self._state.accept(namespace, issued_at, issued_at, digest.hex(), stage=Stage.STATUS).issued_at
+        except TrustListError as err:
+            if err.code is ErrorCode.TRUST_LIST_ROLLBACK:
+                raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
+                                      f"status list {uri}: an older list than one already accepted "
+                                      f"({err.message.replace('sequence number', 'iat')})") from err
+            raise StatusListError(ErrorCode.STATUS_LIST_INVALID, Stage.STATUS, err.message) from err
+
+
+def _freshness(expires_at: datetime, now: datetime, grace: timedelta, uri: str) -> tuple[str, ...]:
+    """Past exp + grace: ``status_list_expired``; past exp: the warning ``status_list_stale``."""
+    if now > expires_at + grace:
+        raise StatusListError(ErrorCode.STATUS_LIST_EXPIRED, Stage.STATUS,
+                              f"status list {uri} expired more than {grace} ago")
+    return (WARNING_STATUS_LIST_STALE,) if now > expires_at else ()
+
+
+# ---------------------------------------------------------------- the list
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class StatusList:
+    """A verified Status List Token (with a delta applied when :meth:`apply` made it).
+
+    ``digest`` is the SHA-256 of the base token's bytes (what a delta names); ``delta_digest`` the SHA-256
+    of the delta applied, if any. ``signer`` is the key that signed it: its region bounds the codes the list
+    may speak for. Lookups (:meth:`status`) read the decompressed byte array directly.
+    """
+
+    uri: str
+    bits: int
+    size: int
+    issued_at: datetime
+    expires_at: datetime
+    ttl: timedelta | None
+    signer: IssuerKey
+    digest: bytes
+    raw: bytes
+    base_issued_at: datetime
+    delta_digest: bytes | None = None
+
+    def __repr__(self) -> str:
+        applied = ", delta applied" if self.delta_digest else ""
+        return (f"StatusList(uri={self.uri!r}, bits={self.bits}, size={self.size}, "
+                f"iat={self.issued_at.isoformat()}, exp={self.expires_at.isoformat()}{applied})")
+
+    def status(self, idx: int) -> int:
+        """The value at ``idx`` (0 valid, 1 revoked, 2 suspended, 3 superseded). Raises IndexError beyond it."""
+        if not 0 <= idx < self.size:
+            raise IndexError(f"index {idx} is beyond the list's {self.size} entries")
+        bits = self.bits
+        per_byte = 8 // bits
+        return (self.raw[idx // per_byte] >> ((idx % per_byte) * bits)) & ((1 << bits) - 1)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the list holds in memory (its byte array)."""
+        return len(self.raw)
+
+    @classmethod
+    def load(cls, data: bytes, keys: KeyRing | Iterable[IssuerKey], *, limits: Limits | None = None) -> StatusList:
+        """Verify a Status List Token against trusted issuer keys (those trusted for ``status_list``).
+
+        Raises StatusListError (``status_list_invalid``): not a tagged COSE_Sign1 with the protected typ
+        ``application/statuslist+cwt``, a signer not trusted for status lists or outside its usage window, a
+        bad signature, malformed claims (sub, iat, exp are required), a list longer than the bounds.
+        Freshness is judged at each verification (:meth:`StatusLists.check`).
+        """
+        data = _immutable(data, "status list")
+        limits = limits or _LIMITS
+        signer, payload = _open(data, STATUS_LIST_TYP, _ring(keys), limits)
+        try:
+            claims = decode_token_claims(payload, max_string=max(limits.max_string, len(data)))
+            raw = unpack_lst(claims.lst, max_size=limits.max_decompressed)
+        except DecodeError as err:
+            raise _invalid(err.message) from err
+        _check_signer_window(signer, claims.issued_at)
+        issued = _ts(claims.issued_at)
+        return cls(claims.uri, claims.bits, len(raw) * 8 // claims.bits, issued, _ts(claims.expires_at),
+                   None if claims.ttl is None else timedelta(seconds=claims.ttl), signer,
+                   hashlib.sha256(data).digest(), raw, issued)
+
+    def apply(self, delta: StatusDelta) -> StatusList:
+        """This list with ``delta`` applied: its entries changed, its iat, exp and ttl the delta's.
+
+        Raises StatusListError (``status_list_invalid``) when the delta is not based on exactly this token
+        (URI, iat, SHA-256), does not fit it (bits, indices), or its signer may not speak for this list's
+        region."""
+        if delta.uri != self.uri or delta.base_iat != _epoch(self.base_issued_at) or delta.base_sha256 != self.digest:
+            raise _invalid(f"the delta for {delta.uri} is not based on this list")
+        if self.delta_digest is not None:
+            raise _invalid("a delta is applied to a full list only")
+        if delta.bits != self.bits:
+            raise _invalid("the delta's bits differ from the list's")
+        assert self.signer.region is not None and delta.signer.region is not None
+        if not delta.signer.region.covers(self.signer.region):
+            raise _invalid(f"the delta's signer (region {delta.signer.region.code}) may not speak for a list of "
+                           f"region {self.signer.region.code}")
+        if delta.changes and delta.changes[-1][0] >= self.size:
+            raise _invalid(f"the delta changes index {delta.changes[-1][0]}, beyond the list's {self.size}")
+        raw = bytearray(self.raw)
+        per_byte, bits = 8 // self.bits, self.bits
+        top = (1 << bits) - 1
+        for idx, value in delta.changes:
+            at, offset = idx // per_byte, (idx % per_byte) * bits
+            raw[at] = (raw[at] & ~(top << offset)) | (value << offset)
+        return replace(self, issued_at=delta.issued_at, expires_at=delta.expires_at, ttl=delta.ttl,
+                       raw=bytes(raw), delta_digest=delta.digest)
+
+    @staticmethod
+    def build(
+        signer: Signer,
+        *,
+        uri: str,
+        size: int,
+        entries: Iterable[tuple[int, int]],
+        valid_for: timedelta,
+        bits: int = 2,
+        ttl: timedelta | None = None,
+        now: datetime | None = None,
+        kid: bytes | None = None,
+    ) -> bytes:
+        """Sign a Status List Token for ``uri``: ``size`` entries, all valid but ``entries`` (index, value).
+
+        ``ttl`` (how long a verifier may cache it before fetching a new one) defaults to none. Raises
+        ValueError for an impossible list."""
+        check_status_uri(uri)
+        if valid_for <= timedelta(0) or (ttl is not None and ttl <= timedelta(0)):
+            raise ValueError("valid_for and ttl must be positive")
+        raw = pack(size, bits, entries)
+        issued = _epoch((now or datetime.now(UTC)).replace(microsecond=0))
+        expires = issued + int(valid_for.total_seconds())
+        if expires > MAX_NUMERIC_DATE:
+            raise ValueError("the list would expire after 2100")
+        claims = TokenClaims(uri, issued, expires, None if ttl is None else int(ttl.total_seconds()), bits,
+                             compress_list(bytes(raw)))
+        return _seal(signer, STATUS_LIST_TYP, encode_token_claims(claims), kid)
+
+
+# ---------------------------------------------------------------- the delta
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class StatusDelta:
+    """A verified status delta (``specs/status-delta.md``)."""
+
+    uri: str
+    bits: int
+    issued_at: datetime
+    expires_at: datetime
+    ttl: timedelta | None
+    base_iat: int
+    base_sha256: bytes
+    changes: tuple[tuple[int, int], ...]
+    signer: IssuerKey
+    digest: bytes
+
+    def __repr__(self) -> str:
+        return (f"StatusDelta(uri={self.uri!r}, iat={self.issued_at.isoformat()}, base_iat={self.base_iat}, "
+                f"changes={len(self.changes)})")
+
+    @classmethod
+    def load(cls, data: bytes, keys: KeyRing | Iterable[IssuerKey]) -> StatusDelta:
+        """Verify a delta against trusted issuer keys (those trusted for ``status_list``). Raises
+        StatusListError (``status_list_invalid``)."""
+        data = _immutable(data, "status delta")
+        signer, payload = _open(data, DELTA_TYP, _ring(keys), _LIMITS)
+        try:
+            claims = decode_delta_claims(payload, max_changes=MAX_DELTA_CHANGES)
+        except DecodeError as err:
+            raise _invalid(err.message) from err
+        _check_signer_window(signer, claims.issued_at)
+        return cls(claims.uri, claims.bits, _ts(claims.issued_at), _ts(claims.expires_at),
+                   None if claims.ttl is None else timedelta(seconds=claims.ttl), claims.base_iat,
+                   claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest())
+
+    @staticmethod
+    def build(
+        signer: Signer,
+        *,
+        base: bytes,
+        changes: Mapping[int, int],
+        valid_for: timedelta,
+        ttl: timedelta | None = None,
+        now: datetime | None = None,
+        kid: bytes | None = None,
+    ) -> bytes:
+        """Sign a delta on the token ``base`` (its bytes, as published) carrying ``changes`` (index -> value,
+        every entry changed since the base). The base is read without checking its signature (it is the
+        publisher's own). Raises ValueError."""
+        try:
+            msg = decode_sign1(_immutable(base, "status list"), limits=replace(_LIMITS, max_string=len(base) + 1),
+                               strict=False)
+            claims = decode_token_claims(msg.payload, max_string=len(base) + 1)
+            size = len(unpack_lst(claims.lst, max_size=_LIMITS.max_decompressed)) * 8 // claims.bits
+        except DecodeError as err:
+            raise ValueError(f"the base is not a status list: {err.message}") from None
+        if valid_for <= timedelta(0) or (ttl is not None and ttl <= timedelta(0)):
+            raise ValueError("valid_for and ttl must be positive")
+        if len(changes) > MAX_DELTA_CHANGES:
+            raise ValueError(f"a delta carries at most {MAX_DELTA_CHANGES} changes: publish a full list")
+        if any(not 0 <= i < size for i in changes):
+            raise ValueError("a change lies beyond the base list")
+        issued = _epoch((now or datetime.now(UTC)).replace(microsecond=0))
+        if issued <= claims.issued_at:
+            issued = claims.issued_at + 1  # a delta is always newer than its base
+        expires = issued + int(valid_for.total_seconds())
+        out = DeltaClaims(claims.uri, issued, expires, None if ttl is None else int(ttl.total_seconds()),
+                          claims.bits, claims.issued_at, hashlib.sha256(base).digest(), tuple(sorted(changes.items())))
+        return _seal(signer, DELTA_TYP, encode_delta_claims(out), kid)
+
+
+# ---------------------------------------------------------------- what a verifier holds
+
+
+class StatusLists:
+    """The status lists a verifier holds, by URI, with the deltas applied that fit them exactly.
+
+    Of several lists for one URI the newest (by iat) is kept. Each delta applies to the list it names (URI,
+    iat, SHA-256 of the token); of several, the newest applies. A delta whose base the verifier does not hold
+    is not applied, and every code of its URI then carries the warning ``status_delta_not_applied``. With a
+    ``state`` directory the effective list of each URI is recorded: an older one later is
+    ``status_list_rollback``. Immutable, thread-safe, picklable.
+    """
+
+    __slots__ = ("_floor", "_lists", "_unapplied")
+
+    def __init__(
+        self,
+        lists: Iterable[StatusList] = (),
+        deltas: Iterable[StatusDelta] = (),
+        *,
+        state: StateStore | None = None,
+    ) -> None:
+        by_uri: dict[str, StatusList] = {}
+        for sl in lists:
+            if not isinstance(sl, StatusList):
+                raise TypeError("StatusLists holds StatusList values (StatusList.load)")
+            held = by_uri.get(sl.uri)
+            if held is None or sl.issued_at > held.issued_at:
+                by_uri[sl.uri] = sl
+        unapplied: set[str] = set()
+        best: dict[str, StatusDelta] = {}
+        for delta in deltas:
+            if not isinstance(delta, StatusDelta):
+                raise TypeError("StatusLists applies StatusDelta values (StatusDelta.load)")
+            base = by_uri.get(delta.uri)
+            fits = (base is not None and delta.base_sha256 == base.digest
+                    and delta.base_iat == _epoch(base.base_issued_at))
+            if not fits:
+                unapplied.add(delta.uri)
+            elif delta.uri not in best or delta.issued_at > best[delta.uri].issued_at:
+                best[delta.uri] = delta
+        for uri, delta in best.items():
+            by_uri[uri] = by_uri[uri].apply(delta)
+        floor: datetime | None = max((sl.issued_at for sl in by_uri.values()), default=None)
+        if state is not None:
+            record = _RollbackRecord(state)
+            for uri, sl in by_uri.items():
+                accepted = _ts(record.accept(uri, _epoch(sl.issued_at), sl.delta_digest or sl.digest))
+                floor = accepted if floor is None or accepted > floor else floor
+        self._lists: Mapping[str, StatusList] = by_uri
+        self._unapplied = frozenset(unapplied - set(best))
+        self._floor = floor
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (tuple(self._lists.values()), self._unapplied, self._floor))
+
+    def __len__(self) -> int:
+        return len(self._lists)
+
+    def __repr__(self) -> str:
+        return f"StatusLists({len(self._lists)} lists, {len(self._unapplied)} deltas not applied)"
+
+    def get(self, uri: str) -> StatusList | None:
+        return self._lists.get(uri)
+
+    @property
+    def lists(self) -> tuple[StatusList, ...]:
+        return tuple(self._lists.values())
+
+    @property
+    def unapplied(self) -> frozenset[str]:
+        """URIs with a delta that was not applied (its base is not held)."""
+        return self._unapplied
+
+    @property
+    def clock_floor(self) -> datetime | None:
+        """The latest iat of any list held (or accepted before, with a state directory)."""
+        return self._floor
+
+    def check(
+        self,
+        ref: StatusReference,
+        *,
+        issuer: Region,
+        now: datetime,
+        grace: timedelta,
+        leeway: timedelta,
+        require: bool,
+    ) -> tuple[CredentialStatus, tuple[str, ...]]:
+        """The status of the code of ``issuer`` referencing ``ref`` at ``now``, with the warnings to report.
+
+        Raises VerificationError (``revoked``, ``suspended``, ``superseded``, ``status_unavailable`` when
+        ``require`` and the list is not held) and StatusListError (``status_list_invalid``: the list's signer
+        may not speak for ``issuer``, the index is beyond the list, an unknown value; ``status_list_expired``;
+        ``clock_untrusted`` when ``now`` precedes the list's iat)."""
+        warnings: tuple[str, ...] = ((WARNING_STATUS_DELTA_NOT_APPLIED,) if ref.uri in self._unapplied else ())
+        sl = self._lists.get(ref.uri)
+        if sl is None:
+            if require:
+                raise VerificationError(ErrorCode.STATUS_UNAVAILABLE, Stage.STATUS,
+                                        f"no status list {ref.uri} is held, and status is required")
+            return CredentialStatus(ref.uri, ref.idx, None), (*warnings, WARNING_STATUS_UNCHECKED)
+        signer_region = sl.signer.region
+        if signer_region is None or not signer_region.covers(issuer):
+            raise _invalid(f"status list {ref.uri} is signed for region "
+                           f"{signer_region.code if signer_region else '-'}, not the code's issuer {issuer.code}")
+        if sl.signer.list_not_after is not None and now > sl.signer.list_not_after + grace:
+            raise StatusListError(ErrorCode.STATUS_LIST_EXPIRED, Stage.STATUS,
+                                  f"the trust list holding status list {ref.uri}'s signer has expired")
+        if now < sl.issued_at - leeway:
+            raise StatusListError(ErrorCode.CLOCK_UNTRUSTED, Stage.STATUS,
+                                  f"verification time precedes status list {ref.uri}'s iat: the clock is not "
+                                  "trustworthy")
+        warnings += _freshness(sl.expires_at, now, grace, ref.uri)
+        if ref.idx >= sl.size:
+            raise _invalid(f"index {ref.idx} is beyond status list {ref.uri} ({sl.size} entries)")
+        value = sl.status(ref.idx)
+        if value == StatusValue.VALID:
+            return CredentialStatus(ref.uri, ref.idx, StatusValue.VALID), warnings
+        if value <= StatusValue.SUPERSEDED:
+            status = StatusValue(value)
+            raise VerificationError(_FAILURE[status], Stage.STATUS, f"the code is {status.label} ({ref.uri})")
+        raise _invalid(f"status list {ref.uri} holds the unknown value {value} for this code")
+
+
+def _restore(lists: tuple[StatusList, ...], unapplied: frozenset[str], floor: datetime | None) -> StatusLists:
+    out = StatusLists(lists)
+    out._unapplied = unapplied
+    out._floor = floor
+    return out
+
+
+def load_all(
+    lists: Sequence[bytes],
+    deltas: Sequence[bytes],
+    keys: KeyRing | Iterable[IssuerKey],
+    *,
+    state: StateStore | None = None,
+) -> StatusLists:
+    """Verify token and delta documents and hold them (see :class:`StatusLists`). Raises StatusListError."""
+    ring = _ring(keys)
+    return StatusLists([StatusList.load(d, ring) for d in lists], [StatusDelta.load(d, ring) for d in deltas],
+                       state=state)
+
