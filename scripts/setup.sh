@@ -8,8 +8,9 @@ if command -v apt-get >/dev/null 2>&1; then
   # softhsm2: the PKCS#11 token the HSM tests use; libzbar0: the fallback QR reader (pyzbar);
   # faketime: scripts/test.sh reruns the suite with the clock a year ahead and a year behind;
   # fonts-noto-cjk: the PNG result cards (healthpass.display); chromium + chromium-driver: the kiosk's browser tests
+  # postgresql: the status-registry tests start a throwaway cluster (initdb in a temp dir, unprivileged user)
   need=""
-  for pkg in softhsm2 libzbar0 faketime fonts-noto-cjk chromium chromium-driver; do
+  for pkg in softhsm2 libzbar0 faketime fonts-noto-cjk chromium chromium-driver postgresql; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   # Debian's own python3 lacks venv until python3-venv is installed; other Pythons (pyenv) have it

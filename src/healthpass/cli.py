@@ -27,6 +27,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 _MAX_LINE = 65536
 _MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a typo, and codes must expire before 2100
+_CTI_BYTES = 8  # the credential id a registry records (as Issuer draws it)
+_ALLOCATION_BLOCK = 1024  # codes per registry transaction in mint --batch
 
 
 class UsageError(Exception):
@@ -279,9 +281,17 @@ def cmd_mint(args: argparse.Namespace) -> int:
     if not args.input:
         raise UsageError("--in CREDENTIAL.json is required (or --batch)")
     issuer = _issuer(args)
+    registry = _mint_registry(args)
     source = sys.stdin.buffer.read() if args.input == "-" else _read(args.input, "credential")
     try:
-        text = issuer.issue(_load_credential(source, "standard input" if args.input == "-" else args.input))
+        payload = _load_credential(source, "standard input" if args.input == "-" else args.input)
+        if registry is None:
+            text = issuer.issue(payload)
+        else:
+            with registry:
+                cti = os.urandom(_CTI_BYTES)
+                ref = registry.allocate(args.status_uri, [cti])[0]
+            text = issuer.issue(payload, credential_id=cti, status=ref)
     except HealthPassError as err:
         _say(f"healthpass: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -296,6 +306,33 @@ def cmd_mint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _mint_registry(args: argparse.Namespace) -> Any:
+    """The status registry of ``mint --registry DB --status-uri URI`` (None without them)."""
+    if (args.registry is None) != (args.status_uri is None):
+        raise UsageError("--registry and --status-uri go together")
+    if args.registry is None:
+        return None
+    from healthpass.registry import open_registry
+
+    return open_registry(args.registry)
+
+
+def _with_references(registry: Any, uri: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Any, ...]]:
+    """Numbered lines, each with a fresh credential id and an index allocated for it (in blocks of
+    ``_ALLOCATION_BLOCK``, one registry transaction each)."""
+    from itertools import islice
+
+    while True:
+        block = list(islice(lines, _ALLOCATION_BLOCK))
+        if not block:
+            return
+        wanted = [i for i, (_, line) in enumerate(block) if line.strip()]  # blank lines are skipped: no index
+        ctis = [os.urandom(_CTI_BYTES) for _ in wanted]
+        refs = dict(zip(wanted, zip(ctis, registry.allocate(uri, ctis), strict=True), strict=True))
+        for i, item in enumerate(block):
+            yield (*item, *refs[i]) if i in refs else item
+
+
 def _mint_batch(args: argparse.Namespace) -> int:
     from healthpass.batch import ordered_chunks
     from healthpass.errors import HealthPassError
@@ -303,14 +340,18 @@ def _mint_batch(args: argparse.Namespace) -> int:
     if not args.out:
         raise UsageError("--batch needs --out CODES.txt")
     issuer = _issuer(args)
+    registry = _mint_registry(args)
     source = sys.stdin if args.batch == "-" else _open_text(args.batch)
     failed = 0
 
     executor = _executor(args.workers)
     try:
         with open(args.out, "w", encoding="ascii") as out, _progress("minted", args.batch) as progress:
-            # the workers parse the JSON too: the main process only reads lines and writes codes
-            lines = enumerate(_bounded_lines(source), start=1)
+            # the workers parse the JSON too: the main process only reads lines and writes codes (and, with a
+            # registry, allocates the indices)
+            lines: Iterator[tuple[Any, ...]] = enumerate(_bounded_lines(source), start=1)
+            if registry is not None:
+                lines = _with_references(registry, args.status_uri, lines)
             results = ordered_chunks(executor, _mint_chunk, issuer, lines, 128)
             for number, result in enumerate(results, start=1):
                 if result is None:  # a blank line: skipped, an empty line keeps --out aligned with the input
@@ -326,20 +367,27 @@ def _mint_batch(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+        if registry is not None:
+            registry.close()
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _mint_chunk(issuer: Any, chunk: list[tuple[int, str]]) -> list[Any]:
-    """Parse and mint numbered JSON lines; a rejected line yields its error in its place, a blank one None."""
+def _mint_chunk(issuer: Any, chunk: list[tuple[Any, ...]]) -> list[Any]:
+    """Parse and mint numbered JSON lines (with a credential id and status reference when given); a rejected
+    line yields its error in its place (its index stays allocated, never reused), a blank one None."""
     from healthpass.errors import HealthPassError
 
     out: list[Any] = []
-    for _, line in chunk:
+    for _, line, *reference in chunk:
         if not line.strip():
             out.append(None)
             continue
         try:
-            out.append(issuer.issue(_load_credential(line, None)))
+            payload = _load_credential(line, None)
+            if reference:
+                out.append(issuer.issue(payload, credential_id=reference[0], status=reference[1]))
+            else:
+                out.append(issuer.issue(payload))
         except HealthPassError as err:
             out.append(err)
     return out
@@ -359,7 +407,8 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]",
                    help="a trust-list root key, optionally scoped to regions")
     g.add_argument("--trust-list", action="append", default=[], metavar="FILE", help="a signed trust list")
-    g.add_argument("--state", metavar="DIR", help="anti-rollback state directory for trust lists and rules")
+    g.add_argument("--state", metavar="DIR",
+                   help="anti-rollback state directory for trust lists, rules and status lists")
     g.add_argument("--rules", metavar="BUNDLE", help="a signed rule bundle applied after the cryptographic checks")
     g.add_argument("--profile", metavar="NAME", help="the rule profile to apply (default: all rules)")
     g.add_argument("--strict-schema", action="store_true",
@@ -465,7 +514,19 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
         except (ValueError, ImportError) as err:
             raise UsageError(f"--dcc-schema: {err}") from None
     policy = VerifierPolicy(strict_schema=args.strict_schema, dcc_schemas=schemas)
-    return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules)
+    status_lists: Any = ()
+    if args.status_list or args.status_delta:
+        from healthpass.status import load_all
+        from healthpass.trust import KeyRing
+
+        try:
+            status_lists = load_all([_read(p, "status list") for p in args.status_list],
+                                    [_read(p, "status delta") for p in args.status_delta],
+                                    KeyRing(keys, trust_lists=lists), state=state)
+        except HealthPassError as err:
+            raise _InputFailure(err) from None
+    return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules, status_lists=status_lists,
+                    require_status=args.require_status)
 
 
 def _load_trust_lists(paths: list[str], roots: list[Any], state: Any) -> list[Any]:
@@ -516,6 +577,10 @@ def _human(credential: Any) -> str:
         lines.append(f"  transcoded from a {origin.format.value} code of {origin.origin} (kid {origin.kid.hex()}, "
                      f"issued {origin.issued_at.isoformat()}, expires {origin.expires_at.isoformat()}, "
                      f"depth {origin.depth})")
+    status = credential.credential_status
+    if status is not None:
+        shown = status.value.label if status.value is not None else "unchecked"
+        lines.append(f"  status {shown} (list {status.uri}, index {status.idx})")
     for warning in credential.warnings:
         lines.append(f"  warning: {warning}")
     body = credential.to_json().get("credential")
@@ -886,6 +951,153 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- status
+
+
+def _open_registry(dsn: str) -> Any:
+    from healthpass.registry import open_registry
+
+    return open_registry(dsn)
+
+
+def cmd_status_new(args: argparse.Namespace) -> int:
+    from healthpass.status import DEFAULT_MIN_ENTRIES
+
+    if args.size < DEFAULT_MIN_ENTRIES:
+        print(f"healthpass: warning: a list of fewer than {DEFAULT_MIN_ENTRIES} entries gives its holders less "
+              "herd privacy", file=sys.stderr)
+    with _open_registry(args.registry) as registry:
+        info = registry.create_list(args.uri, size=args.size, bits=args.bits)
+    print(f"status list {info.uri}: {info.size} entries of {info.bits} bits")
+    return EXIT_OK
+
+
+def cmd_status_set(args: argparse.Namespace) -> int:
+    from healthpass.errors import HealthPassError
+    from healthpass.model.status import StatusReference, StatusValue
+    from healthpass.verify import decode_unverified
+
+    try:
+        value = StatusValue.parse(args.to)
+    except ValueError as err:
+        raise UsageError(f"--to: {err}") from None
+    ref = credential_id = None
+    if args.code is not None:
+        try:
+            content = decode_unverified(sys.stdin.read(_MAX_LINE * 4).strip() if args.code == "-" else args.code)
+        except HealthPassError as err:
+            print(f"healthpass: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        found = content.get("status_reference")
+        if not found or not content.get("credential_id"):
+            print("healthpass: the code carries no status reference", file=sys.stderr)
+            return EXIT_FAILED
+        ref = StatusReference(found["uri"], found["idx"])
+        credential_id = bytes.fromhex(content["credential_id"])
+    else:
+        try:
+            credential_id = bytes.fromhex(args.credential_id)
+        except ValueError:
+            raise UsageError("--credential-id must be hex") from None
+        if not credential_id:
+            raise UsageError("--credential-id must not be empty")
+    with _open_registry(args.registry) as registry:
+        where, previous = registry.set_status(value, credential_id=credential_id, ref=ref)
+    old = previous.label if hasattr(previous, "label") else str(previous)
+    print(f"{where.uri} index {where.idx}: {old} -> {value.label}")
+    return EXIT_OK
+
+
+def cmd_status_publish(args: argparse.Namespace) -> int:
+    import hashlib
+    from datetime import UTC
+    from datetime import datetime as _datetime
+    from pathlib import Path
+
+    from healthpass.status import StatusList
+
+    signer = _signer(args, "key")
+    valid_for = parse_duration(args.valid_for)
+    ttl = parse_duration(args.ttl) if args.ttl else None
+    with _open_registry(args.registry) as registry:
+        info, entries = registry.snapshot(args.uri)
+        now = _datetime.now(UTC).replace(microsecond=0)
+        if int(now.timestamp()) <= info.last_iat:  # iat strictly increases per list (verifiers' rollback check)
+            now = _datetime.fromtimestamp(info.last_iat + 1, UTC)
+        data = StatusList.build(signer, uri=args.uri, size=info.size, bits=info.bits, entries=entries,
+                                valid_for=valid_for, ttl=ttl, now=now)
+        Path(args.out).write_bytes(data)
+        registry.record_publication(args.uri, iat=int(now.timestamp()), sha256=hashlib.sha256(data).digest(),
+                                    version=info.version)
+    print(f"status list {args.uri} ({info.size} entries, {len(entries)} not valid, {len(data)} bytes) "
+          f"written to {args.out}")
+    return EXIT_OK
+
+
+def cmd_status_delta(args: argparse.Namespace) -> int:
+    import hashlib
+    from pathlib import Path
+
+    from healthpass.errors import HealthPassError
+    from healthpass.status import StatusDelta, inspect_unverified
+
+    signer = _signer(args, "key")
+    valid_for = parse_duration(args.valid_for)
+    ttl = parse_duration(args.ttl) if args.ttl else None
+    base = _read(args.base, "base status list")
+    try:
+        uri, issued = inspect_unverified(base)[:2]
+    except HealthPassError as err:
+        print(f"healthpass: --base: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if uri != args.uri:
+        raise UsageError(f"--base is a list for {uri}, not {args.uri}")
+    with _open_registry(args.registry) as registry:
+        _, changes = registry.changes_since(args.uri, iat=int(issued.timestamp()),
+                                            sha256=hashlib.sha256(base).digest())
+    data = StatusDelta.build(signer, base=base, changes=changes, valid_for=valid_for, ttl=ttl)
+    Path(args.out).write_bytes(data)
+    print(f"status delta for {args.uri} ({len(changes)} changes, {len(data)} bytes) written to {args.out}")
+    return EXIT_OK
+
+
+def cmd_status_show(args: argparse.Namespace) -> int:
+    from healthpass.errors import HealthPassError
+    from healthpass.status import StatusDelta, StatusList, inspect_unverified
+    from healthpass.trust import KeyRing
+
+    data = _read(args.file, "status list")
+    trusted = bool(args.trust_key or args.trust_list)
+    try:
+        uri, iat, exp, kind, summary = inspect_unverified(data)
+    except HealthPassError as err:
+        print(f"healthpass: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    header = "UNVERIFIED (no --trust-key or --root/--trust-list given)"
+    if trusted:
+        verifier = build_verifier(_ShowArgs(args))
+        ring = KeyRing(verifier.keys.direct_keys, trust_lists=verifier.keys.trust_lists)
+        try:
+            doc: Any = (StatusList.load(data, ring) if kind == "list" else StatusDelta.load(data, ring))
+        except HealthPassError as err:
+            print(f"healthpass: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        region = doc.signer.region.code if doc.signer.region else "*"
+        header = f"VERIFIED: signed by kid {doc.signer.kid.hex()} for region {region}"
+    print(header)
+    print(f"{kind} {uri}  issued {iat.isoformat()}  expires {exp.isoformat()}  {summary}")
+    return EXIT_OK
+
+
+class _ShowArgs(argparse.Namespace):
+    """The trust options of ``status show``, as ``build_verifier`` reads them."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__(trust_key=args.trust_key, dsc=[], root=args.root, trust_list=args.trust_list,
+                         state=None, rules=None, dcc_schema=None, strict_schema=False, status_list=[],
+                         status_delta=[], require_status=False)
+
+
 # ---------------------------------------------------------------- rules
 
 
@@ -946,12 +1158,21 @@ def _mint_arguments(p: _Parser) -> None:
     p.add_argument("--png", metavar="FILE")
     p.add_argument("--batch", metavar="PEOPLE.jsonl", help="one JSON credential per line; codes to --out in order")
     p.add_argument("--workers", type=int, metavar="N")
+    p.add_argument("--registry", metavar="DB", help="status registry (SQLite file or postgresql://...)")
+    p.add_argument("--status-uri", metavar="URI", help="allocate each code an index in this status list")
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_mint)
 
 
 def _verify_arguments(p: _Parser) -> None:
     _trust_options(p)
+    g = p.add_argument_group("credential status (Token Status Lists)")
+    g.add_argument("--status-list", action="append", default=[], metavar="FILE",
+                   help="a signed status list (repeatable); codes referencing it must have status valid")
+    g.add_argument("--status-delta", action="append", default=[], metavar="FILE",
+                   help="a signed status delta, applied to the list it names when that exact list is held")
+    g.add_argument("--require-status", action="store_true",
+                   help="reject a code whose status list is not held (status_unavailable) instead of warning")
     p.add_argument("--at", metavar="ISO8601")
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", metavar="FILE")
@@ -1018,6 +1239,64 @@ def _trust_show_arguments(p: _Parser) -> None:
     p.set_defaults(func=cmd_trust_show)
 
 
+def _status_arguments(status: _Parser) -> None:
+    ssub = status.add_subparsers(dest="status_command", required=True, parser_class=_Parser)
+    ssub.add_parser("new", help="create a status list in the registry", arguments=_status_new_arguments)
+    ssub.add_parser("set", help="set a credential's status", arguments=_status_set_arguments)
+    ssub.add_parser("publish", help="sign the full status list", arguments=_status_publish_arguments)
+    ssub.add_parser("delta", help="sign the changes since a published list", arguments=_status_delta_arguments)
+    ssub.add_parser("show", help="print (and verify) a status list or delta", arguments=_status_show_arguments)
+
+
+def _status_new_arguments(p: _Parser) -> None:
+    from healthpass.status import DEFAULT_MIN_ENTRIES
+
+    p.add_argument("--registry", required=True, metavar="DB", help="a SQLite file path or postgresql://...")
+    p.add_argument("--uri", required=True, metavar="URI", help="the list's short URI, e.g. hp:630000:3")
+    p.add_argument("--size", type=int, default=DEFAULT_MIN_ENTRIES, metavar="N")
+    p.add_argument("--bits", type=int, default=2, choices=(1, 2, 4, 8))
+    p.set_defaults(func=cmd_status_new)
+
+
+def _status_set_arguments(p: _Parser) -> None:
+    p.add_argument("--registry", required=True, metavar="DB")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--code", metavar="TEXT", help="the code's text ('-' for stdin)")
+    which.add_argument("--credential-id", metavar="HEX")
+    p.add_argument("--to", required=True, metavar="STATUS", choices=("valid", "revoked", "suspended", "superseded"))
+    p.set_defaults(func=cmd_status_set)
+
+
+def _status_signing_arguments(p: _Parser) -> None:
+    p.add_argument("--registry", required=True, metavar="DB")
+    p.add_argument("--uri", required=True, metavar="URI")
+    p.add_argument("--key", metavar="KEY.pem")
+    p.add_argument("--password-env", metavar="VAR")
+    p.add_argument("--valid-for", required=True, metavar="DURATION")
+    p.add_argument("--ttl", metavar="DURATION", help="how long verifiers may cache it before fetching again")
+    p.add_argument("--out", required=True, metavar="FILE")
+    _add_pkcs11_options(p)
+
+
+def _status_publish_arguments(p: _Parser) -> None:
+    _status_signing_arguments(p)
+    p.set_defaults(func=cmd_status_publish)
+
+
+def _status_delta_arguments(p: _Parser) -> None:
+    _status_signing_arguments(p)
+    p.add_argument("--base", required=True, metavar="FILE", help="the published list the delta applies to")
+    p.set_defaults(func=cmd_status_delta)
+
+
+def _status_show_arguments(p: _Parser) -> None:
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]")
+    p.add_argument("--trust-list", action="append", default=[], metavar="TL")
+    p.add_argument("--trust-key", action="append", default=[], metavar="REGION=PUB.pem")
+    p.set_defaults(func=cmd_status_show)
+
+
 def _rules_arguments(rules: _Parser) -> None:
     rsub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
     rsub.add_parser("eval", help="evaluate JSON Lines {logic, data} from stdin", arguments=_rules_eval_arguments)
@@ -1055,6 +1334,7 @@ _COMMANDS: tuple[tuple[str, str, Callable[[_Parser], None]], ...] = (
     ("scan", "print the code text found in an image", _scan_arguments),
     ("trust", "build and inspect trust lists", _trust_arguments),
     ("rules", "CertLogic acceptance rules", _rules_arguments),
+    ("status", "credential status lists: registry, publishing, deltas", _status_arguments),
 )
 
 
@@ -1109,7 +1389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_shot(args: argparse.Namespace) -> bool:
     """Whether the command handles one bounded input (its garbage is bounded too)."""
-    return args.command in {"keygen", "decode", "scan", "trust", "transcode"} or (
+    return args.command in {"keygen", "decode", "scan", "trust", "transcode", "status"} or (
         args.command in {"verify", "mint"} and args.batch is None
     )
 
