@@ -515,18 +515,19 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
             raise UsageError(f"--dcc-schema: {err}") from None
     policy = VerifierPolicy(strict_schema=args.strict_schema, dcc_schemas=schemas)
     status_lists: Any = ()
-    if args.status_list or args.status_delta:
+    list_files, delta_files = getattr(args, "status_list", []), getattr(args, "status_delta", [])
+    if list_files or delta_files:
         from healthpass.status import load_all
         from healthpass.trust import KeyRing
 
         try:
-            status_lists = load_all([_read(p, "status list") for p in args.status_list],
-                                    [_read(p, "status delta") for p in args.status_delta],
+            status_lists = load_all([_read(p, "status list") for p in list_files],
+                                    [_read(p, "status delta") for p in delta_files],
                                     KeyRing(keys, trust_lists=lists), state=state)
         except HealthPassError as err:
             raise _InputFailure(err) from None
     return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules, status_lists=status_lists,
-                    require_status=args.require_status)
+                    require_status=getattr(args, "require_status", False))
 
 
 def _load_trust_lists(paths: list[str], roots: list[Any], state: Any) -> list[Any]:
