@@ -80,7 +80,7 @@ from healthpass.model.qr_capacity import ErrorCorrection, version_for_length
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SECTIONS = ("verify", "mint", "batch", "trust", "startup", "size", "display")
+SECTIONS = ("verify", "mint", "batch", "trust", "startup", "size", "display", "status")
 
 #: EU test codes (dgc-testdata): a few ES256 and PS256 files that python-cwt and pycose also read.
 HC1_FILES = (
@@ -133,6 +133,9 @@ TARGETS = {
     "vs_python_cwt": 1.8, "vs_pycose": 20.0, "mint_es256": 3.0, "batch_2_workers": 1.5,
     "trust_10k_load_verify": 250.0, "startup": 1.35,
     "card_svg_ms": 50.0, "card_png_ms": 150.0, "kiosk_photo_ms": 300.0,
+    # issue 17: a 10,000,000-entry status list with 1 % not valid
+    "status_publish_s": 10.0, "status_list_kb": 170.0, "status_load_ms": 50.0, "status_held_mib": 2.7,
+    "status_lookup_us": 2.0, "status_mint_rate": 0.8, "status_delta_1000_kb": 8.0,
 }
 
 
@@ -779,6 +782,110 @@ def section_display(fx: Fixture, quick: bool) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def section_status(fx: Fixture, quick: bool) -> dict[str, Any]:
+    """Issue 17: publish a 10M-entry list with 1 % not valid from SQLite, its size, a verifier's load time and
+    memory, one lookup, a 1,000-change delta, and mint --batch with the registry against without."""
+    import hashlib
+    import secrets
+
+    from healthpass.registry import open_registry
+    from healthpass.status import StatusDelta, StatusList
+
+    size = 1_000_000 if quick else 10_000_000
+    bad = size // 100
+    uri = "hp:630000:3"
+    keys = [issuer_key(fx.es.public_key_pem(), region=Region("630000"))]
+    with tempfile.TemporaryDirectory(prefix="hp-bench-") as tmp:
+        d = Path(tmp)
+        registry = open_registry(str(d / "registry.db"))
+        registry.create_list(uri, size=size)
+        # the registry as minting leaves it, for what publishing reads: the 1 % of entries not valid (valid
+        # entries are not read when publishing), at random indices, values evenly mixed
+        picked: set[int] = set()
+        while len(picked) < bad:
+            picked.add(secrets.randbelow(size))
+        rows = [(1, idx, secrets.token_bytes(8), 1 + i % 3, 1) for i, idx in enumerate(sorted(picked))]
+        conn = registry._conn
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO status_entries (list_id, idx, credential_id, status, changed) "
+                         "VALUES (?, ?, ?, ?, ?)", rows)
+        conn.execute("UPDATE status_lists SET allocated = ?, version = 1", (bad,))
+        conn.execute("COMMIT")
+
+        def publish(at: datetime) -> bytes:
+            info, entries = registry.snapshot(uri)
+            data = StatusList.build(fx.es, uri=uri, size=info.size, entries=entries, valid_for=timedelta(hours=6),
+                                    ttl=timedelta(hours=1), now=at)
+            registry.record_publication(uri, iat=int(at.timestamp()), sha256=hashlib.sha256(data).digest(),
+                                        version=info.version)
+            return data
+
+        publish_s = []
+        for i in range(1 if quick else 3):
+            start = time.perf_counter()
+            data = publish(NOW + timedelta(seconds=i))
+            publish_s.append(time.perf_counter() - start)
+        load_ms = []
+        for _ in range(5 if quick else 15):
+            start = time.perf_counter()
+            held = StatusList.load(data, keys)
+            load_ms.append((time.perf_counter() - start) * 1000)
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        held = StatusList.load(data, keys)
+        held_bytes = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        probes = [secrets.randbelow(size) for _ in range(1000)]
+        lookup = held.status
+
+        def lookups() -> None:
+            for idx in probes:
+                lookup(idx)
+
+        m = interleaved({"1000 lookups": lookups}, "1000 lookups", rounds=5 if quick else 15)
+        changes = {secrets.randbelow(size): 1 + secrets.randbelow(3) for _ in range(1000)}
+        while len(changes) < 1000:
+            changes[secrets.randbelow(size)] = 1
+        delta = StatusDelta.build(fx.es, base=data, changes=changes, valid_for=timedelta(hours=6),
+                                  now=NOW + timedelta(hours=1))
+        registry.close()
+
+        # mint --batch with and without the registry (2 workers, same input; medians of runs)
+        n = 2_000 if quick else 10_000
+        cmd = _healthpass_cmd()
+        env = _subprocess_env(d / "pyc")
+        key = d / "issuer.key.pem"
+        key.write_bytes(fx.es.private_key_pem())
+        people = [json.dumps(obj, ensure_ascii=False) for obj in typical_payloads().values()]
+        jsonl = d / "people.jsonl"
+        jsonl.write_text("".join(people[i % len(people)] + "\n" for i in range(n)), "utf-8")
+        mint_registry = d / "mint.db"
+        subprocess.run([*cmd, "status", "new", "--registry", str(mint_registry), "--uri", uri, "--size",
+                        str(1 << 20)], env=env, check=True, capture_output=True)
+        base_cmd = [*cmd, "mint", "--key", str(key), "--issuer", "630000", "--batch", str(jsonl), "--workers", "2"]
+        times: dict[str, list[float]] = {"plain": [], "registry": []}
+        for r in range(1 if quick else 3):
+            for name in ("plain", "registry"):
+                extra = ["--registry", str(mint_registry), "--status-uri", uri] if name == "registry" else []
+                elapsed, code, _ = _run_measured([*base_cmd, "--out", str(d / f"out-{name}-{r}.txt"), *extra], env)
+                if code != 0:
+                    raise RuntimeError(f"mint --batch ({name}) failed with exit {code}")
+                times[name].append(elapsed)
+        plain, with_registry = statistics.median(times["plain"]), statistics.median(times["registry"])
+    return {
+        "entries": size, "not_valid": bad,
+        "publish_s": round(statistics.median(publish_s), 2),
+        "list_kb": round(len(data) / 1000, 1),
+        "load_ms": round(statistics.median(load_ms), 1),
+        "held_mib": round(held_bytes / 2**20, 2),
+        "lookup_us": round(m["1000 lookups"].median_us / 1000, 3),
+        "delta_1000_changes_kb": round(len(delta) / 1000, 2),
+        "mint_lines": n, "mint_plain_per_s": round(n / plain), "mint_registry_per_s": round(n / with_registry),
+        "mint_rate_ratio": round(plain / with_registry, 2),
+    }
+
+
 def warm_up(fx: Fixture, seconds: float) -> None:
     """Verify and mint the fixture's codes for ``seconds`` before measuring: the first group measured in a
     fresh process read up to 40 % slow on this machine (caches, allocator and host warm-up), the same code
@@ -865,6 +972,22 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
         elif r["what"].startswith("kiosk"):
             add(f"kiosk answer < {TARGETS['kiosk_photo_ms']} ms", r["median_ms"], TARGETS["kiosk_photo_ms"], False,
                 r["what"])
+    st = results.get("status")
+    if st:
+        where = f"{st['entries']:,} entries, 1 % not valid"
+        add(f"status list publish from SQLite < {TARGETS['status_publish_s']} s", st["publish_s"],
+            TARGETS["status_publish_s"], False, where)
+        add(f"status list <= {TARGETS['status_list_kb']} KB", st["list_kb"], TARGETS["status_list_kb"], False, where)
+        add(f"status list load < {TARGETS['status_load_ms']} ms", st["load_ms"], TARGETS["status_load_ms"], False,
+            where)
+        add(f"status list held in memory about 2.5 MiB (<= {TARGETS['status_held_mib']})", st["held_mib"],
+            TARGETS["status_held_mib"], False, where)
+        add(f"status lookup < {TARGETS['status_lookup_us']} µs", st["lookup_us"], TARGETS["status_lookup_us"], False,
+            "StatusList.status")
+        add(f"mint --batch with registry >= {TARGETS['status_mint_rate']} of the rate without",
+            st["mint_rate_ratio"], TARGETS["status_mint_rate"], True, f"{st['mint_lines']} lines, 2 workers")
+        add(f"delta of 1,000 changes < {TARGETS['status_delta_1000_kb']} KB", st["delta_1000_changes_kb"],
+            TARGETS["status_delta_1000_kb"], False, where)
     start = results.get("startup")
     if start:
         add(f"start-up <= {TARGETS['startup']}x minimal script", start["healthpass_x_minimal"], TARGETS["startup"],
@@ -929,6 +1052,10 @@ def print_report(results: dict[str, Any]) -> None:
         print("## Checkpoint card and kiosk (median ms)\n")
         print(_table(results["display"]["rows"]))
         print()
+    if "status" in results:
+        print("## Credential status (issue 17)\n")
+        print(_table([results["status"]]))
+        print()
     print("## Targets\n")
     print(_table([{"target": v["target"], "value": v["value"], "met": "yes" if v["met"] else "NO",
                    "where": v["where"]} for v in results["verdicts"]]))
@@ -949,7 +1076,8 @@ def main(argv: list[str] | None = None) -> int:
     warm_up(fx, 0.5 if args.quick else 2.0)
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     runners = {"verify": section_verify, "mint": section_mint, "batch": section_batch, "trust": section_trust,
-               "startup": section_startup, "size": section_size, "display": section_display}
+               "startup": section_startup, "size": section_size, "display": section_display,
+               "status": section_status}
     for name in SECTIONS:
         if name in wanted:
             if not args.json:

@@ -54,7 +54,16 @@ def test_transcode_example_transcodes_and_refuses() -> None:
     assert "EU certificate" in out
 
 
+def test_issue17_item8_revocation_example_runs_the_timeline() -> None:
+    out = _run("examples/revocation.py")
+    assert out.count("VALID status=valid") >= 4
+    for code in ("suspended (status)", "status_list_rollback", "status_list_stale", "status_list_expired",
+                 "status_unchecked", "status_unavailable", "status_list_invalid"):
+        assert code in out, code
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.py")))
 def test_every_example_is_covered(script: str) -> None:
-    covered = {"demo.py", "mint.py", "verify.py", "mutual_recognition.py", "dask_batch.py", "transcode.py"}
+    covered = {"demo.py", "mint.py", "verify.py", "mutual_recognition.py", "dask_batch.py", "transcode.py",
+               "revocation.py"}
     assert script in covered, f"examples/{script} has no smoke test"

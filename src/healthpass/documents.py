@@ -52,6 +52,7 @@ else:  # hashlib for the anti-rollback digest only: it loads OpenSSL (about 3 ms
 __all__ = [
     "KINDS",
     "RULE_BUNDLE",
+    "STATUS_LIST",
     "TRUST_LIST",
     "DocumentKind",
     "Freshness",
@@ -106,7 +107,11 @@ TRUST_LIST = DocumentKind("trust list", ContentType.TRUST_LIST, Stage.TRUST_LIST
                           TRUST_LIST_VERSIONS, SignerRole.ROOT)
 RULE_BUNDLE = DocumentKind("rule bundle", ContentType.RULE_BUNDLE, Stage.RULES, "rules-", frozenset({1}),
                            SignerRole.ROOT)
-#: Every kind this release knows (a status list joins with its own content type, stage and namespace).
+#: Status lists (``healthpass.status``): the draft's CWT, not this envelope, signed by issuer keys a trust list
+#: allows the kind ``status_list``; rollback (per list URI, by iat) and freshness come from this module.
+STATUS_LIST = DocumentKind("status list", ContentType.STATUS_LIST, Stage.STATUS, "status-list-", frozenset({1}),
+                           SignerRole.ISSUER_KEY)
+#: Every kind sealed in this module's envelope (status lists have their own wire form).
 KINDS = (TRUST_LIST, RULE_BUNDLE)
 
 

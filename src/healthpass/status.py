@@ -9,8 +9,8 @@ it may then only speak for codes whose issuer lies within that region. A :class:
 
 Freshness follows the trust-list policy: past ``exp`` a list still serves, with the warning
 ``status_list_stale``, for the grace period (24 h by default), then it is ``status_list_expired``.
-Anti-rollback and freshness sit behind a small seam (:class:`_RollbackRecord`, :func:`_freshness`) meant to
-move onto the shared signed-document layer (``documents.py``) once it lands.
+Anti-rollback (per URI, by iat, in the state directory) and freshness are the shared signed-document layer's
+(:mod:`healthpass.documents`, kind ``STATUS_LIST``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from healthpass import cose
+from healthpass import cose, documents
 from healthpass._lazy import LazyModule
 from healthpass.codec import decode_sign1, encode_sign1, sig_structure
 from healthpass.codec.cbor import encode
@@ -37,6 +37,7 @@ from healthpass.codec.statuslist import (
     pack,
     unpack_lst,
 )
+from healthpass.documents import STATUS_LIST, Freshness
 from healthpass.errors import (
     DecodeError,
     ErrorCode,
@@ -172,38 +173,36 @@ def _ring(keys: KeyRing | Iterable[IssuerKey]) -> KeyRing:
     return keys if isinstance(keys, KeyRing) else KeyRing(keys)
 
 
-# ---------------------------------------------------------------- the seam to the signed-document layer
+# ---------------------------------------------------------------- on the signed-document layer
 
 
-class _RollbackRecord:
-    """Anti-rollback for status lists: the latest iat accepted per URI, in the verifier's state directory.
-    (A seam: it moves onto ``documents.py``'s rollback record when that lands.)"""
-
-    __slots__ = ("_state",)
-
-    def __init__(self, state: StateStore) -> None:
-        self._state = state
-
-    def accept(self, uri: str, issued_at: int, digest: bytes) -> int:
-        """Record the effective list of ``uri``; returns the latest iat accepted for it (a clock floor).
-        Raises StatusListError (``status_list_rollback``) for an older list, or another one of the same iat."""
-        namespace = "status-list-" + hashlib.sha256(uri.encode()).hexdigest()[:32]
-        try:
-            return self._state.accept(namespace, issued_at, issued_at, digest.hex(), stage=Stage.STATUS).issued_at
-        except TrustListError as err:
-            if err.code is ErrorCode.TRUST_LIST_ROLLBACK:
-                raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
-                                      f"status list {uri}: an older list than one already accepted "
-                                      f"({err.message.replace('sequence number', 'iat')})") from err
-            raise StatusListError(ErrorCode.STATUS_LIST_INVALID, Stage.STATUS, err.message) from err
+def _record(state: StateStore, uri: str, issued_at: int, digest: bytes) -> None:
+    """Record the effective list of ``uri`` (iat as its sequence number) in the state directory
+    (:func:`healthpass.documents.record`, namespace per URI). Raises StatusListError
+    (``status_list_rollback``) for an older list, or another one with the same iat."""
+    try:
+        documents.record(state, STATUS_LIST, hashlib.sha256(uri.encode()).digest()[:16], seq=issued_at,
+                         issued_at=issued_at, data=digest)
+    except TrustListError as err:
+        if err.code is ErrorCode.TRUST_LIST_ROLLBACK:
+            raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
+                                  f"status list {uri}: an older list than one already accepted "
+                                  f"({err.message.replace('sequence number', 'iat')})") from err
+        raise StatusListError(ErrorCode.STATUS_LIST_INVALID, Stage.STATUS, err.message) from err
 
 
-def _freshness(expires_at: datetime, now: datetime, grace: timedelta, uri: str) -> tuple[str, ...]:
-    """Past exp + grace: ``status_list_expired``; past exp: the warning ``status_list_stale``."""
-    if now > expires_at + grace:
+def _freshness(sl: StatusList, now: datetime, grace: timedelta, leeway: timedelta) -> tuple[str, ...]:
+    """:func:`healthpass.documents.freshness` with the status codes: a clock before the list's iat (minus the
+    leeway) is ``clock_untrusted``; past exp + grace ``status_list_expired``; past exp the warning
+    ``status_list_stale``."""
+    state = documents.freshness(issued_at=sl.issued_at - leeway, not_after=sl.expires_at, now=now, grace=grace)
+    if state is Freshness.CLOCK_BEHIND:
+        raise StatusListError(ErrorCode.CLOCK_UNTRUSTED, Stage.STATUS,
+                              f"verification time precedes status list {sl.uri}'s iat: the clock is not trustworthy")
+    if state is Freshness.EXPIRED:
         raise StatusListError(ErrorCode.STATUS_LIST_EXPIRED, Stage.STATUS,
-                              f"status list {uri} expired more than {grace} ago")
-    return (WARNING_STATUS_LIST_STALE,) if now > expires_at else ()
+                              f"status list {sl.uri} expired more than {grace} ago")
+    return (WARNING_STATUS_LIST_STALE,) if state is Freshness.STALE else ()
 
 
 # ---------------------------------------------------------------- the list
@@ -446,10 +445,8 @@ class StatusLists:
             by_uri[uri] = by_uri[uri].apply(delta)
         floor: datetime | None = max((sl.issued_at for sl in by_uri.values()), default=None)
         if state is not None:
-            record = _RollbackRecord(state)
             for uri, sl in by_uri.items():
-                accepted = _ts(record.accept(uri, _epoch(sl.issued_at), sl.delta_digest or sl.digest))
-                floor = accepted if floor is None or accepted > floor else floor
+                _record(state, uri, _epoch(sl.issued_at), sl.delta_digest or sl.digest)
         self._lists: Mapping[str, StatusList] = by_uri
         self._unapplied = frozenset(unapplied - set(best))
         self._floor = floor
@@ -510,11 +507,7 @@ class StatusLists:
         if sl.signer.list_not_after is not None and now > sl.signer.list_not_after + grace:
             raise StatusListError(ErrorCode.STATUS_LIST_EXPIRED, Stage.STATUS,
                                   f"the trust list holding status list {ref.uri}'s signer has expired")
-        if now < sl.issued_at - leeway:
-            raise StatusListError(ErrorCode.CLOCK_UNTRUSTED, Stage.STATUS,
-                                  f"verification time precedes status list {ref.uri}'s iat: the clock is not "
-                                  "trustworthy")
-        warnings += _freshness(sl.expires_at, now, grace, ref.uri)
+        warnings += _freshness(sl, now, grace, leeway)
         if ref.idx >= sl.size:
             raise _invalid(f"index {ref.idx} is beyond status list {ref.uri} ({sl.size} entries)")
         value = sl.status(ref.idx)

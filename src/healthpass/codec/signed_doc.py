@@ -41,6 +41,8 @@ MAX_SEQ = 2**53
 class ContentType(StrEnum):
     TRUST_LIST = "application/healthpass-trust-list+cbor"
     RULE_BUNDLE = "application/healthpass-rules+cbor"
+    #: not an envelope: the Token Status List's own CWT ``typ`` (the documents layer's third kind, issue 17)
+    STATUS_LIST = "application/statuslist+cwt"
 
 
 class EnvelopeKey(IntEnum):
