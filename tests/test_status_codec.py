@@ -194,3 +194,26 @@ def test_issue17_item1_tokens_with_wrong_shape_are_invalid(es_signer: SoftwareSi
         with pytest.raises(StatusListError) as err:
             StatusList.load(data, [key])
         assert err.value.code is ErrorCode.STATUS_LIST_INVALID, name
+
+
+def test_issue17_item1_every_single_byte_change_is_refused_typed(es_signer: SoftwareSigner) -> None:
+    """Hostile input: any one-byte change or truncation of a list or delta is a StatusListError, never a crash
+    and never a different list accepted."""
+    from healthpass.status import StatusDelta
+
+    key = issuer_key(es_signer.public_key_pem(), region=Region("630000"))
+    token = StatusList.build(es_signer, uri="hp:630000:3", size=1024, entries=[(3, 1), (700, 2)],
+                             valid_for=timedelta(days=1), ttl=timedelta(hours=1), now=NOW)
+    delta = StatusDelta.build(es_signer, base=token, changes={3: 0, 9: 3}, valid_for=timedelta(days=1),
+                              now=NOW + timedelta(hours=1))
+    for data, load in ((token, StatusList.load), (delta, StatusDelta.load)):
+        load(data, [key])
+        for at in range(len(data)):
+            for change in (0x01, 0x80, 0xFF):
+                bad = bytearray(data)
+                bad[at] ^= change
+                with pytest.raises(StatusListError):
+                    load(bytes(bad), [key])
+        for cut in range(len(data)):
+            with pytest.raises(StatusListError):
+                load(data[:cut], [key])
