@@ -89,3 +89,30 @@ def test_pkcs11_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "mint", "--pkcs11-module", "/nonexistent.so", "--pkcs11-token", "t",
                          "--issuer", "630000", "--in", SAMPLE)  # neither key label nor id
     assert code == 2 and out == "" and "--pkcs11-key" in err
+
+
+@pytest.mark.softhsm
+def test_issue17_item4_status_publish_and_delta_through_the_token(softhsm: SoftHsm, tmp_path: Path,  # noqa: F811
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`status publish` and `status delta` take the PKCS#11 options like `mint`."""
+    assert run(capsys, "keygen", "--alg", "ES256", *_hsm(softhsm, "status"), "--out", str(tmp_path / "st"))[0] == 0
+    db = str(tmp_path / "reg.db")
+    assert run(capsys, "status", "new", "--registry", db, "--uri", "hp:630000:3")[0] == 0
+    code, out, err = run(capsys, "mint", *_hsm(softhsm, "status"), "--issuer", "630000", "--in", SAMPLE,
+                         "--registry", db, "--status-uri", "hp:630000:3")
+    assert code == 0, err
+    text = out.strip().splitlines()[-1]
+    listed, delta = tmp_path / "list.cwt", tmp_path / "delta.cwt"
+    code, _, err = run(capsys, "status", "publish", "--registry", db, "--uri", "hp:630000:3", *_hsm(softhsm, "status"),
+                       "--valid-for", "1d", "--out", str(listed))
+    assert code == 0, err
+    assert run(capsys, "status", "set", "--registry", db, "--code", text, "--to", "superseded")[0] == 0
+    code, _, err = run(capsys, "status", "delta", "--registry", db, "--uri", "hp:630000:3", "--base", str(listed),
+                       *_hsm(softhsm, "status"), "--valid-for", "1d", "--out", str(delta))
+    assert code == 0, err
+    trust = f"630000={tmp_path / 'st.pub.pem'}"
+    code, out, _ = run(capsys, "verify", "--trust-key", trust, "--status-list", str(listed), "--json", text)
+    assert code == 0 and json.loads(out)["credential_status"]["value"] == "valid"
+    code, out, _ = run(capsys, "verify", "--trust-key", trust, "--status-list", str(listed), "--status-delta",
+                       str(delta), "--json", text)
+    assert code == 1 and json.loads(out)["error"]["code"] == "superseded"

@@ -150,9 +150,12 @@ def test_issue17_item3_rollback_with_the_state_directory(province, keys, tmp_pat
     with pytest.raises(StatusListError) as err:
         load_all([_list(province, {2: 1}, now=NOW + timedelta(hours=2))], [], keys, state=state)
     assert err.value.code is ErrorCode.STATUS_LIST_ROLLBACK
-    # of two lists given at once the newest is kept
+    # of two lists given at once the newest is kept; two different ones with the same iat: neither
     held = load_all([old, new], [], keys).get(URI)
     assert held is not None and held.status(1) == 1
+    with pytest.raises(StatusListError) as err:
+        load_all([new, _list(province, {3: 1}, now=NOW + timedelta(hours=2))], [], keys)
+    assert err.value.code is ErrorCode.STATUS_LIST_ROLLBACK
 
 
 def test_issue17_item5_delta_applies_to_exactly_its_base(province, keys, sample, tmp_path) -> None:

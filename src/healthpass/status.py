@@ -406,7 +406,8 @@ class StatusDelta:
 class StatusLists:
     """The status lists a verifier holds, by URI, with the deltas applied that fit them exactly.
 
-    Of several lists for one URI the newest (by iat) is kept. Each delta applies to the list it names (URI,
+    Of several lists for one URI the newest (by iat) is kept (two different ones with the same iat are
+    ``status_list_rollback``: the publisher equivocates). Each delta applies to the list it names (URI,
     iat, SHA-256 of the token); of several, the newest applies. A delta whose base the verifier does not hold
     is not applied, and every code of its URI then carries the warning ``status_delta_not_applied``. With a
     ``state`` directory the effective list of each URI is recorded: an older one later is
@@ -429,6 +430,9 @@ class StatusLists:
             held = by_uri.get(sl.uri)
             if held is None or sl.issued_at > held.issued_at:
                 by_uri[sl.uri] = sl
+            elif sl.issued_at == held.issued_at and sl.digest != held.digest:  # the publisher equivocates
+                raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
+                                      f"two different status lists {sl.uri} with the same iat: neither is used")
         unapplied: set[str] = set()
         best: dict[str, StatusDelta] = {}
         for delta in deltas:
