@@ -22,6 +22,7 @@ colour, error code and the card, never the code text or anything else from the p
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import json
 import logging
@@ -51,6 +52,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: An uploaded picture is bounded like ``scan`` input: at most ``qr.MAX_IMAGE_BYTES`` (its pixels, format and
 #: decoding work are bounded by ``qr.scan`` itself); larger uploads are refused while being read.
 MAX_UPLOAD_BYTES = qr.MAX_IMAGE_BYTES
+#: Uploads read and checked at the same time (the rest wait their turn).
+MAX_CONCURRENT = 4
 #: A pasted code may be this long (a code is at most a few hundred characters; verify reads 256 KiB).
 MAX_TEXT_BYTES = 256 * 1024
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -255,6 +258,8 @@ def create_app(config_dir: Path, *, clock: Callable[[], datetime] | None = None)
     """The kiosk as an ASGI app. ``clock`` gives the verification time (default: the system clock)."""
     watcher = ConfigWatcher(Path(config_dir))
     now_of = clock or (lambda: datetime.now(UTC))
+    # At most this many uploads are read and checked at once (memory: MAX_UPLOAD_BYTES each); others wait.
+    slots = asyncio.Semaphore(MAX_CONCURRENT)
 
     async def index(_: Request) -> Response:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS)
@@ -277,19 +282,24 @@ def create_app(config_dir: Path, *, clock: Callable[[], datetime] | None = None)
         if card_format not in {"json", "svg", "png"}:
             return JSONResponse({"error": "format must be json, svg or png"}, status_code=400,
                                 headers=_SECURITY_HEADERS)
-        try:
-            body = await _bounded_body(request, MAX_UPLOAD_BYTES if kind == "image" else MAX_TEXT_BYTES)
-        except _TooLarge:
-            return JSONResponse({"error": "upload too large"}, status_code=413, headers=_SECURITY_HEADERS)
-        now = now_of()
-        outcome = await run_in_threadpool(_outcome, config, kind, body, now)
+        async with slots:
+            try:
+                body = await _bounded_body(request, MAX_UPLOAD_BYTES if kind == "image" else MAX_TEXT_BYTES)
+            except _TooLarge:
+                return JSONResponse({"error": "upload too large"}, status_code=413, headers=_SECURITY_HEADERS)
+            now = now_of()
+            outcome = await run_in_threadpool(_outcome, config, kind, body, now)
+            del body
         view = build_view(outcome, now=now, language=language, profile=config.profile)
         LOG.info("checked %s: verdict=%s colour=%s error=%s in %.0f ms", kind, view.verdict.value,
                  view.colour.value, view.error_code or "-", (time.perf_counter() - started) * 1000)
         if card_format == "svg":
             return Response(card_bytes(view, ".svg"), media_type="image/svg+xml", headers=_SECURITY_HEADERS)
         if card_format == "png":
-            data = await run_in_threadpool(card_bytes, view, ".png")
+            try:
+                data = await run_in_threadpool(card_bytes, view, ".png")
+            except RuntimeError as err:  # the Noto CJK fonts are missing: the message names the package
+                return JSONResponse({"error": str(err)}, status_code=503, headers=_SECURITY_HEADERS)
             return Response(data, media_type="image/png", headers=_SECURITY_HEADERS)
         return JSONResponse({"verdict": view.verdict.value, "colour": view.colour.value,
                              "error_code": view.error_code, "card": render_html(view)}, headers=_SECURITY_HEADERS)

@@ -172,3 +172,29 @@ def test_issue19_kiosk_demo_configuration(tmp_path: Path) -> None:
     with serve(app) as base:
         got = {name: verdict(base, path.read_bytes())["verdict"] for name, path in codes.items()}
     assert got == {"green": "pass", "red": "fail", "expired": "fail"}
+
+
+def test_issue19_kiosk_concurrent_uploads_all_answered(tmp_path: Path) -> None:
+    """More uploads at once than the kiosk checks in parallel: each waits its turn and gets its own card."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    module = kiosk_module()
+    setup = Setup(tmp_path)
+    picture = setup.png(setup.green, tmp_path / "g.png").read_bytes()
+    app = module.create_app(setup.dir, clock=fixed_clock())
+    with serve(app) as base, ThreadPoolExecutor(module.MAX_CONCURRENT * 2 + 1) as pool:
+        jobs = [pool.submit(verdict, base, picture if i % 2 else setup.expired.encode(), kind="image" if i % 2
+                            else "text") for i in range(module.MAX_CONCURRENT * 2 + 1)]
+        got = [job.result(timeout=120)["verdict"] for job in jobs]
+    assert got == ["fail" if i % 2 == 0 else "pass" for i in range(len(got))]
+
+
+def test_issue19_kiosk_png_card_without_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from healthpass.display import png
+
+    monkeypatch.setattr(png, "_FONT_DIRS", (str(tmp_path),))
+    monkeypatch.delenv("HEALTHPASS_CJK_FONT_DIR", raising=False)
+    setup = Setup(tmp_path)
+    with serve(kiosk_module().create_app(setup.dir, clock=fixed_clock())) as base:
+        status, body, _ = post(base, setup.green.encode(), kind="text", extra="&format=png")
+    assert status == 503 and b"fonts-noto-cjk" in body
