@@ -449,3 +449,29 @@ def test_cli_transcode(tmp_path: Path, capsys: pytest.CaptureFixture[str], sampl
     rc, out, err = run("transcode", "--key", str(tmp_path / "qh.key.pem"), "--issuer", "630000", *trust,
                        "--at", at, "--json", source)
     assert rc == 1 and json.loads(out)["error"]["code"] == "transcode_refused"
+
+
+# ------------------------------------------------------------------------------------- checkpoint view
+
+
+def test_checkpoint_view_names_the_source_of_a_transcoded_code(
+    beijing: SoftwareSigner, at_beijing: Verifier, beijing_only: Verifier, qinghai_code: str, qinghai: SoftwareSigner,
+) -> None:
+    from healthpass.display import build_view
+
+    new = Issuer(beijing, BEIJING).transcode(qinghai_code, verifier=at_beijing, now=LATER)
+    credential = beijing_only.verify(new, at=LATER)
+    en = build_view(credential, now=LATER, language="en")
+    assert en.value("issuer") == "Beijing" and en.value("transcoded_from") == "Qinghai (HP1 code)"
+    assert build_view(credential, now=LATER, language="zh-Hans").value("transcoded_from") == "青海省（HP1 码）"
+    assert build_view(credential, now=LATER, language="zh-Hant").value("transcoded_from") == "青海省（HP1 碼）"
+    assert build_view(credential, now=LATER, language="en", profile="gate").value("transcoded_from") is None
+    # an original has no such row; the source's kid and digest never reach the view
+    assert build_view(at_beijing.verify(qinghai_code, at=LATER), now=LATER, language="en").value(
+        "transcoded_from") is None
+    shown = "\n".join(en.text_lines())
+    assert qinghai.kid.hex() not in shown and credential.transcoded_from is not None
+    assert credential.transcoded_from.digest.hex() not in shown
+    eu = dataclasses.replace(credential, transcoded_from=dataclasses.replace(
+        credential.transcoded_from, format=SourceFormat.HC1, origin="AT"))
+    assert build_view(eu, now=LATER, language="en").value("transcoded_from") == "Austria (HC1 code)"

@@ -17,6 +17,7 @@ from healthpass.display.i18n import Language, Messages, messages
 from healthpass.display.mask import birth_year, mask_name
 from healthpass.errors import ErrorCode, HealthPassError
 from healthpass.model.credential import HealthPayload, HealthStatus, StatusColour
+from healthpass.model.provenance import SourceFormat
 from healthpass.model.regions import Region, RegionLevel
 from healthpass.verify import VerifiedCredential
 
@@ -245,14 +246,30 @@ def _holder_rows(payload: HealthPayload, msgs: Messages) -> list[Row]:
 
 
 def _issuer_row(credential: VerifiedCredential, msgs: Messages) -> list[Row]:
-    region = credential.issuer_region
-    if region is not None:
-        name = region_name(region, msgs.language)
-    elif credential.issuer and len(credential.issuer) == 2 and credential.issuer.isascii():
-        name = msgs.territory(credential.issuer.upper()) or credential.issuer.upper()
-    else:
-        return []
-    return [Row("issuer", msgs.text("label.issuer"), name)]
+    rows = []
+    name = _origin_name(credential.issuer, hp1=credential.issuer_region is not None, msgs=msgs)
+    if name is not None:
+        rows.append(Row("issuer", msgs.text("label.issuer"), name))
+    source = credential.transcoded_from
+    if source is not None:  # a code re-issued locally from a foreign one: say where it came from
+        origin = _origin_name(source.origin, hp1=source.format is SourceFormat.HP1, msgs=msgs)
+        rows.append(Row("transcoded_from", msgs.text("label.transcoded_from"),
+                        msgs.text("value.transcoded_from", origin=origin or "?", format=source.format.value)))
+    return rows
+
+
+def _origin_name(code: str | None, *, hp1: bool, msgs: Messages) -> str | None:
+    """A healthpass region or an EU country by name; None when it is neither."""
+    if code is None:
+        return None
+    if hp1:
+        try:
+            return region_name(Region(code), msgs.language)
+        except ValueError:
+            return None
+    if len(code) == 2 and code.isascii() and code.isalpha():
+        return msgs.territory(code.upper()) or code.upper()
+    return None
 
 
 def _record_rows(payload: HealthPayload, msgs: Messages, now: datetime, profile: ViewProfile) -> list[Row]:
