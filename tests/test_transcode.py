@@ -143,36 +143,38 @@ def test_a_source_that_does_not_verify_raises_its_own_error(
     assert info.value.code is code
 
 
+@pytest.fixture(scope="module")
+def bundle() -> RuleBundle:
+    """The sample rule set, signed by a national root (which governs every region)."""
+    root = SoftwareSigner.generate()
+    return RuleBundle.load(
+        RuleBundle.build(root, ROOT / "examples" / "rules", seq=1, valid_for=timedelta(days=30),
+                         now=NOW - timedelta(days=1)),
+        [trust_root(root.public_key_pem())],
+    )
+
+
 def test_rules_of_the_verifier_apply_to_the_source(
-    qinghai: SoftwareSigner, beijing: SoftwareSigner, sample: HealthPayload,
+    qinghai: SoftwareSigner, beijing: SoftwareSigner, sample: HealthPayload, bundle: RuleBundle,
 ) -> None:
     """A red code is refused by the sample rule set, so it is never transcoded into anything."""
     from healthpass.errors import PolicyError
     from healthpass.model.credential import HealthStatus, StatusColour, StatusReason
 
-    root = SoftwareSigner.generate()
-    bundle = RuleBundle.load(
-        RuleBundle.build(root, ROOT / "examples" / "rules", seq=1, valid_for=timedelta(days=30),
-                         now=NOW - timedelta(days=1)),
-        [trust_root(root.public_key_pem())],
-    )
     red = dataclasses.replace(sample, status=HealthStatus(StatusColour.RED, set_at=NOW - timedelta(hours=1),
                                                           reason=StatusReason.POSITIVE_TEST))
     text = Issuer(qinghai, QINGHAI).issue(red, now=NOW)
     verifier = Verifier(keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)], rules=bundle)
-    with pytest.raises(PolicyError):
+    with pytest.raises(PolicyError) as info:
         Issuer(beijing, BEIJING).transcode(text, verifier=verifier, now=LATER)
+    assert info.value.failed_rules  # a rule failed on the red code (not, say, a bundle that governs nothing)
+    green = Issuer(qinghai, QINGHAI).issue(sample, now=NOW)
+    assert Issuer(beijing, BEIJING).transcode(green, verifier=verifier, now=LATER).startswith("HP1:")
 
 
 def test_rules_can_read_the_provenance(
-    beijing: SoftwareSigner, at_beijing: Verifier, beijing_only: Verifier, qinghai_code: str,
+    beijing: SoftwareSigner, at_beijing: Verifier, beijing_only: Verifier, qinghai_code: str, bundle: RuleBundle,
 ) -> None:
-    root = SoftwareSigner.generate()
-    bundle = RuleBundle.load(
-        RuleBundle.build(root, ROOT / "examples" / "rules", seq=1, valid_for=timedelta(days=30),
-                         now=NOW - timedelta(days=1)),
-        [trust_root(root.public_key_pem())],
-    )
     new = Issuer(beijing, BEIJING).transcode(qinghai_code, verifier=at_beijing, now=LATER)
     data = bundle.context(beijing_only.verify(new, at=LATER), now=LATER)
     assert evaluate({"var": "payload.transcoded_from.origin"}, data) == "630000"
@@ -463,8 +465,8 @@ def test_checkpoint_view_names_the_source_of_a_transcoded_code(
     credential = beijing_only.verify(new, at=LATER)
     en = build_view(credential, now=LATER, language="en")
     assert en.value("issuer") == "Beijing" and en.value("transcoded_from") == "Qinghai (HP1 code)"
-    assert build_view(credential, now=LATER, language="zh-Hans").value("transcoded_from") == "青海省（HP1 码）"
-    assert build_view(credential, now=LATER, language="zh-Hant").value("transcoded_from") == "青海省（HP1 碼）"
+    assert build_view(credential, now=LATER, language="zh-Hans").value("transcoded_from") == "青海省（HP1 码）"  # noqa: RUF001
+    assert build_view(credential, now=LATER, language="zh-Hant").value("transcoded_from") == "青海省（HP1 碼）"  # noqa: RUF001
     assert build_view(credential, now=LATER, language="en", profile="gate").value("transcoded_from") is None
     # an original has no such row; the source's kid and digest never reach the view
     assert build_view(at_beijing.verify(qinghai_code, at=LATER), now=LATER, language="en").value(
