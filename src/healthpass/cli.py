@@ -210,9 +210,11 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UsageError(str(err)) from None
     if alg is Algorithm.PS256:
-        raise UsageError("healthpass signs with ES256 or EdDSA")
+        raise UsageError("healthpass signs with ES256, EdDSA or SM2")
     prefix = Path(args.out)
     if args.pkcs11_module:
+        if alg is Algorithm.SM2:
+            raise UsageError("SM2 keys are software keys only: PKCS#11 SM2 signing is out of scope (docs/hsm.md)")
         from healthpass.signers.pkcs11 import generate_key
 
         hsm = generate_key(_pkcs11_config(args), alg)
@@ -1142,7 +1144,7 @@ def cmd_rules_build(args: argparse.Namespace) -> int:
 
 
 def _keygen_arguments(p: _Parser) -> None:
-    p.add_argument("--alg", required=True, help="ES256 or EdDSA")
+    p.add_argument("--alg", required=True, help="ES256, EdDSA or SM2 (SM2 needs the healthpass[sm] extra)")
     p.add_argument("--out", required=True, metavar="PREFIX")
     p.add_argument("--password-env", metavar="VAR", help="encrypt the private key with this variable's value")
     _add_pkcs11_options(p)

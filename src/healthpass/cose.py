@@ -30,6 +30,7 @@ UNDERSTOOD_HEADERS = frozenset({HeaderLabel.ALG, HeaderLabel.KID, HeaderLabel.CO
 K = TypeVar("K")
 _ALG, _CRIT, _KID = HeaderLabel.ALG.value, HeaderLabel.CRIT.value, HeaderLabel.KID.value
 _ALGORITHMS = {alg.value: alg for alg in Algorithm}  # read-only lookup (Algorithm(x) is a slow call)
+_SM2 = Algorithm.SM2
 
 
 class HeaderInfo:
@@ -79,7 +80,8 @@ def read_headers(msg: CoseSign1, *, allowed: frozenset[Algorithm], protected_alg
     """Resolve alg and kid. The protected header wins when a parameter appears in both.
 
     Raises DecodeError (``cose_invalid``) for a malformed ``crit`` or a missing alg, and
-    VerificationError (``algorithm_unsupported``) for an algorithm outside ``allowed``.
+    VerificationError (``algorithm_unsupported``) for an algorithm outside ``allowed`` or, for SM2, where its
+    optional backend is unavailable (the message names the ``healthpass[sm]`` extra).
     """
     _check_crit(msg)
     alg_value: Any = msg.protected_header.get(_ALG)
@@ -92,6 +94,10 @@ def read_headers(msg: CoseSign1, *, allowed: frozenset[Algorithm], protected_alg
     if alg is None or alg not in allowed:
         raise VerificationError(ErrorCode.ALGORITHM_UNSUPPORTED, Stage.ALGORITHM,
                                 f"algorithm {alg_value} is not allowed")
+    if alg is _SM2:  # allowed only where its optional backend is available (checked once per process)
+        missing = crypto.algorithm_unavailable(alg)
+        if missing is not None:
+            raise VerificationError(ErrorCode.ALGORITHM_UNSUPPORTED, Stage.ALGORITHM, missing)
     kid = msg.protected_header.get(_KID)
     if kid is None:
         kid = msg.unprotected_header.get(_KID)

@@ -24,7 +24,7 @@ from healthpass.codec.trust_list import (
     index_trust_list,
 )
 from healthpass.documents import TRUST_LIST, newest_per_signer, open_signed, record, seal
-from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
+from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError, VerificationError
 from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
@@ -91,6 +91,14 @@ def _load_issuer_key(
     ), key
 
 
+def _require_usable(key: crypto.PublicKey) -> None:
+    """An SM2 key given where its backend is unavailable fails at once (``algorithm_unsupported``, naming the
+    extra). Keys inside trust lists do not: the list's other keys stay usable, codes naming an SM2 key fail."""
+    missing = crypto.key_unavailable(key)
+    if missing is not None:
+        raise VerificationError(ErrorCode.ALGORITHM_UNSUPPORTED, Stage.KEY, missing)
+
+
 def issuer_key(
     data: bytes,
     *,
@@ -108,10 +116,14 @@ def issuer_key(
     :data:`~healthpass.model.trust.DEFAULT_MAX_VALIDITY` (30 days), except for an EU signer certificate (a
     certificate given without a region), whose codes the certificate's notAfter bounds, as EU verifiers do.
     Raises ValueError for data holding no usable public key (saying so when it is a private key), a string
-    that is no region code or a ``max_validity`` out of range; TypeError for a ``region`` of another type.
+    that is no region code or a ``max_validity`` out of range; TypeError for a ``region`` of another type;
+    VerificationError (``algorithm_unsupported``) for an SM2 key where the ``healthpass[sm]`` backend is
+    unavailable.
     """
     scope = None if region is None else as_region(region, "region")
-    return _load_issuer_key(data, region=scope, kinds=kinds, source=source, max_validity=max_validity)[0]
+    entry, key = _load_issuer_key(data, region=scope, kinds=kinds, source=source, max_validity=max_validity)
+    _require_usable(key)
+    return entry
 
 
 class KeyRing:
@@ -258,9 +270,11 @@ def trust_root(data: bytes, *, regions: Iterable[Region | str] | None = None) ->
     ``regions`` (:class:`Region` values or code strings; a bare string is refused, give a list).
 
     Raises ValueError for data holding no usable public key or a string that is no region code; TypeError
-    for ``regions`` of another type."""
+    for ``regions`` of another type; VerificationError (``algorithm_unsupported``) for an SM2 root where the
+    ``healthpass[sm]`` backend is unavailable."""
     scope = None if regions is None else as_regions(regions, "regions")
-    _, der, _ = crypto.load_public_key(data)
+    key, der, _ = crypto.load_public_key(data)
+    _require_usable(key)
     return TrustRoot(kid=crypto.kid_for(der), key_der=der, regions=scope)
 
 

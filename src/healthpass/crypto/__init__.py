@@ -1,8 +1,11 @@
 """The only place healthpass touches ``cryptography``: keys, kids, signing and verifying per algorithm.
 
 This is the low-level layer. Signatures are COSE-shaped: ES256 is raw ``r || s`` (64 bytes), EdDSA is the
-64-byte Ed25519 signature, PS256 the RSA-PSS signature (SHA-256, MGF1-SHA-256, salt length 32).
-X.509 parsing is imported lazily, only when a certificate is actually handled.
+64-byte Ed25519 signature, PS256 the RSA-PSS signature (SHA-256, MGF1-SHA-256, salt length 32), SM2 raw
+``r || s`` (64 bytes, SM3, distinguishing ID 1234567812345678).
+X.509 parsing is imported lazily, only when a certificate is actually handled. SM2 (which ``cryptography``
+does not implement) is the optional national-algorithm backend :mod:`healthpass.crypto.sm2`, imported only
+when an SM2 key or signature is actually handled.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from healthpass._lazy import LazyModule
 from healthpass.errors import ErrorCode, Stage, VerificationError
 from healthpass.model.cose import Algorithm
 
@@ -26,8 +30,10 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
+    from healthpass.crypto import sm2
     from healthpass.crypto.certificates import CertificateInfo
 else:
+    sm2 = LazyModule("healthpass.crypto.sm2")  # SM2 keys only: it loads ctypes and libcrypto (a few ms)
     # SHA-256 for kids: CPython's built-in implementation (what hashlib falls back to), as fast as hashlib's
     # for keys and certificates, without hashlib's second OpenSSL (about 3 ms of every process start-up).
     try:
@@ -44,11 +50,13 @@ __all__ = [
     "CertificateInfo",
     "PrivateKey",
     "PublicKey",
+    "algorithm_unavailable",
     "ecdsa_der_to_raw",
     "generate_private_key",
     "is_low_s",
     "key_algorithm",
     "key_matches_algorithm",
+    "key_unavailable",
     "kid_for",
     "load_certificate",
     "load_private_key_pem",
@@ -74,8 +82,40 @@ _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=_PSS_SALT)
 _SHA256 = hashes.SHA256()
 
-PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
-PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+if TYPE_CHECKING:
+    PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey | sm2.Sm2PublicKey
+    PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | sm2.Sm2PrivateKey
+else:  # the SM2 classes join the unions for type checkers only (importing them costs every process)
+    PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+    PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+_SM2_MODULE = f"{__name__}.sm2"
+
+
+def _sm2_loaded() -> Any:
+    """The SM2 module when some SM2 key exists in this process (it is imported before any is made), else None."""
+    return sys.modules.get(_SM2_MODULE)
+
+
+def _is_sm2(key: object) -> bool:
+    module = _sm2_loaded()
+    return module is not None and isinstance(key, module.Sm2PublicKey | module.Sm2PrivateKey)
+
+
+def key_unavailable(key: PublicKey) -> str | None:
+    """Why ``key`` cannot be used in this process (an SM2 key without its backend; the message names the
+    extra), or None."""
+    return algorithm_unavailable(Algorithm.SM2) if _is_sm2(key) else None
+
+
+def algorithm_unavailable(alg: Algorithm) -> str | None:
+    """Why ``alg`` cannot be used in this process (the message names the extra to install), or None.
+
+    Only SM2 depends on an optional backend; asking about it loads that backend once.
+    """
+    if alg is Algorithm.SM2:
+        message: str | None = sm2.unavailable_message()
+        return message
+    return None
 
 
 if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
@@ -97,11 +137,16 @@ def kid_for(der: bytes) -> bytes:
 
 def spki_der(key: PublicKey) -> bytes:
     """SubjectPublicKeyInfo DER of a public key."""
-    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if _is_sm2(key):
+        return cast("sm2.Sm2PublicKey", key).spki_der
+    return cast(ec.EllipticCurvePublicKey, key).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def key_algorithm(key: PublicKey | PrivateKey) -> Algorithm:
-    """The signing algorithm healthpass uses with a key (P-256 -> ES256, Ed25519 -> EdDSA, RSA -> PS256)."""
+    """The signing algorithm healthpass uses with a key (P-256 -> ES256, Ed25519 -> EdDSA, RSA -> PS256,
+    SM2 -> SM2)."""
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
         if isinstance(key.curve, ec.SECP256R1):
             return Algorithm.ES256
@@ -110,6 +155,8 @@ def key_algorithm(key: PublicKey | PrivateKey) -> Algorithm:
         return Algorithm.EDDSA
     if isinstance(key, rsa.RSAPublicKey):
         return Algorithm.PS256
+    if _is_sm2(key):
+        return Algorithm.SM2
     raise ValueError(f"unsupported key type {type(key).__name__}")
 
 
@@ -121,12 +168,15 @@ def _key_family(key_type: type) -> Algorithm | None:
         return Algorithm.EDDSA
     if issubclass(key_type, rsa.RSAPublicKey):
         return Algorithm.PS256
+    module = _sm2_loaded()
+    if module is not None and issubclass(key_type, module.Sm2PublicKey):
+        return Algorithm.SM2
     return None
 
 
 def key_matches_algorithm(key: PublicKey, alg: Algorithm) -> bool:
     """Whether ``alg`` may be used with ``key`` (an ES256 header over an Ed25519 or P-384 key may not)."""
-    if _key_family(type(key)) is not alg:
+    if _key_family(type(key)) is not alg:  # type: ignore[arg-type]  # (mypy: Sm2PublicKey has no __hash__ it can see)
         return False
     if alg is Algorithm.ES256:
         return isinstance(cast(ec.EllipticCurvePublicKey, key).curve, ec.SECP256R1)
@@ -161,6 +211,9 @@ def load_public_key(data: bytes) -> tuple[PublicKey, bytes, CertificateInfo | No
         try:
             key = serialization.load_pem_public_key(data)
         except (ValueError, UnsupportedAlgorithm) as err:
+            der = _pem_body(data, b"PUBLIC KEY")
+            if der is not None and sm2.is_sm2_spki(der):
+                return _sm2_public(der)
             raise ValueError("not a valid PEM public key") from err
         pub = _check_public(key)
         return pub, spki_der(pub), None
@@ -195,10 +248,31 @@ def _is_private_der(der: bytes) -> bool:
     return True
 
 
+def _pem_body(data: bytes, label: bytes) -> bytes | None:
+    """The DER inside the first PEM block with ``label`` (strict base64), or None."""
+    begin, end = b"-----BEGIN " + label + b"-----", b"-----END " + label + b"-----"
+    start = data.find(begin)
+    stop = data.find(end, start + 1)
+    if start < 0 or stop < 0:
+        return None
+    try:
+        return base64.b64decode(b"".join(data[start + len(begin):stop].split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _sm2_public(der: bytes) -> tuple[PublicKey, bytes, None]:
+    """An SM2 SubjectPublicKeyInfo (which ``cryptography`` does not support), strictly checked."""
+    key = sm2.load_spki(der)  # ValueError unless exactly the form OpenSSL writes, on the curve
+    return key, key.spki_der, None
+
+
 def _public_from_spki(der: bytes) -> PublicKey:
     try:
         key = serialization.load_der_public_key(der)
     except (ValueError, UnsupportedAlgorithm) as err:
+        if sm2.is_sm2_spki(der):
+            return _sm2_public(der)[0]
         raise ValueError("not a valid SubjectPublicKeyInfo") from err
     return _check_public(key)
 
@@ -260,20 +334,33 @@ def public_key_from_raw_ed25519(raw: bytes) -> PublicKey:
 
 def public_key_pem(key: PublicKey) -> bytes:
     """SPKI PEM of a public key."""
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if _is_sm2(key):
+        body = base64.encodebytes(spki_der(key)).replace(b"\n", b"")
+        lines = b"\n".join(body[i:i + 64] for i in range(0, len(body), 64))
+        return b"-----BEGIN PUBLIC KEY-----\n" + lines + b"\n-----END PUBLIC KEY-----\n"
+    return cast(ec.EllipticCurvePublicKey, key).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def generate_private_key(alg: Algorithm) -> PrivateKey:
-    """A fresh signing key for ES256 (P-256) or EdDSA (Ed25519)."""
+    """A fresh signing key for ES256 (P-256), EdDSA (Ed25519) or SM2 (sm2p256v1; SignerError
+    ``algorithm_unsupported`` naming the extra where the SM2 backend is unavailable)."""
     if alg is Algorithm.ES256:
         return ec.generate_private_key(ec.SECP256R1())
     if alg is Algorithm.EDDSA:
         return ed25519.Ed25519PrivateKey.generate()
-    raise ValueError(f"healthpass signs with ES256 or EdDSA, not {alg.name}")
+    if alg is Algorithm.SM2:
+        return sm2.generate()
+    raise ValueError(f"healthpass signs with ES256, EdDSA or SM2, not {alg.name}")
 
 
 def private_key_pem(key: PrivateKey, password: bytes | None = None) -> bytes:
     """PKCS#8 PEM, encrypted with the best available scheme when a password is given."""
+    if _is_sm2(key):
+        pem: bytes = cast("sm2.Sm2PrivateKey", key).private_key_pem(password)
+        return pem
+    key = cast(ec.EllipticCurvePrivateKey, key)
     enc: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     )
@@ -281,8 +368,12 @@ def private_key_pem(key: PrivateKey, password: bytes | None = None) -> bytes:
 
 
 def load_private_key_pem(data: bytes, password: bytes | None = None) -> PrivateKey:
-    """Load a PKCS#8 (or SEC1) PEM signing key. Raises ValueError on a bad key or password, saying so when
-    the data is a public key or a certificate instead."""
+    """Load a PKCS#8 (or SEC1) PEM signing key; an SM2 key as PKCS#8 (plain or encrypted).
+
+    Raises ValueError on a bad key or password, saying so when the data is a public key or a certificate
+    instead; SignerError (``algorithm_unsupported``, naming the extra) for an SM2 key where the SM2 backend
+    is unavailable.
+    """
     if b"PRIVATE KEY-----" not in data and (b"-----BEGIN PUBLIC KEY" in data or b"-----BEGIN CERTIFICATE" in data):
         raise ValueError("this is a public key or certificate, not a private key: give the signing key "
                          "(the .key.pem file keygen wrote)")
@@ -290,12 +381,20 @@ def load_private_key_pem(data: bytes, password: bytes | None = None) -> PrivateK
         key = serialization.load_pem_private_key(data, password=password)
     except TypeError as err:  # password given for an unencrypted key or missing for an encrypted one
         raise ValueError(str(err)) from err
-    except (ValueError, UnsupportedAlgorithm) as err:
+    except UnsupportedAlgorithm as err:
+        if sm2.CURVE_OID in str(err):  # cryptography decoded (and decrypted) it: an EC key on the SM2 curve
+            sm2_key: PrivateKey = sm2.load_private_key_pem(data, password)
+            return sm2_key
+        raise ValueError("not a valid PEM private key, or wrong password") from err
+    except ValueError as err:
+        if sm2.pem_is_sm2_private_key(data):
+            sm2_key = sm2.load_private_key_pem(data, password)
+            return sm2_key
         raise ValueError("not a valid PEM private key, or wrong password") from err
     if isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
         key_algorithm(key)  # rejects curves other than P-256
         return key
-    raise ValueError(f"healthpass signs with P-256 or Ed25519 keys, not {type(key).__name__}")
+    raise ValueError(f"healthpass signs with P-256, Ed25519 or SM2 keys, not {type(key).__name__}")
 
 
 def is_low_s(raw: bytes) -> bool:
@@ -322,10 +421,14 @@ def ecdsa_der_to_raw(der: bytes) -> bytes:
 
 
 def sign(key: PrivateKey, data: bytes) -> bytes:
-    """Sign ``data`` with a software key; returns a COSE signature (ES256 raw low-s r||s, or Ed25519)."""
+    """Sign ``data`` with a software key; returns a COSE signature (ES256 raw low-s r||s, Ed25519, or SM2
+    raw r||s)."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return ecdsa_der_to_raw(key.sign(data, _ECDSA_SHA256))
-    return key.sign(data)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(data)
+    signature: bytes = key.sign(data)  # SM2 (SM3, the default distinguishing ID)
+    return signature
 
 
 def verify_signature(
@@ -333,8 +436,10 @@ def verify_signature(
 ) -> None:
     """Verify a COSE signature. Returns None on success, raises VerificationError otherwise.
 
-    Raises ``algorithm_unsupported`` when ``alg`` cannot be used with ``key`` and ``signature_invalid``
-    when the signature does not verify (including malformed lengths and, with ``require_low_s``, high-s).
+    Raises ``algorithm_unsupported`` when ``alg`` cannot be used with ``key`` (or, for SM2, where the
+    backend is unavailable: the message names the extra) and ``signature_invalid`` when the signature does
+    not verify (including malformed lengths, SM2 r or s outside [1, n-1] and, with ``require_low_s``, ES256
+    high-s; SM2 has no low-s rule).
     """
     if not key_matches_algorithm(key, alg):
         raise VerificationError(
@@ -355,6 +460,8 @@ def verify_signature(
             cast(ec.EllipticCurvePublicKey, key).verify(encode_dss_signature(r, s), data, _ECDSA_SHA256)
         elif alg is Algorithm.EDDSA:
             cast(ed25519.Ed25519PublicKey, key).verify(signature, data)
+        elif alg is Algorithm.SM2:
+            cast("sm2.Sm2PublicKey", key).verify(signature, data)  # raises VerificationError itself
         else:
             cast(rsa.RSAPublicKey, key).verify(signature, data, _PSS_SHA256, _SHA256)
     except InvalidSignature as err:

@@ -23,6 +23,11 @@ class Algorithm(IntEnum):
     ES256 = -7
     EDDSA = -8
     PS256 = -37
+    #: SM2 with SM3 (GB/T 32918.2), distinguishing ID 1234567812345678, raw r || s. No COSE value is
+    #: registered for SM2: this one is from the IANA COSE Algorithms registry's private-use range ("less than
+    #: -65536"), -(65536 + 501) after the SM2-with-SM3 signature OID 1.2.156.10197.1.501. See
+    #: specs/credential.md §3. Needs the optional backend (``healthpass[sm]``).
+    SM2 = -66037
 
     @property
     def jose_name(self) -> str:
@@ -30,14 +35,15 @@ class Algorithm(IntEnum):
 
     @classmethod
     def from_name(cls, name: str) -> Algorithm:
-        """Parse ``ES256``, ``EdDSA`` or ``PS256`` (case-insensitive)."""
+        """Parse ``ES256``, ``EdDSA``, ``PS256`` or ``SM2`` (case-insensitive)."""
         for alg, text in _NAMES.items():
             if text.lower() == name.strip().lower():
                 return alg
-        raise ValueError(f"unknown algorithm name: {name!r} (expected ES256, EdDSA or PS256)")
+        raise ValueError(f"unknown algorithm name: {name!r} (expected ES256, EdDSA, PS256 or SM2)")
 
 
-_NAMES = MappingProxyType({Algorithm.ES256: "ES256", Algorithm.EDDSA: "EdDSA", Algorithm.PS256: "PS256"})
+_NAMES = MappingProxyType({Algorithm.ES256: "ES256", Algorithm.EDDSA: "EdDSA", Algorithm.PS256: "PS256",
+                           Algorithm.SM2: "SM2"})
 
 
 class HeaderLabel(IntEnum):

@@ -14,7 +14,8 @@ class Signer(Protocol):
     """Something that signs bytes with one key and says which key and algorithm it used.
 
     ``sign`` returns the COSE-shaped signature: for ES256 the raw 64-byte ``r || s`` normalised to low-s,
-    for EdDSA the 64-byte Ed25519 signature. Implementations raise :class:`healthpass.errors.SignerError`
+    for EdDSA the 64-byte Ed25519 signature, for SM2 the raw 64-byte ``r || s`` (SM3, distinguishing ID
+    1234567812345678; no low-s rule). Implementations raise :class:`healthpass.errors.SignerError`
     when the key cannot sign. A signer used by worker processes must be picklable (re-opening its key or
     session lazily in each process).
     """

@@ -12,9 +12,11 @@ __all__ = ["SoftwareSigner"]
 
 
 class SoftwareSigner:
-    """Signs with a P-256 (ES256) or Ed25519 (EdDSA) private key held in memory.
+    """Signs with a P-256 (ES256), Ed25519 (EdDSA) or SM2 (sm2p256v1, SM3) private key held in memory.
 
     Build one with :meth:`from_pem`, :meth:`from_file` or :meth:`generate`. Picklable (the key travels as PEM).
+    SM2 needs the optional backend (``healthpass[sm]``); without it loading or generating an SM2 key raises
+    SignerError (``algorithm_unsupported``, the message naming the extra).
     """
 
     __slots__ = ("_algorithm", "_key", "_kid", "_spki")
@@ -30,7 +32,8 @@ class SoftwareSigner:
         """Load a PKCS#8 (or SEC1) PEM key.
 
         Raises SignerError (``signer_unavailable``) on a bad key, a public key or certificate given instead of
-        a private key, or a wrong or missing password; TypeError when ``pem`` or ``password`` is not bytes.
+        a private key, or a wrong or missing password; SignerError (``algorithm_unsupported``) for an SM2 key
+        without its backend; TypeError when ``pem`` or ``password`` is not bytes.
         """
         if not isinstance(pem, bytes | bytearray | memoryview):
             raise TypeError("from_pem() takes the PEM as bytes")
@@ -60,7 +63,8 @@ class SoftwareSigner:
 
     @classmethod
     def generate(cls, algorithm: Algorithm = Algorithm.ES256) -> SoftwareSigner:
-        """A signer with a fresh key. Raises ValueError for an algorithm healthpass does not sign with."""
+        """A signer with a fresh key (ES256, EdDSA or SM2). Raises SignerError (``algorithm_unsupported``)
+        for SM2 without its backend, ValueError for an algorithm healthpass does not sign with."""
         return cls(crypto.generate_private_key(algorithm))
 
     @property
