@@ -20,7 +20,10 @@ Sections (each prints one table; ``--json`` prints one JSON document instead):
 * ``display`` - the checkpoint card: view, SVG and PNG renders at 480x800 and 800x480 (clinic profile, the
   complete sample) against verifying the same code; the reference kiosk's answer to an uploaded photo
   (HTTP round trip to a uvicorn on 127.0.0.1: read the QR, verify, build the view, the HTML card) against
-  ``qr.scan`` of the same photo in process.
+  ``qr.scan`` of the same photo in process;
+* ``sm2``     - SM2/SM3 (``healthpass[sm]``, the system's OpenSSL 3 libcrypto): raw sign and verify, mint and
+  verify of a code, each as a ratio to the raw ES256 operation of the same kind in the same round (skipped,
+  with the reason, where the backend is unavailable).
 
 Timing: every group of cases is measured in interleaved rounds (each round times every case once, a batch of
 about 30 ms of calls, in a rotating order, with the garbage collector paused as ``timeit`` does); a case's
@@ -80,7 +83,7 @@ from healthpass.model.qr_capacity import ErrorCorrection, version_for_length
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SECTIONS = ("verify", "mint", "batch", "trust", "startup", "size", "display", "status")
+SECTIONS = ("verify", "mint", "batch", "trust", "startup", "size", "display", "status", "sm2")
 
 #: EU test codes (dgc-testdata): a few ES256 and PS256 files that python-cwt and pycose also read.
 HC1_FILES = (
@@ -387,6 +390,53 @@ def section_mint(fx: Fixture, quick: bool) -> dict[str, Any]:
                          "issue_us": round(m["healthpass"].median_us, 1),
                          "issue_x_raw": round(m["healthpass"].ratio or 0, 2)})
     return {"rows": rows}
+
+
+def section_sm2(fx: Fixture, quick: bool) -> dict[str, Any]:
+    """SM2 against ES256 on the holder + status code: signing and minting against a raw ES256 signature,
+    verifying against a raw ES256 verification (each group interleaved, ratios within a round)."""
+    from healthpass.crypto import sm2
+
+    if not sm2.available():
+        return {"rows": [], "note": f"skipped: {sm2.unavailable_message()}"}
+    rounds = 7 if quick else 25
+    signer = SoftwareSigner.generate(Algorithm.SM2)
+    region = Region("630000")
+    payload = fx.payloads["status"]
+    issuer, es_issuer = Issuer(signer, region), Issuer(fx.es, region)
+    text, es_text = issuer.issue(payload, now=NOW), fx.codes[("ES256", "status")]
+    verifier = Verifier(keys=[issuer_key(signer.public_key_pem(), region=region),
+                              issuer_key(fx.es.public_key_pem(), region=region)])
+    verifier.verify(text, at=NOW)
+    msg = decode_sign1(_cose_bytes(text), limits=Limits(), strict=True)
+    tbs, sig = sig_structure(msg.protected, msg.payload), msg.signature
+    es_msg = decode_sign1(_cose_bytes(es_text), limits=Limits(), strict=True)
+    es_tbs = sig_structure(es_msg.protected, es_msg.payload)
+    sm2_private = sm2.load_private_key_pem(signer.private_key_pem())
+    sm2_public = sm2_private.public_key()
+    es_private = serialization.load_pem_private_key(fx.es.private_key_pem(), None)
+    es_public = serialization.load_pem_public_key(fx.es.public_key_pem())
+    ecdsa = ec.ECDSA(hashes.SHA256())
+    es_der = es_private.sign(es_tbs, ecdsa)
+    signing = interleaved({
+        "raw ES256 sign": lambda: es_private.sign(es_tbs, ecdsa),
+        "raw SM2 sign": lambda: sm2_private.sign(tbs),
+        "mint ES256": lambda: es_issuer.issue(payload, now=NOW),
+        "mint SM2": lambda: issuer.issue(payload, now=NOW),
+    }, "raw ES256 sign", rounds=rounds)
+    verifying = interleaved({
+        "raw ES256 verify": lambda: es_public.verify(es_der, es_tbs, ecdsa),
+        "raw SM2 verify": lambda: sm2_public.verify(sig, tbs),
+        "verify ES256 code": lambda: verifier.verify(es_text, at=NOW),
+        "verify SM2 code": lambda: verifier.verify(text, at=NOW),
+    }, "raw ES256 verify", rounds=rounds)
+    rows = []
+    for group, baseline in ((signing, "raw ES256 sign"), (verifying, "raw ES256 verify")):
+        for name, m in group.items():
+            rows.append({"what": name, "us": round(m.median_us, 1),
+                         "x_raw_es256": 1.0 if name == baseline else round(m.ratio or 0, 2),
+                         "baseline": baseline})
+    return {"rows": rows, "backend": sm2.backend_version(), "chars": {"SM2": len(text), "ES256": len(es_text)}}
 
 
 def _subprocess_env(cache: Path) -> dict[str, str]:
@@ -1044,6 +1094,13 @@ def print_report(results: dict[str, Any]) -> None:
         print(_table([{**s["median_ms"], "healthpass_x_minimal": s["healthpass_x_minimal"],
                        "heavy_modules_after_import": s["heavy_modules_after_import_healthpass"] or "none"}]))
         print()
+    if "sm2" in results:
+        sm = results["sm2"]
+        print(f"## SM2 ({sm.get('backend') or sm.get('note')}; ratios to the raw ES256 operation)\n")
+        if sm["rows"]:
+            print(_table(sm["rows"]))
+            print(f"\ncharacters, holder + status: {sm['chars']}")
+        print()
     if "size" in results:
         print("## Size (characters of QR text)\n")
         print(_table(results["size"]["rows"]))
@@ -1077,7 +1134,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     runners = {"verify": section_verify, "mint": section_mint, "batch": section_batch, "trust": section_trust,
                "startup": section_startup, "size": section_size, "display": section_display,
-               "status": section_status}
+               "status": section_status, "sm2": section_sm2}
     for name in SECTIONS:
         if name in wanted:
             if not args.json:

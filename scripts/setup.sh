@@ -9,8 +9,10 @@ if command -v apt-get >/dev/null 2>&1; then
   # faketime: scripts/test.sh reruns the suite with the clock a year ahead and a year behind;
   # fonts-noto-cjk: the PNG result cards (healthpass.display); chromium + chromium-driver: the kiosk's browser tests
   # postgresql: the status-registry tests start a throwaway cluster (initdb in a temp dir, unprivileged user)
+  # openssl: the command line the SM2 interop tests check against (it brings libssl3, whose libcrypto is the
+  # SM2 backend of healthpass[sm])
   need=""
-  for pkg in softhsm2 libzbar0 faketime fonts-noto-cjk chromium chromium-driver postgresql; do
+  for pkg in softhsm2 libzbar0 faketime fonts-noto-cjk chromium chromium-driver postgresql openssl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   # Debian's own python3 lacks venv until python3-venv is installed; other Pythons (pyenv) have it
