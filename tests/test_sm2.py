@@ -767,3 +767,15 @@ def test_issue18_item6_sm2_public_keys_parse_without_the_backend(sm2_public_spki
     assert crypto.load_public_key(crypto.public_key_pem(key))[1] == sm2_public_spki
     assert crypto.kid_for(sm2_public_spki) == hashlib.sha256(sm2_public_spki).digest()[:8]
     assert pickle.loads(pickle.dumps(key)).spki_der == sm2_public_spki
+
+
+def test_issue18_item3_pkcs11_sm2_is_out_of_scope() -> None:
+    """docs/hsm.md: SoftHSM2 has no SM2; asking a token for an SM2 key is ``mechanism_unsupported`` before
+    any module is loaded."""
+    pytest.importorskip("pkcs11")
+    from healthpass.signers.pkcs11 import Pkcs11Config, generate_key
+
+    config = Pkcs11Config(module="/nonexistent/libpkcs11.so", token_label="t", key_label="k", pin_env="PIN")
+    with pytest.raises(SignerError) as err:
+        generate_key(config, Algorithm.SM2)
+    assert err.value.code is ErrorCode.MECHANISM_UNSUPPORTED and "SM2" in err.value.message

@@ -84,7 +84,9 @@ _KID = int(HeaderLabel.KID)
 class VerifierPolicy:
     """What a verifier accepts. Every field is an explicit input; the defaults are the documented policy.
 
-    - ``algorithms``: the allow-list (ES256, EdDSA, PS256);
+    - ``algorithms``: the allow-list (ES256, EdDSA, PS256, SM2); SM2 takes effect only where its optional
+      backend (``healthpass[sm]``) is available, checked at the first SM2 code so that other processes never
+      load it: elsewhere an SM2 code is ``algorithm_unsupported`` at stage ``algorithm``, naming the extra;
     - ``leeway``: clock skew tolerated on iat/nbf/exp (default 5 minutes);
     - ``trust_list_grace``: how long past its not-after a trust list still serves, with a warning;
     - ``strict_schema``: EU DCC payloads deviating from the EU JSON schema are rejected
