@@ -352,7 +352,7 @@ def generate_private_key(alg: Algorithm) -> PrivateKey:
         return ed25519.Ed25519PrivateKey.generate()
     if alg is Algorithm.SM2:
         return sm2.generate()
-    raise ValueError(f"healthpass signs with ES256, EdDSA or SM2, not {alg.name}")
+    raise ValueError(f"healthpass signs with ES256 or EdDSA (or SM2), not {alg.name}")
 
 
 def private_key_pem(key: PrivateKey, password: bytes | None = None) -> bytes:
