@@ -780,3 +780,21 @@ def test_issue18_item3_pkcs11_sm2_is_out_of_scope() -> None:
     with pytest.raises(SignerError) as err:
         generate_key(config, Algorithm.SM2)
     assert err.value.code is ErrorCode.MECHANISM_UNSUPPORTED and "SM2" in err.value.message
+
+
+@needs_sm2
+def test_issue18_item3_status_list_signed_with_an_sm2_key(sm2_signer: SoftwareSigner) -> None:
+    """Status lists (issue 17) go through the same Signer protocol and key ring: an SM2 issuer key signs
+    one, it loads and reads back; a flipped bit of its SM2 signature is refused."""
+    from healthpass.status import StatusList
+
+    key = issuer_key(sm2_signer.public_key_pem(), region=Region("630000"))
+    token = StatusList.build(sm2_signer, uri="hp:630000:3", size=1024, entries=[(3, 1), (700, 2)],
+                             valid_for=timedelta(days=1), now=NOW)
+    assert cbor2.loads(cbor2.loads(token).value[0])[HeaderLabel.ALG.value] == Algorithm.SM2
+    listed = StatusList.load(token, [key])
+    assert listed.status(3) == 1 and listed.status(700) == 2 and listed.status(4) == 0
+    tampered = bytearray(token)
+    tampered[-1] ^= 1
+    with pytest.raises(HealthPassError):
+        StatusList.load(bytes(tampered), [key])
