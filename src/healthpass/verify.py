@@ -392,9 +392,9 @@ class Verifier:
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
                 f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
             )
-        self._check_key_window(entry, iat, exp)
+        issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
+        self._check_key_window(entry, iat, exp, issued_at, expires_at)
         self._check_validity(claims, now, entry)
-        issued_at, expires_at = _ts(iat), _ts(exp)
         self._check_transcoded(provenance)
         checked = None
         if ref is not None:
@@ -450,10 +450,10 @@ class Verifier:
             raise VerificationError(
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE, f"key {entry.kid.hex()} may not sign {kind.value}"
             )
-        self._check_key_window(entry, iat, exp)
+        issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
+        self._check_key_window(entry, iat, exp, issued_at, expires_at)
         self._check_validity(claims, now, entry)
         self._check_transcoded(None)
-        issued_at, expires_at = _ts(iat), _ts(exp)
         return VerifiedCredential(
             format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
             issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
@@ -471,12 +471,11 @@ class Verifier:
                                     "this verifier accepts only codes transcoded from a foreign code")
 
     @staticmethod
-    def _check_key_window(entry: IssuerKey, iat_ts: int, exp_ts: int) -> None:
+    def _check_key_window(entry: IssuerKey, iat_ts: int, exp_ts: int, iat: datetime, exp: datetime) -> None:
         """The key's bounds on the code (stage validity): its usage window and retirement contain ``iat``, its
         certificate's validity contains ``iat`` and ``exp``, and the code lives no
         longer than the key's maximum validity, so a key leaked after its window closed (or after it was
         retired) mints nothing that outlives the window by more than that maximum."""
-        iat, exp = datetime.fromtimestamp(iat_ts, UTC), datetime.fromtimestamp(exp_ts, UTC)
         if entry.valid_from is not None and iat < entry.valid_from:
             raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
                                     f"issued before key {entry.kid.hex()}'s usage window opens")
