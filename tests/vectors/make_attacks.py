@@ -746,6 +746,22 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     attack("claims_non_deterministic", "claims", "claims_invalid", "claims with keys out of order",
            signed(cbor2.dumps({ClaimKey.IAT.value: IAT_TS, **claims()})))
     attack("claims_iat_negative", "claims", "claims_invalid", "iat -1", signed(claims(iat=-1)))
+    # the status reference (issue 17): exactly {"status_list": {"idx": uint, "uri": tstr}}
+    ref = {"status_list": {"idx": 7, "uri": "hp:630000:3"}}
+    attack("claims_status_extra_key", "claims", "claims_invalid", "a status reference with a third inner key",
+           signed(claims(c65535={"status_list": {"idx": 7, "uri": "hp:630000:3", "x": 1}})))
+    attack("claims_status_negative_index", "claims", "claims_invalid", "a status index of -1",
+           signed(claims(c65535={"status_list": {"idx": -1, "uri": "hp:630000:3"}})))
+    attack("claims_status_index_text", "claims", "claims_invalid", "a status index as text",
+           signed(claims(c65535={"status_list": {"idx": "7", "uri": "hp:630000:3"}})))
+    attack("claims_status_index_beyond_32_bits", "claims", "claims_invalid", "a status index of 2**32",
+           signed(claims(c65535={"status_list": {"idx": 2**32, "uri": "hp:630000:3"}})))
+    attack("claims_status_uri_with_space", "claims", "claims_invalid", "a status list URI holding a space",
+           signed(claims(c65535={"status_list": {"idx": 7, "uri": "hp:630000 3"}})))
+    attack("claims_status_other_mechanism", "claims", "claims_invalid", "a status claim naming another mechanism",
+           signed(claims(c65535={**ref, "revocation_list": {"idx": 7}})))
+    attack("claims_status_ttl_claim", "claims", "claims_invalid", "a list's ttl claim (65534) in a code",
+           signed(claims(c65535=ref, c65534=3600)))
     attack("claims_exp_enormous", "claims", "claims_invalid", "exp 2**63 (year 292 billion)",
            signed(claims(exp=2**63)))
     attack("claims_exp_before_iat", "claims", "claims_invalid", "exp one second before iat",
