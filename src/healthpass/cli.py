@@ -1029,9 +1029,10 @@ def cmd_status_publish(args: argparse.Namespace) -> int:
             now = _datetime.fromtimestamp(info.last_iat + 1, UTC)
         data = StatusList.build(signer, uri=args.uri, size=info.size, bits=info.bits, entries=entries,
                                 valid_for=valid_for, ttl=ttl, now=now)
-        Path(args.out).write_bytes(data)
+        # recorded first: a concurrent publisher that took this iat makes this one fail before any file exists
         registry.record_publication(args.uri, iat=int(now.timestamp()), sha256=hashlib.sha256(data).digest(),
                                     version=info.version)
+        Path(args.out).write_bytes(data)
     print(f"status list {args.uri} ({info.size} entries, {len(entries)} not valid, {len(data)} bytes) "
           f"written to {args.out}")
     return EXIT_OK
