@@ -59,6 +59,7 @@ def test_issue17_item4_mint_set_publish_verify(setup: Path, capsys) -> None:
     code, result = _verify(capsys, d, second, "--status-list", str(listed))
     assert code == 1 and result["error"] == {"code": "revoked", "stage": "status",
                                              "message": result["error"]["message"]}
+    assert result["credential_status"]["value"] == "revoked"  # the entry checked, beside the error
 
     # by credential id: suspend the first, then a delta on the published list carries it
     cti = result_cti = _verify(capsys, d, first)[1]["credential_id"]

@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from healthpass import Issuer, Region, SoftwareSigner, payload_from_json
-from healthpass.errors import ErrorCode, HealthPassError, Stage, StatusListError, VerificationError
+from healthpass.errors import (
+    CredentialStatusError,
+    ErrorCode,
+    HealthPassError,
+    Stage,
+    StatusListError,
+    VerificationError,
+)
 from healthpass.model.credential import HealthPayload, Kind
 from healthpass.model.qr_capacity import ErrorCorrection, version_for_length
 from healthpass.model.status import StatusReference, StatusValue
@@ -63,9 +70,12 @@ def test_issue17_item3_valid_status_passes_and_is_reported(province, keys, sampl
                                              (3, ErrorCode.SUPERSEDED)])
 def test_issue17_item3_non_valid_statuses_are_rejected_with_their_code(province, keys, sample, value, code) -> None:
     v = _verifier(keys, [_list(province, {7: value})])
-    with pytest.raises(VerificationError) as err:
+    with pytest.raises(CredentialStatusError) as err:
         v.verify(_code(province, sample, 7), at=NOW + timedelta(hours=1))
     assert err.value.code is code and err.value.stage is Stage.STATUS
+    assert err.value.credential_status == {"uri": URI, "idx": 7, "value": StatusValue(value).label}
+    again = pickle.loads(pickle.dumps(err.value))
+    assert again.credential_status == err.value.credential_status and again.code is code
 
 
 def test_issue17_item3_unheld_list_warns_or_is_unavailable(province, keys, sample) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from healthpass import qr
     from healthpass.codec.transport import Prefix
     from healthpass.errors import (
+        CredentialStatusError,
         DecodeError,
         ErrorCode,
         HealthPassError,
@@ -68,6 +69,7 @@ __all__ = [
     "Algorithm",
     "AntibodyTest",
     "CredentialStatus",
+    "CredentialStatusError",
     "DecodeError",
     "DocumentBinding",
     "ErrorCode",
@@ -123,8 +125,8 @@ __all__ = [
 _LAZY: MappingProxyType[str, str] = MappingProxyType({
     "Prefix": "healthpass.codec.transport",
     **dict.fromkeys(
-        ("DecodeError", "ErrorCode", "HealthPassError", "IssueError", "PolicyError", "RuleError", "ScanError",
-         "SignerError", "Stage", "StatusListError", "TrustListError", "VerificationError"),
+        ("CredentialStatusError", "DecodeError", "ErrorCode", "HealthPassError", "IssueError", "PolicyError",
+         "RuleError", "ScanError", "SignerError", "Stage", "StatusListError", "TrustListError", "VerificationError"),
         "healthpass.errors",
     ),
     "Issuer": "healthpass.issue",

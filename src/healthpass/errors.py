@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "CredentialStatusError",
     "DecodeError",
     "ErrorCode",
     "HealthPassError",
@@ -180,6 +181,21 @@ class TrustListError(HealthPassError):
     """A trust list (or rule bundle) is invalid, expired, rolled back, or the clock contradicts it."""
 
     __slots__ = ()
+
+
+class CredentialStatusError(VerificationError):
+    """The code's entry in its status list is not valid: ``revoked``, ``suspended`` or ``superseded`` (stage
+    ``status``). ``credential_status`` is the entry checked, ``{"uri", "idx", "value"}``."""
+
+    __slots__ = ("credential_status",)
+
+    def __init__(self, code: ErrorCode, stage: Stage, message: str,
+                 credential_status: Mapping[str, Any] | None = None) -> None:
+        super().__init__(code, stage, message)
+        self.credential_status = dict(credential_status or {})
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.code, self.stage, self.message, self.credential_status))
 
 
 class StatusListError(HealthPassError):

@@ -39,6 +39,7 @@ from healthpass.codec.statuslist import (
 )
 from healthpass.documents import STATUS_LIST, Freshness
 from healthpass.errors import (
+    CredentialStatusError,
     DecodeError,
     ErrorCode,
     HealthPassError,
@@ -493,7 +494,8 @@ class StatusLists:
     ) -> tuple[CredentialStatus, tuple[str, ...]]:
         """The status of the code of ``issuer`` referencing ``ref`` at ``now``, with the warnings to report.
 
-        Raises VerificationError (``revoked``, ``suspended``, ``superseded``, ``status_unavailable`` when
+        Raises CredentialStatusError (``revoked``, ``suspended``, ``superseded``, carrying the entry checked),
+        VerificationError (``status_unavailable`` when
         ``require`` and the list is not held) and StatusListError (``status_list_invalid``: the list's signer
         may not speak for ``issuer``, the index is beyond the list, an unknown value; ``status_list_expired``;
         ``clock_untrusted`` when ``now`` precedes the list's iat)."""
@@ -519,7 +521,8 @@ class StatusLists:
             return CredentialStatus(ref.uri, ref.idx, StatusValue.VALID), warnings
         if value <= StatusValue.SUPERSEDED:
             status = StatusValue(value)
-            raise VerificationError(_FAILURE[status], Stage.STATUS, f"the code is {status.label} ({ref.uri})")
+            raise CredentialStatusError(_FAILURE[status], Stage.STATUS, f"the code is {status.label} ({ref.uri})",
+                                        CredentialStatus(ref.uri, ref.idx, status).to_json())
         raise _invalid(f"status list {ref.uri} holds the unknown value {value} for this code")
 
 

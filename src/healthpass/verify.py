@@ -27,6 +27,7 @@ from healthpass.codec.provenance import provenance_from_cbor
 from healthpass.codec.statuslist import decode_status_reference
 from healthpass.documents import TRUST_LIST, Freshness, freshness, freshness_error
 from healthpass.errors import (
+    CredentialStatusError,
     DecodeError,
     ErrorCode,
     HealthPassError,
@@ -194,6 +195,8 @@ class VerificationResult:
         assert self.error is not None
         out: dict[str, Any] = {"valid": False, "error": self.error.to_dict(), "issuer": None, "kid": None,
                                "issued_at": None, "expires_at": None, "warnings": [], "credential": None}
+        if isinstance(self.error, CredentialStatusError) and self.error.credential_status:
+            out["credential_status"] = dict(self.error.credential_status)
         if isinstance(self.error, PolicyError) and self.error.results:
             out["rules"] = [dict(r) for r in self.error.results]
         return out

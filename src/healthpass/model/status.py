@@ -76,5 +76,6 @@ class CredentialStatus:
     value: StatusValue | None
 
     def to_json(self) -> dict[str, object]:
-        """``{"uri", "idx", "value"}``; ``value`` is ``valid`` (a rejected code has an error instead) or null."""
+        """``{"uri", "idx", "value"}``; ``value`` is the status name (``valid`` for an accepted code; a rejected
+        code carries it beside its error) or null (not checked)."""
         return {"uri": self.uri, "idx": self.idx, "value": None if self.value is None else self.value.label}
