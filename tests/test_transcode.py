@@ -477,3 +477,53 @@ def test_checkpoint_view_names_the_source_of_a_transcoded_code(
     eu = dataclasses.replace(credential, transcoded_from=dataclasses.replace(
         credential.transcoded_from, format=SourceFormat.HC1, origin="AT"))
     assert build_view(eu, now=LATER, language="en").value("transcoded_from") == "Austria (HC1 code)"
+
+
+def test_cli_transcode_with_status_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A revoked source is refused with its own code (``revoked``); a transcoded code gets an index in the local
+    registry, so the local issuer can revoke it and checkpoints see that from Beijing's own list."""
+    from .test_status_cli import SAMPLE, run
+
+    d = tmp_path
+    for name in ("qh", "bj"):
+        assert run(capsys, "keygen", "--alg", "ES256", "--out", str(d / name))[0] == 0
+    for region, uri in (("qh", "hp:630000:3"), ("bj", "hp:110000:1")):
+        assert run(capsys, "status", "new", "--registry", str(d / f"{region}.db"), "--uri", uri)[0] == 0
+
+    def mint() -> str:
+        code, out, err = run(capsys, "mint", "--key", str(d / "qh.key.pem"), "--issuer", "630000", "--in", SAMPLE,
+                             "--registry", str(d / "qh.db"), "--status-uri", "hp:630000:3")
+        assert code == 0, err
+        return out.strip()
+
+    def publish(region: str, uri: str) -> str:
+        out = d / f"{region}.cwt"
+        code, _, err = run(capsys, "status", "publish", "--registry", str(d / f"{region}.db"), "--uri", uri, "--key",
+                           str(d / f"{region}.key.pem"), "--valid-for", "1d", "--out", str(out))
+        assert code == 0, err
+        return str(out)
+
+    good, revoked = mint(), mint()
+    assert run(capsys, "status", "set", "--registry", str(d / "qh.db"), "--code", revoked, "--to", "revoked")[0] == 0
+    qh_list = publish("qh", "hp:630000:3")
+    transcode = ("transcode", "--key", str(d / "bj.key.pem"), "--issuer", "110000",
+                 "--trust-key", f"630000={d / 'qh.pub.pem'}", "--status-list", qh_list,
+                 "--registry", str(d / "bj.db"), "--status-uri", "hp:110000:1", "--json")
+    code, out, _ = run(capsys, *transcode, revoked)
+    assert code == 1 and json.loads(out)["error"]["code"] == "revoked"
+    code, out, err = run(capsys, *transcode, good)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["source"]["credential_status"] == {"uri": "hp:630000:3", "idx": result["source"][
+        "credential_status"]["idx"], "value": "valid"}
+    new = result["code"]
+    checkpoint = ("verify", "--trust-key", f"110000={d / 'bj.pub.pem'}", "--json")
+    code, out, _ = run(capsys, *checkpoint, "--status-list", publish("bj", "hp:110000:1"), new)
+    assert code == 0 and json.loads(out)["credential_status"]["value"] == "valid"
+    assert json.loads(out)["transcoded_from"]["origin"] == "630000"
+    assert run(capsys, "status", "set", "--registry", str(d / "bj.db"), "--code", new, "--to", "superseded")[0] == 0
+    code, out, _ = run(capsys, *checkpoint, "--status-list", publish("bj", "hp:110000:1"), new)
+    assert code == 1 and json.loads(out)["error"]["code"] == "superseded"
+    code, _, err = run(capsys, "transcode", "--key", str(d / "bj.key.pem"), "--issuer", "110000",
+                       "--trust-key", f"630000={d / 'qh.pub.pem'}", "--registry", str(d / "bj.db"), good)
+    assert code == 2 and "--status-uri" in err

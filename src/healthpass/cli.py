@@ -687,15 +687,23 @@ def cmd_transcode(args: argparse.Namespace) -> int:
 
     at = parse_at(args.at) if args.at else datetime.now(UTC)  # one instant for both passes below
     issuer = _issuer(args)
+    registry = _mint_registry(args)
     try:
         verifier = build_verifier(args)
     except _InputFailure as failure:
         return _report_failure(args, failure.error)
     text = sys.stdin.read(_MAX_LINE * 4).strip() if args.text == "-" else args.text
     try:
-        # the source is verified here once more inside transcode(); this first pass gives --json its view
+        # the source is verified here once more inside transcode(); this first pass gives --json its view and
+        # keeps a source that does not verify from taking a status-list index
         source = verifier.verify(text, at=at, profile=args.profile)
-        code = issuer.transcode(text, verifier=verifier, now=at, profile=args.profile, max_depth=args.max_depth)
+        cti, ref = None, None
+        if registry is not None:
+            with registry:
+                cti = os.urandom(_CTI_BYTES)
+                ref = registry.allocate(args.status_uri, [cti])[0]
+        code = issuer.transcode(text, verifier=verifier, now=at, profile=args.profile, max_depth=args.max_depth,
+                                credential_id=cti, status=ref)
     except IssueError as err:
         _say(f"healthpass: {err}", file=sys.stderr)
         if args.json:
@@ -1199,7 +1207,12 @@ def _transcode_arguments(p: _Parser) -> None:
                    help="the new code's validity, never beyond the source's expiry (default: %(default)s)")
     p.add_argument("--max-depth", type=int, default=1, metavar="N",
                    help="refuse sources that are already transcoded N times (default: %(default)s)")
+    p.add_argument("--registry", metavar="DB", help="status registry (SQLite file or postgresql://...) that "
+                   "allocates the new code's status-list index (with --status-uri)")
+    p.add_argument("--status-uri", metavar="URI", help="the status list the new code is entered in")
     _trust_options(p)
+    p.add_argument("--status-list", action="append", default=[], metavar="FILE",
+                   help="a signed status list (repeatable): a source referencing it must have status valid")
     p.add_argument("--at", metavar="ISO8601", help="the instant of the whole operation (default: now)")
     p.add_argument("--json", action="store_true", help='print {"code", "source"} (or the error object)')
     p.add_argument("--png", metavar="FILE", help="also write the new code's QR as a PNG")

@@ -105,6 +105,7 @@ class Issuer:
         formats: frozenset[Prefix] = frozenset(Prefix),
         profile: str | None = None,
         credential_id: bytes | None = None,
+        status: StatusReference | None = None,
     ) -> str:
         """Re-issue a foreign code (``HP1:`` of another region, or an EU ``HC1:`` certificate) as a local
         ``HP1:`` code that names its source in a provenance claim (``specs/credential.md`` §10).
@@ -114,7 +115,8 @@ class Issuer:
         HealthPassError (``expired``, ``key_unknown``, ``policy_rejected``, ...) is raised unchanged. The new
         code is issued at ``now`` by this issuer's region and key; it expires at the earlier of ``now +
         valid_for`` (default: this issuer's validity) and the source's expiry, never later. It carries the
-        source's payload (for EU certificates, the normalised view).
+        source's payload (for EU certificates, the normalised view) and, with ``status`` (an index allocated in
+        this issuer's status registry, whose ``credential_id`` the registry recorded), a status reference.
 
         Raises, besides the source's errors, IssueError: ``transcode_refused`` (a format not in ``formats``,
         a code of this issuer's own region, a chain longer than ``max_depth`` transcodings, a source expiring
@@ -150,7 +152,8 @@ class Issuer:
         if exp <= iat:
             raise _refused(f"the source code expires at {provenance.expires_at.isoformat()}, "
                            "before the new code would be issued")
-        return self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance)
+        return self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
+                          status=status)
 
     def _provenance(self, source: VerifiedCredential, max_depth: int) -> Provenance:
         from hashlib import sha256
