@@ -7,7 +7,8 @@ still honours; every random byte request is then answered with k. It then loads 
 through :func:`healthpass.crypto.sm2.load_private_key_pem` and signs through
 :meth:`healthpass.crypto.sm2.Sm2PrivateKey.sign`, exactly as healthpass signs a code.
 
-Usage: ``python sm2_fixed_k.py D_HEX K_HEX MESSAGE_HEX`` -> prints ``04||x||y`` and ``r||s`` in hex.
+Usage: ``python sm2_fixed_k.py D_HEX K_HEX MESSAGE_HEX`` -> prints ``04||x||y`` and ``r||s`` in hex; exits 3
+when the library ignores the hook (two signatures differ), so the caller can say so instead of failing.
 Not collected by pytest (no ``test_`` prefix).
 """
 
@@ -59,7 +60,11 @@ def main() -> None:
     hook.argtypes = [ctypes.c_void_p]
     if hook(ctypes.byref(method)) != 1:
         raise SystemExit("RAND_set_rand_method failed")
-    print(key.public_key().point.hex(), key.sign(message).hex())
+    first, second = key.sign(message), key.sign(message)
+    if first != second:  # the library did not take the hook: its nonces are still random
+        print("hook-ignored", sm2.backend_version())
+        raise SystemExit(3)
+    print(key.public_key().point.hex(), first.hex())
 
 
 if __name__ == "__main__":

@@ -310,9 +310,15 @@ def _cert_info(cert: x509.Certificate) -> CertificateInfo:
         usages = frozenset(oid.dotted_string for oid in eku)
     except x509.ExtensionNotFound:
         usages = frozenset()
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    try:
+        spki = cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    except UnsupportedAlgorithm:  # an SM2 key (cryptography has no SM2): its SPKI read from the certificate
+        spki = sm2.spki_from_tbs_certificate(cert.tbs_certificate_bytes)
+        if not sm2.is_sm2_spki(spki):
+            raise
+        sm2.load_spki(spki)  # strictly checked, as a bare SM2 key is
     return CertificateInfo(
         der=cert.public_bytes(serialization.Encoding.DER),
         spki=spki,

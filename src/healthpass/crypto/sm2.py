@@ -47,6 +47,7 @@ __all__ = [
     "load_spki",
     "pem_is_sm2_private_key",
     "raw_to_der",
+    "spki_from_tbs_certificate",
     "unavailable_message",
 ]
 
@@ -205,6 +206,44 @@ def _lib_for_signing() -> _Lib:
 def is_sm2_spki(der: bytes) -> bool:
     """Whether ``der`` is a SubjectPublicKeyInfo naming the SM2 curve (possibly malformed beyond that)."""
     return der[2:23] == _ALGORITHM_ID or der[3:24] == _ALGORITHM_ID
+
+
+def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of the value, end of the value) of the DER item at ``pos``. Raises ValueError."""
+    if pos + 2 > len(der):
+        raise ValueError("truncated DER")
+    tag, first = der[pos], der[pos + 1]
+    start = pos + 2
+    if first < 0x80:
+        size = first
+    elif 0x81 <= first <= 0x83:
+        count = first - 0x80
+        size = int.from_bytes(der[start:start + count], "big")
+        start += count
+    else:
+        raise ValueError("unsupported DER length")
+    if start + size > len(der):
+        raise ValueError("truncated DER")
+    return tag, start, start + size
+
+
+def spki_from_tbs_certificate(tbs: bytes) -> bytes:
+    """The SubjectPublicKeyInfo DER inside a DER TBSCertificate (RFC 5280 §4.1: [0] version, serialNumber,
+    signature, issuer, validity, subject, subjectPublicKeyInfo, ...): for certificates whose key
+    ``cryptography`` cannot load (SM2). Raises ValueError."""
+    tag, pos, end = _tlv(tbs, 0)
+    if tag != 0x30 or end != len(tbs):
+        raise ValueError("not a DER TBSCertificate")
+    if tbs[pos:pos + 1] == b"\xa0":  # [0] EXPLICIT version
+        pos = _tlv(tbs, pos)[2]
+    for expected in (0x02, 0x30, 0x30, 0x30, 0x30):  # serialNumber, signature, issuer, validity, subject
+        tag, _, pos = _tlv(tbs, pos)
+        if tag != expected:
+            raise ValueError("not a DER TBSCertificate")
+    tag, _, stop = _tlv(tbs, pos)
+    if tag != 0x30 or stop > end:
+        raise ValueError("not a DER TBSCertificate")
+    return tbs[pos:stop]
 
 
 def _on_curve(x: int, y: int) -> bool:
