@@ -424,3 +424,26 @@ def test_issue14_item4_retirement_is_honoured_and_shown(tmp_path: Path, capsys: 
     path.write_bytes(_list(*keys))
     assert main(["trust", "show", str(path)]) == 0
     assert f"retired at {(NOW - DAY).isoformat()}" in capsys.readouterr().out
+
+
+# --------------------------------------------- siblings: the same signer bounds for status lists and deltas
+
+
+def test_issue14_item1_status_list_signer_certificate_bounds_the_list() -> None:
+    """A status list is bounded by its signer's certificate like a code: a list whose exp is after the
+    certificate's notAfter is refused (it used to be accepted: only iat was checked)."""
+    from healthpass.errors import StatusListError
+    from healthpass.status import StatusList
+
+    cert = make_certificate(QINGHAI, not_before=NOW - 10 * DAY, not_after=NOW + 10 * DAY)
+    key = issuer_key(cert, region=QH)
+    uri = "https://status.example.cn/lists/1"
+
+    def build(valid_for: timedelta) -> bytes:
+        return StatusList.build(QINGHAI, uri=uri, size=16, entries=[(3, 1)], valid_for=valid_for, now=NOW,
+                                kid=key.kid)
+
+    assert StatusList.load(build(DAY), [key]).status(3) == 1
+    with pytest.raises(StatusListError, match="certificate") as info:
+        StatusList.load(build(11 * DAY), [key])
+    assert info.value.code is ErrorCode.STATUS_LIST_INVALID

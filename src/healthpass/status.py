@@ -61,7 +61,7 @@ from healthpass.model.status import (
     StatusValue,
     check_status_uri,
 )
-from healthpass.model.trust import IssuerKey, KeyStatus
+from healthpass.model.trust import IssuerKey
 from healthpass.trust import KeyRing
 
 if TYPE_CHECKING:
@@ -158,16 +158,22 @@ def _open(data: bytes, typ: str, keys: KeyRing, limits: Limits) -> tuple[IssuerK
     return signer, msg.payload
 
 
-def _check_signer_window(signer: IssuerKey, iat: int) -> None:
+def _check_signer_window(signer: IssuerKey, iat: int, exp: int) -> None:
+    """The signer's bounds, as for a code (``specs/trust-list.md`` R5): its window and retirement contain
+    ``iat`` (a retirement date whatever the status says), its certificate ``iat`` and ``exp``. (A key's maximum
+    code validity, R8, bounds codes, not lists: Token Status Lists may live long and rely on ``ttl``, like
+    the draft's own example, valid 19 years.)"""
     issued = _ts(iat)
     if signer.valid_from is not None and issued < signer.valid_from:
         raise _invalid(f"issued before key {signer.kid.hex()}'s usage window opens")
     if signer.valid_until is not None and issued > signer.valid_until:
         raise _invalid(f"issued after key {signer.kid.hex()}'s usage window closed")
-    if signer.status is KeyStatus.RETIRED and signer.retired_at is not None and issued >= signer.retired_at:
+    if signer.retired_at is not None and issued >= signer.retired_at:  # whatever the status says
         raise _invalid(f"issued after key {signer.kid.hex()} was retired")
     if signer.cert_not_before is not None and issued < signer.cert_not_before:
         raise _invalid(f"issued before key {signer.kid.hex()}'s certificate became valid")
+    if signer.cert_not_after is not None and _ts(exp) > signer.cert_not_after:
+        raise _invalid(f"expires after key {signer.kid.hex()}'s certificate")
 
 
 def _ring(keys: KeyRing | Iterable[IssuerKey]) -> KeyRing:
@@ -265,7 +271,7 @@ class StatusList:
             raw = unpack_lst(claims.lst, max_size=limits.max_decompressed)
         except DecodeError as err:
             raise _invalid(err.message) from err
-        _check_signer_window(signer, claims.issued_at)
+        _check_signer_window(signer, claims.issued_at, claims.expires_at)
         issued = _ts(claims.issued_at)
         return cls(claims.uri, claims.bits, len(raw) * 8 // claims.bits, issued, _ts(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), signer,
@@ -360,7 +366,7 @@ class StatusDelta:
             claims = decode_delta_claims(payload, max_changes=MAX_DELTA_CHANGES)
         except DecodeError as err:
             raise _invalid(err.message) from err
-        _check_signer_window(signer, claims.issued_at)
+        _check_signer_window(signer, claims.issued_at, claims.expires_at)
         return cls(claims.uri, claims.bits, _ts(claims.issued_at), _ts(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), claims.base_iat,
                    claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest())
