@@ -19,14 +19,14 @@ TIERS = {
     "signers": 3, "cose": 3, "state": 3,
     "documents": 4,  # what trust lists, rule bundles and status lists share
     "trust": 5, "rules": 5, "formats": 5,
-    "verify": 6,
-    "issue": 7,  # above verify: transcoding verifies the foreign code before re-issuing it
-    "unverified": 7,  # decodes without verifying: nothing that verifies may import it
     "status": 5.5,  # status lists and deltas use trust's key ring and the documents layer; verify uses them
+    "unverified": 6,  # decodes without verifying, into plain records (verify imports it only for a deprecated alias)
     "registry": 6,
+    "verify": 7,
+    "issue": 8,  # above verify: transcoding verifies the foreign code before re-issuing it
     "qr": 2,  # stands apart: text in, image out; uses only errors and model
-    "display": 7,  # the checkpoint view: outcomes of verify in, display models and cards out
-    "cli": 8, "__init__": 8, "__main__": 9,
+    "display": 8,  # the checkpoint view: outcomes of verify in, display models and cards out
+    "cli": 9, "__init__": 9, "__main__": 10,
 }
 
 #: third-party distribution -> the only module allowed to import it
@@ -185,7 +185,8 @@ def test_issue15_item10_dir_lists_only_public_names() -> None:
 
 
 #: never needed to verify an HP1 code against a key given on the command line
-NOT_FOR_HP1_VERIFY = ("healthpass.issue", "healthpass.state", "healthpass.formats.eu_dcc", "healthpass.signers",
+NOT_FOR_HP1_VERIFY = ("healthpass.issue", "healthpass.state", "healthpass.unverified", "healthpass.formats.eu_dcc",
+                      "healthpass.signers",
                       "healthpass.rules", "healthpass.qr", "healthpass.model.qr_capacity", "cryptography.x509",
                       "hashlib", "hmac", "PIL", "segno", "zxingcpp", "jsonschema", "fastjsonschema", "pkcs11",
                       "healthpass.crypto.certificates", "healthpass.model.signer", "concurrent.futures",

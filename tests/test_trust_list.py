@@ -384,3 +384,40 @@ def test_issue15_item8_unreadable_state_fails_closed(tmp_path: Path) -> None:
     with pytest.raises(TrustListError) as info:  # the state "directory" is a file
         TrustList.load(_list(seq=1), [_root()], state=StateStore(blocker))
     assert info.value.code is ErrorCode.TRUST_LIST_INVALID and "cannot be used" in info.value.message
+
+
+# ---------------------------------------------------------------- issue 15 item 8: --state DIR on the command line
+
+
+def test_issue15_item8_cli_state_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped --state is announced when it is created; an existing empty one is a normal first run; a
+    corrupt or unusable one fails closed with a documented error, never a traceback."""
+    from healthpass.cli import main
+
+    (tmp_path / "root.pub.pem").write_bytes(ROOT.public_key_pem())
+    (tmp_path / "list").write_bytes(_list(seq=3))
+    code = Issuer(QINGHAI, Region("630000")).issue(STATUS, now=NOW)
+
+    def verify(state: Path) -> tuple[int, str, str]:
+        status = main(["verify", "--root", str(tmp_path / "root.pub.pem"), "--trust-list", str(tmp_path / "list"),
+                       "--state", str(state), "--at", "2026-11-25T12:00:00Z", "--json", code])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    status, out, err = verify(tmp_path / "mistyped" / "stat")
+    assert status == 0 and json.loads(out)["valid"] is True
+    assert "state directory" in err and "does not exist; creating it" in err
+    assert (tmp_path / "mistyped" / "stat").is_dir()
+    status, _, err = verify(tmp_path / "mistyped" / "stat")  # now it exists: no note
+    assert status == 0 and err == ""
+    (tmp_path / "empty").mkdir()
+    status, _, err = verify(tmp_path / "empty")  # an existing empty directory is a normal first run
+    assert status == 0 and err == ""
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / f"trust-list-{ROOT.kid.hex()}.json").write_text('{"seq": 1e999, "issued_at": 0, "digest": "x"}')
+    status, out, err = verify(corrupt)
+    assert status == 1 and json.loads(out)["error"]["code"] == "trust_list_invalid" and "Traceback" not in err
+    (tmp_path / "a-file").write_text("")
+    status, out, err = verify(tmp_path / "a-file")  # not a directory: fails closed
+    assert status == 1 and json.loads(out)["error"]["code"] == "trust_list_invalid" and "Traceback" not in err

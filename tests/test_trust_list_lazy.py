@@ -30,7 +30,8 @@ from healthpass.model.regions import Region
 from healthpass.model.trust import IssuerKey
 from healthpass.signers import SoftwareSigner
 from healthpass.state import StateStore
-from healthpass.trust import KeyRing, TrustList, inspect_trust_list_unverified, issuer_key, trust_root
+from healthpass.trust import KeyRing, TrustList, issuer_key, trust_root
+from healthpass.unverified import inspect_trust_list_unverified
 from healthpass.verify import Verifier
 
 from ._certs import make_certificate

@@ -61,7 +61,8 @@ if TYPE_CHECKING:
     from healthpass.state import StateStore
     from healthpass.status import StatusDelta, StatusList, StatusLists
     from healthpass.trust import KeyRing, TrustList, issuer_key, trust_root
-    from healthpass.verify import VerificationResult, VerifiedCredential, Verifier, VerifierPolicy, decode_unverified
+    from healthpass.unverified import decode_unverified
+    from healthpass.verify import VerificationResult, VerifiedCredential, Verifier, VerifierPolicy
 
 __version__ = "0.1.0"
 
@@ -147,8 +148,9 @@ _LAZY: MappingProxyType[str, str] = MappingProxyType({
     **dict.fromkeys(("CredentialStatus", "StatusReference", "StatusValue"), "healthpass.model.status"),
     **dict.fromkeys(("StatusDelta", "StatusList", "StatusLists"), "healthpass.status"),
     **dict.fromkeys(("KeyRing", "TrustList", "issuer_key", "trust_root"), "healthpass.trust"),
+    "decode_unverified": "healthpass.unverified",
     **dict.fromkeys(
-        ("VerificationResult", "VerifiedCredential", "Verifier", "VerifierPolicy", "decode_unverified"),
+        ("VerificationResult", "VerifiedCredential", "Verifier", "VerifierPolicy"),
         "healthpass.verify",
     ),
 })

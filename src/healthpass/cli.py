@@ -7,6 +7,7 @@ found, failing tests), 2 usage error (message on stderr, no JSON).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -410,7 +411,8 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
                    help="a trust-list root key, optionally scoped to regions")
     g.add_argument("--trust-list", action="append", default=[], metavar="FILE", help="a signed trust list")
     g.add_argument("--state", metavar="DIR",
-                   help="anti-rollback state directory for trust lists, rules and status lists")
+                   help="anti-rollback state directory for trust lists, rules and status lists (created, with a "
+                   "note on stderr, when it does not exist)")
     g.add_argument("--rules", metavar="BUNDLE", help="a signed rule bundle applied after the cryptographic checks")
     g.add_argument("--profile", metavar="NAME", help="the rule profile to apply (default: all rules)")
     g.add_argument("--strict-schema", action="store_true",
@@ -497,6 +499,11 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
     if args.state:
         from healthpass.state import StateStore
 
+        if not os.path.lexists(args.state):  # a mistyped --state must not silently start an empty state
+            print(f"healthpass: note: state directory {args.state} does not exist; creating it (the anti-rollback "
+                  "state starts empty)", file=sys.stderr)
+            with contextlib.suppress(OSError):  # if it cannot be made, the state fails closed when first used
+                os.makedirs(args.state)
         state = StateStore(args.state)
     lists = _load_trust_lists(args.trust_list, roots, state)
     rules = None
@@ -844,7 +851,7 @@ def _verify_lines(context: tuple[Any, datetime, str | None, bool],
 
 def cmd_decode(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
-    from healthpass.verify import decode_unverified
+    from healthpass.unverified import decode_unverified
 
     text = sys.stdin.read(_MAX_LINE * 4) if args.text == "-" else args.text
     try:
@@ -927,7 +934,8 @@ def cmd_trust_build(args: argparse.Namespace) -> int:
 def cmd_trust_show(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
     from healthpass.model.jsonform import format_duration
-    from healthpass.trust import TrustList, inspect_trust_list_unverified, trust_root
+    from healthpass.trust import TrustList, trust_root
+    from healthpass.unverified import inspect_trust_list_unverified
 
     data = _read(args.file, "trust list")
     if args.root:
@@ -941,7 +949,8 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
             _say(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
         header = "VERIFIED against root " + root.kid.hex()
-        seq, issued, not_after, keys = tl.seq, tl.issued_at, tl.not_after, tuple(tl.keys)
+        seq, issued, not_after = tl.seq, tl.issued_at, tl.not_after
+        keys: tuple[Any, ...] = tuple(tl.keys)
     else:
         try:
             seq, issued, not_after, keys = inspect_trust_list_unverified(data)

@@ -65,6 +65,7 @@ __all__ = [
     "open_signed",
     "record",
     "require_fresh",
+    "require_loaded",
     "seal",
 ]
 
@@ -113,6 +114,26 @@ STATUS_LIST = DocumentKind("status list", ContentType.STATUS_LIST, Stage.STATUS,
                            SignerRole.ISSUER_KEY)
 #: Every kind sealed in this module's envelope (status lists have their own wire form).
 KINDS = (TRUST_LIST, RULE_BUNDLE)
+
+
+class _LoadToken:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<handed out by load() after the signature check>"
+
+
+#: Passed by each kind's ``load`` (after the signature check) to its constructor; not part of the public API:
+#: a verified document built any other way raises TypeError (:func:`require_loaded`).
+LOAD_TOKEN = _LoadToken()
+
+
+def require_loaded(proof: object, what: str, *, by: str | None = None) -> None:
+    """Raise TypeError unless ``proof`` is :data:`LOAD_TOKEN`: verified documents (and their parts) are built
+    only by ``load`` (``by``: the loader's name, ``<what>.load`` by default)."""
+    if proof is not LOAD_TOKEN:
+        raise TypeError(f"{what} values are built only by {by or what + '.load'}, which checks the signature "
+                        "(healthpass.unverified decodes without checking, into plain records)")
 
 
 def invalid(kind: DocumentKind, message: str) -> TrustListError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,7 @@ class Issuer:
 
     signer: Signer
     region: Region
+    _: KW_ONLY  # every option is keyword-only
     validity: timedelta = DEFAULT_VALIDITY
     kinds: frozenset[Kind] = ALL_KINDS
     max_qr_version: int = 15

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from healthpass.codec.trust_list import (
     entry_version,
     index_trust_list,
 )
-from healthpass.documents import TRUST_LIST, newest_per_signer, open_signed, record, seal
+from healthpass.documents import LOAD_TOKEN, TRUST_LIST, newest_per_signer, open_signed, record, require_loaded, seal
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError, VerificationError
 from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.credential import Kind
@@ -49,7 +49,6 @@ __all__ = [
     "KeyRing",
     "TrustList",
     "TrustListKeys",
-    "inspect_trust_list_unverified",
     "issuer_key",
     "keys_from_manifest",
     "newest_per_root",
@@ -423,7 +422,9 @@ class TrustListKeys:
         root: TrustRoot | None,
         limits: Limits,
         version: int = 1,
+        _proof: object = None,
     ) -> None:
+        require_loaded(_proof, "TrustListKeys", by="TrustList.load")
         self._data = data
         self._version = version
         self._offsets = offsets
@@ -511,7 +512,7 @@ class TrustListKeys:
 def _restore_keys(data: bytes, offsets: dict[bytes, int], seq: int, issued_at: datetime, not_after: datetime,
                   root: TrustRoot | None, limits: Limits, version: int) -> TrustListKeys:
     return TrustListKeys(data, offsets, seq=seq, issued_at=issued_at, not_after=not_after, root=root, limits=limits,
-                         version=version)
+                         version=version, _proof=LOAD_TOKEN)
 
 
 def _immutable(data: object) -> bytes:
@@ -536,7 +537,7 @@ def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | No
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
     expires = _ts(not_after)
     keys = TrustListKeys(document, offsets, seq=seq, issued_at=_ts(issued), not_after=expires, root=root,
-                         limits=limits, version=version)
+                         limits=limits, version=version, _proof=LOAD_TOKEN)
     return seq, issued, expires, keys
 
 
@@ -558,6 +559,10 @@ class TrustList:
     root: TrustRoot
     keys: TrustListKeys
     clock_floor: datetime
+    _proof: InitVar[object] = None
+
+    def __post_init__(self, _proof: object) -> None:
+        require_loaded(_proof, "TrustList")
 
     def __repr__(self) -> str:
         return (f"TrustList(seq={self.seq}, issued_at={self.issued_at.isoformat()}, "
@@ -662,7 +667,7 @@ class TrustList:
             record(state, TRUST_LIST, root.kid, seq=seq, issued_at=issued, data=data)
         # The floor follows the newest accepted list of this root, which this one now is (an older one would
         # have been refused above): a corrected list dated now lifts a floor that a list dated in the future set.
-        return cls(seq, _ts(issued), expires_at, root, keys, _ts(issued))
+        return cls(seq, _ts(issued), expires_at, root, keys, _ts(issued), LOAD_TOKEN)
 
 
 _MANIFEST_KEY_FIELDS = frozenset({"region", "public_key", "certificate", "kinds", "from", "until", "status",
@@ -740,19 +745,9 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
     return keys, seq, valid_for
 
 
-def inspect_trust_list_unverified(data: bytes) -> tuple[int, datetime, datetime, tuple[IssuerKey, ...]]:
-    """UNVERIFIED: decode a trust list without checking its signature (for ``trust show`` without a root).
-
-    Every entry is decoded and checked (but for the region scope, which needs a root). Raises TrustListError.
-    """
-    from healthpass.codec import decode_sign1
-
-    limits = _LIST_LIMITS
-    data = _immutable(data)
-    try:
-        msg = decode_sign1(data, limits=dataclasses.replace(limits, max_string=max(limits.max_string, len(data))),
-                           strict=True)
-    except DecodeError as err:
-        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
-    seq, issued, not_after, keys = _index(data, msg.payload, limits, None)
-    return seq, _ts(issued), not_after, tuple(keys)
+def _unverified_keys(document: bytes, payload: bytes) -> tuple[int, int, datetime, tuple[IssuerKey, ...]]:
+    """``(seq, issued_at, not_after, keys)`` of a list whose signature was NOT checked, every entry checked
+    but for the region scope (for :func:`healthpass.unverified.inspect_trust_list_unverified`, which turns
+    the keys into plain records before anyone sees them)."""
+    seq, issued, not_after, keys = _index(document, payload, _LIST_LIMITS, None)
+    return seq, issued, not_after, tuple(keys)

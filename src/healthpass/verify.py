@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
 
     from healthpass import status
     from healthpass.formats import eu_dcc
+    from healthpass.rules.bundle import RuleBundle
 else:  # imported on the first HC1 code: an HP1 verifier never loads the EU DCC adapter
     eu_dcc = LazyModule("healthpass.formats.eu_dcc")
     status = LazyModule("healthpass.status")  # on the first status list or code with a status reference
@@ -233,10 +234,17 @@ class Verifier:
         keys: Iterable[IssuerKey] = (),
         trust_lists: Iterable[TrustList] = (),
         policy: VerifierPolicy | None = None,
-        rules: Any = None,
+        rules: RuleBundle | None = None,
         status_lists: Any = (),
         require_status: bool = False,
     ) -> None:
+        if rules is not None:  # the rules module loads only for a verifier that applies rules
+            from healthpass.rules.bundle import RuleBundle
+
+            if not isinstance(rules, RuleBundle):
+                raise TypeError("rules must be a RuleBundle (from RuleBundle.load)")
+        if policy is not None and not isinstance(policy, VerifierPolicy):
+            raise TypeError("policy must be a VerifierPolicy")
         self._policy = policy or VerifierPolicy()
         self._ring = KeyRing(keys, trust_lists=trust_lists)  # per root, only the newest list is kept
         self._rules = rules
@@ -524,8 +532,8 @@ def _aware(at: datetime) -> datetime:
         raise ValueError("at is outside the supported range of dates (years 1-9999 in UTC)") from None
 
 
-def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy, rules: Any,
-             status_lists: Any, require_status: bool) -> Verifier:
+def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy,
+             rules: RuleBundle | None, status_lists: Any, require_status: bool) -> Verifier:
     return Verifier(keys=keys, trust_lists=lists, policy=policy, rules=rules,
                     status_lists=() if status_lists is None else status_lists, require_status=require_status)
 
@@ -542,34 +550,12 @@ def _verify_chunk(context: tuple[Verifier, datetime, str | None], texts: list[st
 
 
 def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, Any]:
-    """UNVERIFIED inspection: decode a code's headers, claims and payload WITHOUT checking its signature,
-    issuer, scope or validity. For debugging and support only; never base a decision on it.
+    """Deprecated alias of :func:`healthpass.unverified.decode_unverified` (every helper that decodes without
+    verifying lives in :mod:`healthpass.unverified`). Warns DeprecationWarning."""
+    import warnings
 
-    Raises DecodeError when the code cannot be decoded at all.
-    """
-    limits = limits or Limits()
-    prefix, body = split_prefix(text, max_text=limits.max_text)
-    strict = prefix is Prefix.HP1
-    sign1 = decode_sign1(decompress(b45decode(body), max_size=limits.max_decompressed), limits=limits, strict=strict)
-    claims = decode_claims(sign1.payload, limits=limits, strict=strict)
-    alg = sign1.protected_header.get(HeaderLabel.ALG, sign1.unprotected_header.get(HeaderLabel.ALG))
-    kid = sign1.protected_header.get(HeaderLabel.KID, sign1.unprotected_header.get(HeaderLabel.KID))
-    out: dict[str, Any] = {
-        "verified": False,
-        "format": prefix.value.rstrip(":"),
-        "alg": alg,
-        "kid": kid.hex() if isinstance(kid, bytes) else None,
-        "issuer": claims.iss,
-        "issued_at": _when(claims.iat) if claims.iat is not None else None,
-        "expires_at": _when(claims.exp) if claims.exp is not None else None,
-        "credential_id": claims.cti.hex() if claims.cti else None,
-    }
-    if strict and claims.iat is not None and ClaimKey.HEALTHPASS in claims.other:
-        out["credential"] = payload_to_json(payload_from_cbor(claims.other[ClaimKey.HEALTHPASS], iat=claims.iat))
-        if ClaimKey.STATUS in claims.other:
-            ref = decode_status_reference(claims.other[ClaimKey.STATUS])
-            out["status_reference"] = {"uri": ref.uri, "idx": ref.idx}
-    elif not strict:
-        hcert = claims.other.get(ClaimKey.HCERT)
-        out["credential"] = {"dcc": hcert.get(1)} if isinstance(hcert, dict) else None
-    return out
+    from healthpass import unverified  # the old name's only tie to the unverified module
+
+    warnings.warn("healthpass.verify.decode_unverified moved to healthpass.unverified.decode_unverified",
+                  DeprecationWarning, stacklevel=2)
+    return unverified.decode_unverified(text, limits=limits)

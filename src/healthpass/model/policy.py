@@ -7,7 +7,7 @@ from dataclasses import dataclass
 __all__ = ["Limits"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)  # every bound is keyword-only
 class Limits:
     """Bounds applied while decoding a scanned code. The defaults fit any code a QR symbol can hold.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
@@ -43,6 +43,7 @@ class IssuerKey:
 
     kid: bytes
     key_der: bytes
+    _: KW_ONLY  # every option is keyword-only
     is_certificate: bool = False
     region: Region | None = None
     kinds: frozenset[Kind] = ALL_KINDS

@@ -31,7 +31,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar
 
 from healthpass.codec import decode_sign1
 from healthpass.codec.signed_doc import ContentType, decode_envelope, encode_envelope
-from healthpass.documents import RULE_BUNDLE, open_signed, record, require_fresh, seal
+from healthpass.documents import LOAD_TOKEN, RULE_BUNDLE, open_signed, record, require_fresh, require_loaded, seal
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, PolicyError, RuleError, Stage, TrustListError
 from healthpass.model.cose import HeaderLabel
 from healthpass.model.credential import HealthPayload
@@ -604,6 +604,10 @@ class RuleBundle:
     clock_floor: datetime
     value_sets_text: str | None = field(default=None, repr=False)
     value_sets: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _proof: InitVar[object] = None
+
+    def __post_init__(self, _proof: object) -> None:
+        require_loaded(_proof, "RuleBundle")
 
     def __repr__(self) -> str:
         return (f"RuleBundle(seq={self.seq}, issued_at={self.issued_at.isoformat()}, "
@@ -670,7 +674,7 @@ class RuleBundle:
             record(state, RULE_BUNDLE, root.kid, seq=seq, issued_at=issued, data=data)
         # the clock floor follows the newest accepted bundle of this root, which this one now is
         return cls(seq, _ts(issued), _ts(not_after), root, contents.rules, contents.profiles, contents.tests,
-                   _ts(issued), contents.value_sets_text, contents.value_sets)
+                   _ts(issued), contents.value_sets_text, contents.value_sets, LOAD_TOKEN)
 
     # -- applying -----------------------------------------------------------------------------------
 
