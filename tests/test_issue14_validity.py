@@ -24,7 +24,8 @@ from healthpass.model.credential import HealthPayload, HealthStatus, Kind, Statu
 from healthpass.model.regions import Region
 from healthpass.model.trust import DEFAULT_MAX_VALIDITY, IssuerKey, KeyStatus
 from healthpass.signers import SoftwareSigner
-from healthpass.trust import TrustList, inspect_trust_list_unverified, issuer_key, keys_from_manifest, trust_root
+from healthpass.trust import TrustList, issuer_key, keys_from_manifest, trust_root
+from healthpass.unverified import inspect_trust_list_unverified
 from healthpass.verify import Verifier
 
 from ._certs import make_certificate
