@@ -995,7 +995,7 @@ def cmd_status_new(args: argparse.Namespace) -> int:
 def cmd_status_set(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
     from healthpass.model.status import StatusReference, StatusValue
-    from healthpass.verify import decode_unverified
+    from healthpass.unverified import decode_unverified
 
     try:
         value = StatusValue.parse(args.to)
