@@ -21,7 +21,7 @@ import pytest
 from healthpass.errors import ErrorCode
 from healthpass.model.status import StatusReference, StatusValue
 from healthpass.registry import RegistryError, _nth_unused, open_registry
-from healthpass.verify import decode_unverified
+from healthpass.unverified import decode_unverified
 
 from .conftest import ROOT
 
