@@ -144,3 +144,30 @@ def test_issue17_item4_publish_twice_and_a_foreign_base(setup: Path, capsys) -> 
     code, _, err = run(capsys, "status", "delta", "--registry", str(foreign), "--uri", "hp:630000:3", "--base",
                        str(one), "--key", str(d / "qh.key.pem"), "--valid-for", "1d", "--out", str(d / "d.cwt"))
     assert code == 1 and "not a publication" in err
+
+
+def test_issue17_item4_show_through_a_trust_list_and_cli_rollback(setup: Path, capsys) -> None:
+    d = setup
+    assert run(capsys, "keygen", "--alg", "EdDSA", "--out", str(d / "root"))[0] == 0
+    tl = d / "trust.cbor"
+    code, _, err = run(capsys, "trust", "build", "--root-key", str(d / "root.key.pem"), "--seq", "1", "--valid-for",
+                       "7d", "--issuer-key", f"630000={d / 'qh.pub.pem'}", "--out", str(tl))
+    assert code == 0, err
+    text = _mint(capsys, d)
+    old = _publish(capsys, d, "old.cwt")
+    new = _publish(capsys, d, "new.cwt")
+    trust = ["--root", str(d / "root.pub.pem"), "--trust-list", str(tl)]
+    code, out, err = run(capsys, "status", "show", str(new), *trust)
+    assert code == 0 and out.startswith("VERIFIED"), err
+    # a key listed without the status_list kind may not sign status lists
+    tl2 = d / "trust2.cbor"
+    assert run(capsys, "trust", "build", "--root-key", str(d / "root.key.pem"), "--seq", "2", "--valid-for", "7d",
+               "--issuer-key", f"630000={d / 'qh.pub.pem'}:kinds=status,naat", "--out", str(tl2))[0] == 0
+    code, _, err = run(capsys, "status", "show", str(new), "--root", str(d / "root.pub.pem"), "--trust-list",
+                       str(tl2))
+    assert code == 1 and "may not sign status lists" in err
+    state = ["--state", str(d / "state")]
+    code, out, _ = run(capsys, "verify", *trust, *state, "--status-list", str(new), "--json", text)
+    assert code == 0 and json.loads(out)["credential_status"]["value"] == "valid"
+    code, out, _ = run(capsys, "verify", *trust, *state, "--status-list", str(old), "--json", text)
+    assert code == 1 and json.loads(out)["error"]["code"] == "status_list_rollback"

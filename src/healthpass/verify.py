@@ -235,7 +235,7 @@ class Verifier:
         trust_lists: Iterable[TrustList] = (),
         policy: VerifierPolicy | None = None,
         rules: RuleBundle | None = None,
-        status_lists: Any = (),
+        status_lists: status.StatusLists | Iterable[status.StatusList] = (),
         require_status: bool = False,
     ) -> None:
         if rules is not None:  # the rules module loads only for a verifier that applies rules
