@@ -485,7 +485,8 @@ class StatusLists:
 
     @property
     def clock_floor(self) -> datetime | None:
-        """The latest iat of any list held (or accepted before, with a state directory)."""
+        """The latest iat of any list held (a verification before a list's iat is ``clock_untrusted`` for the
+        codes of that list)."""
         return self._floor
 
     def check(
