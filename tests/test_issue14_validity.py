@@ -320,6 +320,17 @@ def test_issue14_item3_direct_keys_get_the_default_and_may_set_it() -> None:
     assert Verifier(keys=[dataclasses.replace(dsc, max_validity=None)]).verify(year, at=NOW)
 
 
+@pytest.mark.parametrize("field", ["valid_from", "valid_until", "retired_at"])
+def test_issue14_item4_key_times_must_be_aware_datetimes(field: str) -> None:
+    """A naive or non-datetime bound used to be accepted and fail every verification with a TypeError
+    (comparing it with a code's time): refused when the key is made."""
+    extra: dict[str, Any] = {"status": KeyStatus.RETIRED} if field == "retired_at" else {}
+    with pytest.raises(ValueError, match=field):
+        _qinghai(**{field: datetime(2026, 11, 1)}, **extra)  # naive on purpose
+    with pytest.raises(TypeError, match=field):
+        _qinghai(**{field: "2026-11-01T00:00:00Z"}, **extra)
+
+
 @pytest.mark.parametrize("value", [timedelta(0), -DAY, timedelta(seconds=1.5), timedelta(days=3661), 30])
 def test_issue14_item3_max_validity_must_be_whole_positive_seconds_within_ten_years(value: Any) -> None:
     with pytest.raises(ValueError, match="max_validity"):

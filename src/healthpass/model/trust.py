@@ -17,6 +17,8 @@ ALL_KINDS = frozenset(Kind)
 DEFAULT_MAX_VALIDITY = timedelta(days=30)
 #: The largest maximum a key may carry (ten years): anything longer is a typo.
 MAX_VALIDITY_CEILING = timedelta(days=3660)
+_TIME_FIELDS = ("valid_from", "valid_until", "retired_at", "cert_not_before", "cert_not_after", "list_not_after",
+                "list_issued_at")
 
 
 class KeyStatus(IntEnum):
@@ -81,6 +83,13 @@ class IssuerKey:
               or self.max_validity > MAX_VALIDITY_CEILING or self.max_validity.microseconds):
             raise ValueError(f"max_validity must be whole seconds, positive and at most "
                              f"{MAX_VALIDITY_CEILING.days} days")
+        for name in _TIME_FIELDS:  # compared with code times at verification: a naive one would fail there
+            value = getattr(self, name)
+            if value is not None:
+                if not isinstance(value, datetime):
+                    raise TypeError(f"IssuerKey.{name} must be a datetime")
+                if value.tzinfo is None:
+                    raise ValueError(f"IssuerKey.{name} must be timezone-aware")
         if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
             raise ValueError("IssuerKey usage window ends before it starts")
 
