@@ -135,6 +135,11 @@ def gif_many_frames() -> bytes:
     return _gif(1000, 1000, frames=900)
 
 
+def gif_tall_strip() -> bytes:
+    """A 1 x 55,808 GIF: few pixels, but upscaled for a retry it outgrew the reader's 65,535 (fuzz_image)."""
+    return _gif(1, 55808)
+
+
 def gif_lzw_bomb() -> bytes:
     """One frame of 1000x1000 pixels of one colour: LZW packs it into a few kB."""
     buf = io.BytesIO()
@@ -263,6 +268,7 @@ HOSTILE_IMAGES: dict[str, tuple[Callable[[], bytes], bool]] = {
     "gif_screen_bomb": (gif_screen_bomb, True),
     "gif_many_frames": (gif_many_frames, False),
     "gif_lzw_bomb": (gif_lzw_bomb, False),
+    "gif_tall_strip": (gif_tall_strip, True),
     "bmp_dimension_bomb": (bmp_dimension_bomb, True),
     "bmp_rle_at_budget": (bmp_rle_at_budget, False),
     "bmp_rle_bomb": (bmp_rle_bomb, True),

@@ -43,6 +43,7 @@ __all__ = [
     "FREE_IMAGE_PIXELS",
     "MAX_IMAGE_BYTES",
     "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_SIDE",
     "MAX_JPEG_SCANS",
     "MAX_PIXELS_PER_BYTE",
     "MAX_READ_PIXELS",
@@ -79,6 +80,9 @@ DEFAULT_SCALE: Final = 6
 #: Images decoding to more pixels than this are refused, from their header, before any pixel is decoded
 #: (a JPEG is decoded at 1/2, 1/4 or 1/8 scale when that fits): a 4000x4000 camera frame.
 MAX_IMAGE_PIXELS: Final = 16_000_000
+#: Images wider or taller than this are refused (no camera or screen makes them; the readers take at most
+#: 65,535 a side, and a 2x upscale of a 1 x 55,808 GIF went past it: found by fuzz_image).
+MAX_IMAGE_SIDE: Final = 16_384
 #: Pixels an image file may declare whatever its size: a version-40 code at 10 px/module, a phone screenshot.
 FREE_IMAGE_PIXELS: Final = 4_000_000
 #: Beyond :data:`FREE_IMAGE_PIXELS`, pixels declared per byte of file at most.  Photographs hold far fewer
@@ -433,6 +437,8 @@ def _check_pixels(width: int, height: int, file_size: int | None) -> None:
     :data:`MAX_PIXELS_PER_BYTE` per byte beyond :data:`FREE_IMAGE_PIXELS`."""
     if width < 1 or height < 1:
         raise _invalid("the image is empty")
+    if max(width, height) > MAX_IMAGE_SIDE:
+        raise _invalid(f"the image is {width}x{height} pixels, wider or taller than {MAX_IMAGE_SIDE}")
     pixels = width * height
     if file_size is not None:
         allowed = max(FREE_IMAGE_PIXELS, file_size * MAX_PIXELS_PER_BYTE)
@@ -457,6 +463,7 @@ def _jpeg_draft(img: PILImage) -> None:
 
 def _prepare(img: PILImage) -> PILImage:
     img.load()
+    _check_pixels(img.width, img.height, None)  # a decoder may settle the size only while loading
     return _greyscale(img)
 
 
@@ -603,7 +610,11 @@ def scan_all(image: ImageInput, *, reader: Reader = "auto", retry: bool = True) 
                 deadline = time.monotonic() + RETRY_SECONDS
             elif time.monotonic() > deadline:
                 return []
-            texts = read(variant)
+            try:
+                texts = read(variant)
+            except (ValueError, RuntimeError) as exc:  # a reader refusing the picture (never seen since the
+                # side limit; kept so that a reader's own limits can only ever give image_invalid)
+                raise _invalid(f"the image cannot be read ({type(exc).__name__})") from None
             if texts:
                 return list(dict.fromkeys(texts))
     return []
