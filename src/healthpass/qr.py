@@ -11,6 +11,10 @@ about 4x faster), then retries on sharpened, upscaled and smoothed copies, and p
 when it is installed (alone when zxing-cpp is not).  Only QR symbols are read: a 1D barcode printed next
 to the code is never returned.  See ``docs/qr.md`` for the measurements.
 
+Reading is hostile-input hardened (issue 14 item 7, docs/qr.md): only PNG, JPEG, GIF, BMP and WebP, recognised
+from their magic bytes with Pillow pinned to that one format, within a pixel budget checked from the header;
+every failure is ``ScanError(IMAGE_INVALID)``.
+
 This is the only module of the library that imports QR or imaging libraries (segno, zxingcpp, pyzbar,
 PIL), and it imports them lazily inside the functions that need them, so ``import healthpass`` stays
 light.  Install them with the ``qr`` extra.
