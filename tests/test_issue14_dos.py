@@ -647,3 +647,21 @@ def test_issue14_item10_scanned_text_is_escaped(tmp_path: Path, capsys: pytest.C
         assert text.startswith("HC1:X") and "VALID" in text
     code, out, _ = run(capsys, "scan", str(path))
     assert code == 0 and out.count("\n") == 1 and _clean(out) and out.startswith("HC1:X")
+
+
+def test_issue14_item10_cli_prints_only_escaped_text() -> None:
+    """Every ``print`` of the CLI prints escaped text (``_say``/``_lines``), JSON made by ``_dumps``, the card
+    (whose renderer strips the same characters) or a kid in hex: a new command cannot bypass the escaping."""
+    import ast
+
+    tree = ast.parse((ROOT / "src" / "healthpass" / "cli.py").read_text("utf-8"))
+    allowed = {"escape_text", "_dumps", "_human", "render_terminal", "_lines", "hex"}
+    offenders = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            called = {n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", "")
+                      for arg in node.args for n in ast.walk(arg) if isinstance(n, ast.Call)}
+            if not called & allowed:
+                offenders.append(node.lineno)
+    assert offenders == [], f"cli.py prints unescaped text on lines {offenders}: use _say"
+    assert "def _say(" in ast.unparse(tree)

@@ -552,7 +552,7 @@ def _load_trust_lists(paths: list[str], roots: list[Any], state: Any) -> list[An
         for path, _, tl in loaded:
             if not any(tl is kept for kept in newest):
                 _say(f"healthpass: note: trust list {path} (seq {tl.seq}) is not used: a newer list from root "
-                      f"{tl.root.kid.hex()} is given", file=sys.stderr)
+                     f"{tl.root.kid.hex()} is given", file=sys.stderr)
         if state is None:
             return list(newest)
         return [TrustList.load(data, roots, state=state) for _, data, tl in loaded if any(tl is k for k in newest)]
@@ -729,8 +729,8 @@ def cmd_transcode(args: argparse.Namespace) -> int:
     else:
         origin = source.transcoded_from
         _say(f"transcoded {source.format.value.rstrip(':')} code of {source.issuer} (kid {source.kid.hex()})"
-              + (f", itself transcoded from {origin.format.value} {origin.origin}" if origin else ""),
-              file=sys.stderr)
+             + (f", itself transcoded from {origin.format.value} {origin.origin}" if origin else ""),
+             file=sys.stderr)
         _say(code)
     return EXIT_OK
 
@@ -984,11 +984,11 @@ def cmd_status_new(args: argparse.Namespace) -> int:
     from healthpass.status import DEFAULT_MIN_ENTRIES
 
     if args.size < DEFAULT_MIN_ENTRIES:
-        print(f"healthpass: warning: a list of fewer than {DEFAULT_MIN_ENTRIES} entries gives its holders less "
-              "herd privacy", file=sys.stderr)
+        _say(f"healthpass: warning: a list of fewer than {DEFAULT_MIN_ENTRIES} entries gives its holders less "
+             "herd privacy", file=sys.stderr)
     with _open_registry(args.registry) as registry:
         info = registry.create_list(args.uri, size=args.size, bits=args.bits)
-    print(f"status list {info.uri}: {info.size} entries of {info.bits} bits")
+    _say(f"status list {info.uri}: {info.size} entries of {info.bits} bits")
     return EXIT_OK
 
 
@@ -1006,11 +1006,11 @@ def cmd_status_set(args: argparse.Namespace) -> int:
         try:
             content = decode_unverified(sys.stdin.read(_MAX_LINE * 4).strip() if args.code == "-" else args.code)
         except HealthPassError as err:
-            print(f"healthpass: {err}", file=sys.stderr)
+            _say(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
         found = content.get("status_reference")
         if not found or not content.get("credential_id"):
-            print("healthpass: the code carries no status reference", file=sys.stderr)
+            _say("healthpass: the code carries no status reference", file=sys.stderr)
             return EXIT_FAILED
         ref = StatusReference(found["uri"], found["idx"])
         credential_id = bytes.fromhex(content["credential_id"])
@@ -1024,7 +1024,7 @@ def cmd_status_set(args: argparse.Namespace) -> int:
     with _open_registry(args.registry) as registry:
         where, previous = registry.set_status(value, credential_id=credential_id, ref=ref)
     old = previous.label if hasattr(previous, "label") else str(previous)
-    print(f"{where.uri} index {where.idx}: {old} -> {value.label}")
+    _say(f"{where.uri} index {where.idx}: {old} -> {value.label}")
     return EXIT_OK
 
 
@@ -1050,8 +1050,8 @@ def cmd_status_publish(args: argparse.Namespace) -> int:
         registry.record_publication(args.uri, iat=int(now.timestamp()), sha256=hashlib.sha256(data).digest(),
                                     version=info.version)
         Path(args.out).write_bytes(data)
-    print(f"status list {args.uri} ({info.size} entries, {len(entries)} not valid, {len(data)} bytes) "
-          f"written to {args.out}")
+    _say(f"status list {args.uri} ({info.size} entries, {len(entries)} not valid, {len(data)} bytes) "
+         f"written to {args.out}")
     return EXIT_OK
 
 
@@ -1069,7 +1069,7 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
     try:
         uri, issued = inspect_unverified(base)[:2]
     except HealthPassError as err:
-        print(f"healthpass: --base: {err}", file=sys.stderr)
+        _say(f"healthpass: --base: {err}", file=sys.stderr)
         return EXIT_FAILED
     if uri != args.uri:
         raise UsageError(f"--base is a list for {uri}, not {args.uri}")
@@ -1078,7 +1078,7 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
                                             sha256=hashlib.sha256(base).digest())
     data = StatusDelta.build(signer, base=base, changes=changes, valid_for=valid_for, ttl=ttl)
     Path(args.out).write_bytes(data)
-    print(f"status delta for {args.uri} ({len(changes)} changes, {len(data)} bytes) written to {args.out}")
+    _say(f"status delta for {args.uri} ({len(changes)} changes, {len(data)} bytes) written to {args.out}")
     return EXIT_OK
 
 
@@ -1092,7 +1092,7 @@ def cmd_status_show(args: argparse.Namespace) -> int:
     try:
         uri, iat, exp, kind, summary = inspect_unverified(data)
     except HealthPassError as err:
-        print(f"healthpass: {err}", file=sys.stderr)
+        _say(f"healthpass: {err}", file=sys.stderr)
         return EXIT_FAILED
     header = "UNVERIFIED (no --trust-key or --root/--trust-list given)"
     if trusted:
@@ -1101,12 +1101,12 @@ def cmd_status_show(args: argparse.Namespace) -> int:
         try:
             doc: Any = (StatusList.load(data, ring) if kind == "list" else StatusDelta.load(data, ring))
         except HealthPassError as err:
-            print(f"healthpass: {err}", file=sys.stderr)
+            _say(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
         region = doc.signer.region.code if doc.signer.region else "*"
         header = f"VERIFIED: signed by kid {doc.signer.kid.hex()} for region {region}"
-    print(header)
-    print(f"{kind} {uri}  issued {iat.isoformat()}  expires {exp.isoformat()}  {summary}")
+    _say(header)
+    _say(f"{kind} {uri}  issued {iat.isoformat()}  expires {exp.isoformat()}  {summary}")
     return EXIT_OK
 
 
