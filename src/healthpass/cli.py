@@ -500,8 +500,8 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
         from healthpass.state import StateStore
 
         if not os.path.lexists(args.state):  # a mistyped --state must not silently start an empty state
-            print(f"healthpass: note: state directory {args.state} does not exist; creating it (the anti-rollback "
-                  "state starts empty)", file=sys.stderr)
+            _say(f"healthpass: note: state directory {args.state} does not exist; creating it (the anti-rollback "
+                 "state starts empty)", file=sys.stderr)
             with contextlib.suppress(OSError):  # if it cannot be made, the state fails closed when first used
                 os.makedirs(args.state)
         state = StateStore(args.state)
