@@ -8,6 +8,7 @@ a subprocess pointed at a libcrypto that does not exist (``HEALTHPASS_SM2_LIBCRY
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -805,19 +806,16 @@ def test_issue18_item3_status_list_signed_with_an_sm2_key(sm2_signer: SoftwareSi
 @needs_sm2
 @needs_openssl
 def test_issue18_item3_sm2_keys_as_certificates(tmp_path: Path, sample: HealthPayload) -> None:
-    """An SM2 key distributed as an X.509 certificate (``openssl req -x509 -sm3``, dated before the test's fixed
-    time with faketime), as an issuer key and as a root: its SPKI is read from the certificate
-    (``cryptography`` cannot load SM2 keys), the kid is over the certificate DER, codes signed by the key under
-    that kid verify."""
+    """An SM2 key distributed as an X.509 certificate (``openssl req -x509 -sm3``), as an issuer key and as a
+    root: its SPKI is read from the certificate (``cryptography`` cannot load SM2 keys), the kid is over the
+    certificate DER, codes signed by the key under that kid verify. (openssl dates the certificate from the
+    clock, so the code's times are taken from the certificate, not from the clock.)"""
     assert OPENSSL is not None
-    faketime = shutil.which("faketime")
-    if faketime is None:
-        pytest.skip("faketime is not installed (scripts/setup.sh installs it): the certificate must predate NOW")
     subprocess.run([OPENSSL, "genpkey", "-algorithm", "SM2", "-out", "k.pem"], cwd=tmp_path, check=True,
                    capture_output=True)
-    subprocess.run([faketime, "2026-01-01 00:00:00", OPENSSL, "req", "-x509", "-new", "-key", "k.pem", "-sm3",
-                    "-sigopt", "distid:1234567812345678", "-subj", "/CN=Qinghai SM2 DSC", "-days", "3650",
-                    "-out", "c.pem"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([OPENSSL, "req", "-x509", "-new", "-key", "k.pem", "-sm3", "-sigopt", "distid:1234567812345678",
+                    "-subj", "/CN=Qinghai SM2 DSC", "-days", "3650", "-out", "c.pem"], cwd=tmp_path, check=True,
+                   capture_output=True)
     cert_pem = (tmp_path / "c.pem").read_bytes()
     signer = SoftwareSigner.from_file(tmp_path / "k.pem")
     entry = issuer_key(cert_pem, region=Region("630000"))
@@ -826,12 +824,14 @@ def test_issue18_item3_sm2_keys_as_certificates(tmp_path: Path, sample: HealthPa
     key, kid_source, cert = crypto.load_public_key(cert_pem)
     assert kid_source == der and cert is not None and crypto.spki_der(key) == signer.public_key_der
     assert trust_root(cert_pem).kid == entry.kid
-    code = Issuer(signer, Region("630000"), kid=entry.kid).issue(sample, now=NOW)
-    assert Verifier(keys=[entry]).verify(code, at=LATER).kid == entry.kid
+    assert entry.cert_not_before is not None
+    issued = entry.cert_not_before + timedelta(days=1)
+    code = Issuer(signer, Region("630000"), kid=entry.kid).issue(sample, now=issued)
+    assert Verifier(keys=[entry]).verify(code, at=issued + timedelta(hours=1)).kid == entry.kid
     other = SoftwareSigner.generate(Algorithm.SM2)
-    forged = Issuer(other, Region("630000"), kid=entry.kid).issue(sample, now=NOW)
+    forged = Issuer(other, Region("630000"), kid=entry.kid).issue(sample, now=issued)
     with pytest.raises(VerificationError) as err:
-        Verifier(keys=[entry]).verify(forged, at=LATER)
+        Verifier(keys=[entry]).verify(forged, at=issued + timedelta(hours=1))
     assert err.value.code is ErrorCode.SIGNATURE_INVALID
 
 
@@ -855,3 +855,23 @@ def test_issue18_item3_spki_from_a_tbs_certificate() -> None:
     for bad in (tbs[:-1], tbs + b"\x00", b"\x31" + tbs[1:], tbs[:40], b"", b"\x30\x84\xff\xff\xff\xff"):
         with pytest.raises(ValueError):
             sm2.spki_from_tbs_certificate(bad)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_issue18_item5_sm2_parsers_fail_only_with_value_error(data: st.DataObject, sm2_public_spki: bytes) -> None:
+    """The pure-Python structure readers (SPKI, DER signature, TBSCertificate walk) on arbitrary bytes and on
+    mutations of valid input: a result or a ValueError, nothing else (no IndexError, no hang)."""
+    good_sig = sm2.raw_to_der((7).to_bytes(32, "big") + (N - 2).to_bytes(32, "big"))
+    base = data.draw(st.sampled_from([sm2_public_spki, good_sig, b""]))
+    blob = bytearray(base)
+    for _ in range(data.draw(st.integers(0, 3))):
+        if blob and data.draw(st.booleans()):
+            blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
+        else:
+            blob[data.draw(st.integers(0, len(blob))):0] = data.draw(st.binary(max_size=4))
+    if data.draw(st.booleans()):
+        blob = bytearray(data.draw(st.binary(max_size=120)))
+    for parse in (sm2.load_spki, sm2.der_to_raw, sm2.spki_from_tbs_certificate, crypto.load_public_key):
+        with contextlib.suppress(ValueError):
+            parse(bytes(blob))
