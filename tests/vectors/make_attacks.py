@@ -878,6 +878,25 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     attack("trust_list_expired", "trust_list", "trust_list_expired",
            "the only list holding the key expired more than the 24 h grace ago", listed_code,
            trust=via(_trust_list([_listed(LIST_KEY)], valid_for=timedelta(days=3))))
+    # issue 14 item 2: the emergency stop holds whatever a verifier is handed (an older list of the same root,
+    # given beside the newer one that dropped the key, in either order, is never consulted)
+    older = _trust_list([_listed(LIST_KEY), _listed(ED)], seq=20)
+    newer = _trust_list([_listed(ED)], seq=21)
+    for order, (first, second) in (("after", (newer, older)), ("before", (older, newer))):
+        attack(f"trust_list_older_{order}_newer", "key", "key_unknown",
+               f"list 20 (with the key) handed over {order} list 21 (without it) from the same root",
+               listed_code, trust={**via(first), "also_b64": [base64.b64encode(second).decode()]})
+    # issue 14 item 6: a list issued after the verification time means the clock is wrong for its own codes...
+    attack("trust_list_issued_after_verification", "trust_list", "clock_untrusted",
+           "the list holding the key is dated in 2099", listed_code,
+           trust=via(_trust_list([_listed(LIST_KEY)], issued=datetime(2099, 1, 1, tzinfo=UTC))))
+    # ... and only for them: a partner root's list dated in the future never blocks another root's codes
+    partner_future = _trust_list([_listed(STRANGER, "810000")], issued=datetime(2099, 1, 1, tzinfo=UTC),
+                                 signer=XINING)
+    control("valid_hp1_beside_a_partner_list_dated_in_the_future",
+            "a partner root's list dated 2099 blocks only the partner's codes", listed_code,
+            trust={**via(fresh_list, [{"key": ROOT.label}, {"key": XINING.label, "regions": ["810000"]}]),
+                   "also_b64": [base64.b64encode(partner_future).decode()]})
     attack("trust_list_clock_set_back", "trust_list", "clock_untrusted",
            "verification time before the issue time of the accepted list (clock set back)", listed_code,
            trust=via(_trust_list([_listed(LIST_KEY)], issued=AT + timedelta(days=1))))
@@ -1086,7 +1105,9 @@ def verifier_for(vector: dict[str, Any], keys: dict[str, dict[str, str]], defaul
     trust = vector["trust"]
     if trust == "default":
         return Verifier(keys=default, policy=policy)
-    lists = [TrustList.load(base64.b64decode(trust["trust_list_b64"]), roots_from_spec(trust["roots"], keys))]
+    roots = roots_from_spec(trust["roots"], keys)
+    lists = [TrustList.load(base64.b64decode(data), roots)
+             for data in (trust["trust_list_b64"], *trust.get("also_b64", ()))]  # lists handed over together
     return Verifier(trust_lists=lists, policy=policy)
 
 
