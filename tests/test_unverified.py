@@ -13,6 +13,7 @@ import pytest
 
 import healthpass
 from healthpass import unverified
+from healthpass.errors import HealthPassError
 from healthpass.issue import Issuer
 from healthpass.model.credential import HealthPayload, HealthStatus, StatusColour
 from healthpass.model.policy import Limits
@@ -73,8 +74,15 @@ def test_issue16_item2_unverified_records_are_refused_by_every_verifying_api() -
     with pytest.raises(TypeError):
         Verifier(rules=TrustList.load(_list(), [trust_root(ROOT.public_key_pem())]))  # type: ignore[arg-type]
     assert set(unverified.__all__) == {"UnverifiedKey", "UnverifiedTrustList", "decode_unverified",
-                                       "inspect_trust_list_unverified"}
-    assert not hasattr(__import__("healthpass.trust", fromlist=["x"]), "inspect_trust_list_unverified")
+                                       "inspect_status_list_unverified", "inspect_trust_list_unverified"}
+    # the helpers live only there: no module that verifies exports one
+    import healthpass.status
+    import healthpass.trust
+
+    assert not hasattr(healthpass.trust, "inspect_trust_list_unverified")
+    assert not hasattr(healthpass.status, "inspect_unverified")
+    with pytest.raises(HealthPassError):
+        unverified.inspect_status_list_unverified(_list())  # a trust list is no status list
 
 
 def test_issue16_item2_decode_unverified_lives_in_unverified_with_a_deprecated_alias() -> None:

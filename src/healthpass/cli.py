@@ -1060,7 +1060,8 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from healthpass.errors import HealthPassError
-    from healthpass.status import StatusDelta, inspect_unverified
+    from healthpass.status import StatusDelta
+    from healthpass.unverified import inspect_status_list_unverified as inspect_unverified
 
     signer = _signer(args, "key")
     valid_for = parse_duration(args.valid_for)
@@ -1084,8 +1085,9 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
 
 def cmd_status_show(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
-    from healthpass.status import StatusDelta, StatusList, inspect_unverified
+    from healthpass.status import StatusDelta, StatusList
     from healthpass.trust import KeyRing
+    from healthpass.unverified import inspect_status_list_unverified as inspect_unverified
 
     data = _read(args.file, "status list")
     trusted = bool(args.trust_key or args.trust_list)

@@ -81,7 +81,6 @@ __all__ = [
     "StatusDelta",
     "StatusList",
     "StatusLists",
-    "inspect_unverified",
     "load_all",
 ]
 
@@ -552,40 +551,6 @@ def load_all(
     return StatusLists([StatusList.load(d, ring) for d in lists], [StatusDelta.load(d, ring) for d in deltas],
                        state=state)
 
-
-
-def inspect_unverified(data: bytes) -> tuple[str, datetime, datetime, str, str]:
-    """UNVERIFIED: ``(uri, iat, exp, kind, summary)`` of a status list (kind ``list``) or delta (``delta``),
-    without checking its signature (``healthpass status show`` without trust). Raises StatusListError."""
-    from collections import Counter
-
-    data = _immutable(data, "status list")
-    try:
-        msg = decode_sign1(data, limits=replace(_LIMITS, max_string=max(_LIMITS.max_string, len(data))),
-                           strict=False)
-        typ = msg.protected_header.get(_TYP)
-        if typ == DELTA_TYP:
-            delta = decode_delta_claims(msg.payload, max_changes=MAX_DELTA_CHANGES)
-            values = Counter(v for _, v in delta.changes)
-            summary = (f"base iat {_ts(delta.base_iat).isoformat()} sha256 {delta.base_sha256.hex()[:16]}..., "
-                       f"{len(delta.changes)} changes ({_counts(values)})")
-            return delta.uri, _ts(delta.issued_at), _ts(delta.expires_at), "delta", summary
-        if typ != STATUS_LIST_TYP:
-            raise _invalid("neither a status list nor a status delta (protected typ)")
-        claims = decode_token_claims(msg.payload, max_string=len(data))
-        raw = unpack_lst(claims.lst, max_size=_LIMITS.max_decompressed)
-    except DecodeError as err:
-        raise _invalid(err.message) from err
-    per_byte, top = 8 // claims.bits, (1 << claims.bits) - 1
-    values = Counter()
-    for byte, count in Counter(raw).items():
-        for slot in range(per_byte):
-            value = (byte >> (slot * claims.bits)) & top
-            if value:
-                values[value] += count
-    ttl = f", ttl {claims.ttl} s" if claims.ttl is not None else ""
-    summary = f"{len(raw) * per_byte} entries of {claims.bits} bits{ttl} ({_counts(values)})"
-    return claims.uri, _ts(claims.issued_at), _ts(claims.expires_at), "list", summary
 
 
 def _counts(values: Mapping[int, int]) -> str:

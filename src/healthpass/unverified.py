@@ -1,7 +1,8 @@
-"""UNVERIFIED inspection: decode codes and trust lists WITHOUT checking any signature, root or scope.
+"""UNVERIFIED inspection: decode codes, trust lists and status lists WITHOUT checking any signature, root or scope.
 
 Everything here is for debugging, support and tooling (``healthpass decode``, ``healthpass trust show``
-without ``--root``); never base a decision on it. What it returns are plain records: dictionaries and the
+without ``--root``, ``healthpass status show`` without trust); never base a decision on it. What it returns
+are plain records: dictionaries, tuples and the
 :class:`UnverifiedKey` / :class:`UnverifiedTrustList` values below, which no verifying API accepts
 (``Verifier(keys=...)``, ``KeyRing`` and ``Verifier(trust_lists=...)`` raise TypeError). Verified values —
 :class:`~healthpass.trust.TrustList`, :class:`~healthpass.rules.RuleBundle` — are built only by their
@@ -11,13 +12,21 @@ without ``--root``); never base a decision on it. What it returns are plain reco
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
-from healthpass.codec.statuslist import decode_status_reference
+from healthpass.codec.statuslist import (
+    DELTA_TYP,
+    STATUS_LIST_TYP,
+    decode_delta_claims,
+    decode_status_reference,
+    decode_token_claims,
+    unpack_lst,
+)
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
 from healthpass.model.cose import ClaimKey, HeaderLabel
 from healthpass.model.credential import Kind
@@ -25,9 +34,21 @@ from healthpass.model.jsonform import format_time, payload_to_json
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
 from healthpass.model.trust import KeyStatus
+from healthpass.status import _LIMITS as _STATUS_LIMITS  # the status-list decoder's bounds, used unverified
+from healthpass.status import _TYP, MAX_DELTA_CHANGES
+from healthpass.status import _counts as _status_counts
+from healthpass.status import _immutable as _status_immutable
+from healthpass.status import _invalid as _status_invalid
+from healthpass.status import _ts as _status_ts
 from healthpass.trust import _LIST_LIMITS, _unverified_keys  # the trust-list decoder, used unverified
 
-__all__ = ["UnverifiedKey", "UnverifiedTrustList", "decode_unverified", "inspect_trust_list_unverified"]
+__all__ = [
+    "UnverifiedKey",
+    "UnverifiedTrustList",
+    "decode_unverified",
+    "inspect_status_list_unverified",
+    "inspect_trust_list_unverified",
+]
 
 
 @dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
@@ -119,3 +140,35 @@ def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, A
 
 def _when(value: int) -> str:
     return format_time(datetime.fromtimestamp(value, UTC))
+
+
+def inspect_status_list_unverified(data: bytes) -> tuple[str, datetime, datetime, str, str]:
+    """UNVERIFIED: ``(uri, iat, exp, kind, summary)`` of a status list (kind ``list``) or delta (``delta``),
+    without checking its signature (``healthpass status show`` without trust). Raises StatusListError."""
+    data = _status_immutable(data, "status list")
+    try:
+        bounds = dataclasses.replace(_STATUS_LIMITS, max_string=max(_STATUS_LIMITS.max_string, len(data)))
+        msg = decode_sign1(data, limits=bounds, strict=False)
+        typ = msg.protected_header.get(_TYP)
+        if typ == DELTA_TYP:
+            delta = decode_delta_claims(msg.payload, max_changes=MAX_DELTA_CHANGES)
+            changed = Counter(v for _, v in delta.changes)
+            summary = (f"base iat {_status_ts(delta.base_iat).isoformat()} sha256 {delta.base_sha256.hex()[:16]}..., "
+                       f"{len(delta.changes)} changes ({_status_counts(changed)})")
+            return delta.uri, _status_ts(delta.issued_at), _status_ts(delta.expires_at), "delta", summary
+        if typ != STATUS_LIST_TYP:
+            raise _status_invalid("neither a status list nor a status delta (protected typ)")
+        claims = decode_token_claims(msg.payload, max_string=len(data))
+        raw = unpack_lst(claims.lst, max_size=_STATUS_LIMITS.max_decompressed)
+    except DecodeError as err:
+        raise _status_invalid(err.message) from err
+    per_byte, top = 8 // claims.bits, (1 << claims.bits) - 1
+    values: Counter[int] = Counter()
+    for byte, count in Counter(raw).items():
+        for slot in range(per_byte):
+            value = (byte >> (slot * claims.bits)) & top
+            if value:
+                values[value] += count
+    ttl = f", ttl {claims.ttl} s" if claims.ttl is not None else ""
+    summary = f"{len(raw) * per_byte} entries of {claims.bits} bits{ttl} ({_status_counts(values)})"
+    return claims.uri, _status_ts(claims.issued_at), _status_ts(claims.expires_at), "list", summary
