@@ -122,8 +122,8 @@ class Issuer:
         Raises, besides the source's errors, IssueError: ``transcode_refused`` (a format not in ``formats``,
         a code of this issuer's own region, a chain longer than ``max_depth`` transcodings, a source expiring
         before the new code's issue time, a source accepted only with a warning that its status or trust was not
-        confirmed: ``status_unchecked``, ``status_list_stale``, ``trust_list_stale``), ``credential_invalid`` (an EU certificate without a normalised
-        view), ``out_of_scope``, ``too_large_for_qr``.
+        confirmed: ``status_unchecked``, ``status_list_stale``, ``trust_list_stale``), ``credential_invalid``
+        (an EU certificate without a normalised view), ``out_of_scope``, ``too_large_for_qr``.
         """
         from healthpass.codec import split_prefix
         from healthpass.verify import VerifiedCredential, Verifier
