@@ -245,6 +245,41 @@ def test_a_hostile_state_file_fails_closed(h: Harness, tmp_path: Path, content: 
     assert "state file" in err.message and "corrupt" in err.message
 
 
+@pytest.mark.parametrize("plant", ["fifo", "device", "directory"])
+def test_hred_state_special_file_fails_closed_without_hanging(h: Harness, tmp_path: Path, plant: str) -> None:
+    """Red team: a FIFO planted under a state file's name blocked every load forever (open() waits for a
+    writer); a device or a directory there is no state file either. Each is trust_list_invalid at once."""
+    import os
+    import threading
+
+    path = tmp_path / f"{h.kind.namespace(ROOT.kid)}.json"
+    if plant == "fifo":
+        os.mkfifo(path)
+    elif plant == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    data = h.build(ROOT, 1, NOW, timedelta(days=1))
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            h.load(data, _roots(), StateStore(tmp_path))
+            outcome.append(None)
+        except BaseException as err:  # noqa: BLE001 - handed to the test thread
+            outcome.append(err)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive() and plant == "fifo":  # release the blocked reader before failing
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    assert not worker.is_alive() and outcome, "the load hung on a special file in the state directory"
+    err = outcome[0]
+    assert isinstance(err, HealthPassError) and err.code is ErrorCode.TRUST_LIST_INVALID, err
+    assert err.stage is h.kind.stage and "state file" in err.message
+
+
 # ---------------------------------------------------------------- freshness and the clock floor
 
 

@@ -6,15 +6,18 @@ the version field, whose ``issued_at`` was the latest issue time ever seen, read
 exclusive ``flock`` on a lock file (several verifier processes may share the directory), write a temporary
 file, fsync it and rename it over the old one, then fsync the directory: a crash leaves either the old or
 the new state, never a torn one. A state file that cannot be read or does not hold exactly that shape fails
-closed (``trust_list_invalid``): hostile contents are never a traceback, and never an empty state.
+closed (``trust_list_invalid``): hostile contents are never a traceback, and never an empty state; anything
+but a regular file under a state file's name (a FIFO, a device) is refused without reading it, never a hang.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,8 +114,7 @@ class StateStore:
         """
         path = self._path(namespace)
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(_MAX_FILE + 1)
+            data = _read_regular(path, _MAX_FILE + 1)
         except FileNotFoundError:
             return None
         except OSError as err:
@@ -168,6 +170,20 @@ class StateStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of the regular file at ``path``. Anything else planted under a state file's name
+    (a FIFO, which would block the reader forever, a device, a socket, a directory) raises OSError: the file is
+    opened without blocking and checked with fstat before anything is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
 
 
 def _unusable(message: str, stage: Stage) -> TrustListError:
