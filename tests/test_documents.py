@@ -266,7 +266,7 @@ def test_hred_state_special_file_fails_closed_without_hanging(h: Harness, tmp_pa
         try:
             h.load(data, _roots(), StateStore(tmp_path))
             outcome.append(None)
-        except BaseException as err:  # noqa: BLE001 - handed to the test thread
+        except BaseException as err:  # handed to the test thread
             outcome.append(err)
 
     worker = threading.Thread(target=load, daemon=True)
