@@ -11,7 +11,8 @@ The configuration directory (re-read whenever a file in it changes: no restart):
     trust-lists/*       signed trust lists (per root the newest is used; rollback refused via .state/)
     keys/<REGION>.pem   issuer public keys trusted directly (e.g. keys/630000.pem)
     dsc/*               EU signer certificates (PEM or DER)
-    rules/*.bundle      at most one signed rule bundle (checked against the roots)
+    rules/*.bundle      signed rule bundles (checked against the roots; the newest that loads governs; when
+                        bundles are there but none loads, every code is refused: fail closed)
     .state/             anti-rollback state, written by the kiosk
 
 Only loopback peers are served (and only with a loopback Host header, against DNS rebinding); uploads are
@@ -180,10 +181,23 @@ def load_config(config_dir: Path) -> KioskConfig:
     if bundles:
         from healthpass.rules.bundle import RuleBundle
 
-        try:
-            rules = RuleBundle.load(bundles[-1].read_bytes(), roots, state=state)
-        except HealthPassError as err:
-            problems.append(f"rules/{bundles[-1].name}: {err.code.value}")
+        # The newest bundle that loads governs, whatever the file names; an older one beside it is refused
+        # (rollback) and ignored. When bundles are configured but none loads, the kiosk refuses every code
+        # (fail closed): dropping the checkpoint's rules would pass codes its policy rejects.
+        for path in bundles:
+            try:
+                bundle = RuleBundle.load(path.read_bytes(), roots, state=state)
+            except HealthPassError as err:
+                problems.append(f"rules/{path.name}: {err.code.value}")
+                continue
+            except OSError:
+                problems.append(f"rules/{path.name}: unreadable")
+                continue
+            if rules is None or bundle.seq > rules.seq:
+                rules = bundle
+        if rules is None:
+            problems.append("rules: no rule bundle loads, every code is refused until one does")
+            keys, lists = [], []
     verifier = Verifier(keys=keys, trust_lists=lists, rules=rules) if (keys or lists) else None
     language = settings.get("language", Language.ZH_HANS.value)
     profile = settings.get("profile")

@@ -198,3 +198,47 @@ def test_issue19_kiosk_png_card_without_fonts(tmp_path: Path, monkeypatch: pytes
     with serve(kiosk_module().create_app(setup.dir, clock=fixed_clock())) as base:
         status, body, _ = post(base, setup.green.encode(), kind="text", extra="&format=png")
     assert status == 503 and b"fonts-noto-cjk" in body
+
+
+def test_hred_kiosk_rules_fail_closed(tmp_path: Path) -> None:
+    """Red team: the kiosk dropped its acceptance rules when the bundle in rules/ did not load (a damaged
+    update, an older bundle pushed back) and went on passing codes with no rules at all: a green code whose
+    last NAAT is four days old passed a checkpoint whose rules demand one within 48 hours. A bundle that does
+    not load now refuses every code until a good one is in place; of several bundles the newest is used,
+    whatever their file names."""
+    from datetime import timedelta
+
+    from healthpass.rules import RuleBundle
+
+    from ..conftest import ROOT
+    from ._build import issue, sample
+
+    setup = Setup(tmp_path)
+    rules_dir = setup.dir / "rules"
+    rules_dir.mkdir()
+    naat = [{**sample()["naat"][0], "sampled_at": "2026-11-21T09:30:00+08:00"}]
+    old_test = issue(setup.province, sample(naat=naat)).encode()
+
+    def bundle(seq: int) -> bytes:
+        return RuleBundle.build(setup.root, ROOT / "examples" / "rules", seq=seq, valid_for=timedelta(days=30),
+                                now=NOW - timedelta(hours=1))
+
+    newer, older = bundle(2), bundle(1)
+    (rules_dir / "b.bundle").write_bytes(newer)
+    app = kiosk_module().create_app(setup.dir, clock=fixed_clock())
+    with serve(app) as base:
+        assert verdict(base, old_test, kind="text")["error_code"] == "policy_rejected"
+        (rules_dir / "a.bundle").write_bytes(older)  # an older bundle beside it, sorting after it by name too
+        (rules_dir / "b.bundle").rename(rules_dir / "0.bundle")
+        assert verdict(base, old_test, kind="text")["error_code"] == "policy_rejected"  # the newest still rules
+        (rules_dir / "0.bundle").unlink()
+        for damaged in (newer[:-1] + bytes([newer[-1] ^ 1]), b"not a bundle"):
+            (rules_dir / "a.bundle").write_bytes(damaged)
+            outcome = verdict(base, old_test, kind="text")
+            assert outcome["verdict"] != "pass" and outcome["error_code"] is not None, outcome
+        (rules_dir / "a.bundle").write_bytes(older)  # rolled back below the state's seq 2: refused as well
+        outcome = verdict(base, old_test, kind="text")
+        assert outcome["verdict"] != "pass" and outcome["error_code"] is not None, outcome
+        (rules_dir / "a.bundle").write_bytes(newer)  # a good bundle again: service restored
+        assert verdict(base, old_test, kind="text")["error_code"] == "policy_rejected"
+        assert verdict(base, setup.green.encode(), kind="text")["verdict"] == "pass"
