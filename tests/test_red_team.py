@@ -66,3 +66,30 @@ def test_hred_transcode_laundering_a_stale_trust_list_is_refused(
     with pytest.raises(IssueError) as err:
         Issuer(beijing, BEIJING).transcode(code, verifier=at_beijing, now=NOW)
     assert err.value.code == ErrorCode.TRANSCODE_REFUSED
+
+
+def test_hred_transcode_laundering_a_delta_not_applied_is_refused(
+    qinghai: SoftwareSigner, beijing: SoftwareSigner, sample: HealthPayload
+) -> None:
+    """A delta that suspends index 9 could not be applied (its base is not the list held): the code verifies
+    against the older list with the warning status_delta_not_applied. Transcoded, the suspension would be
+    hidden for good (the copy has no status reference)."""
+    from healthpass.status import StatusDelta, StatusList, load_all
+
+    uri = "hp:630000:7"
+    keys = [issuer_key(qinghai.public_key_pem(), region=QINGHAI)]
+
+    def status_list(now_offset: timedelta) -> bytes:
+        return StatusList.build(qinghai, uri=uri, size=1024, entries=[], valid_for=timedelta(days=1),
+                                ttl=timedelta(hours=6), now=NOW + now_offset)
+
+    base, other = status_list(timedelta(0)), status_list(timedelta(seconds=1))
+    delta = StatusDelta.build(qinghai, base=base, changes={9: 2}, valid_for=timedelta(days=1),
+                              now=NOW + timedelta(hours=1))
+    at_beijing = Verifier(keys=keys, status_lists=load_all([other], [delta], keys))
+    code = Issuer(qinghai, QINGHAI).issue(sample, now=NOW, status=StatusReference(uri, 9))
+    later = NOW + timedelta(hours=2)
+    assert "status_delta_not_applied" in at_beijing.verify(code, at=later).warnings
+    with pytest.raises(IssueError) as err:
+        Issuer(beijing, BEIJING).transcode(code, verifier=at_beijing, now=later)
+    assert err.value.code == ErrorCode.TRANSCODE_REFUSED

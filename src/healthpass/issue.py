@@ -21,7 +21,12 @@ from healthpass.model.provenance import DIGEST_BYTES, MAX_TRANSCODE_DEPTH, Diges
 from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
 from healthpass.model.regions import Region, as_region
 from healthpass.model.signer import Signer
-from healthpass.model.status import WARNING_STATUS_LIST_STALE, WARNING_STATUS_UNCHECKED, StatusReference
+from healthpass.model.status import (
+    WARNING_STATUS_DELTA_NOT_APPLIED,
+    WARNING_STATUS_LIST_STALE,
+    WARNING_STATUS_UNCHECKED,
+    StatusReference,
+)
 from healthpass.model.trust import ALL_KINDS
 
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
@@ -122,7 +127,8 @@ class Issuer:
         Raises, besides the source's errors, IssueError: ``transcode_refused`` (a format not in ``formats``,
         a code of this issuer's own region, a chain longer than ``max_depth`` transcodings, a source expiring
         before the new code's issue time, a source accepted only with a warning that its status or trust was not
-        confirmed: ``status_unchecked``, ``status_list_stale``, ``trust_list_stale``), ``credential_invalid``
+        confirmed: ``status_unchecked``, ``status_list_stale``, ``status_delta_not_applied``, ``trust_list_stale``),
+        ``credential_invalid``
         (an EU certificate without a normalised view), ``out_of_scope``, ``too_large_for_qr``.
         """
         from healthpass.codec import split_prefix
@@ -267,7 +273,8 @@ def _map_chunks(
 
 #: warnings that say the source's status or trust was not confirmed at the time: the transcoded code would carry
 #: none of them (it has its own issuer, key and no status reference), so such a source is refused
-_UNSURE_SOURCE = frozenset({WARNING_STATUS_UNCHECKED, WARNING_STATUS_LIST_STALE, "trust_list_stale"})
+_UNSURE_SOURCE = frozenset({WARNING_STATUS_UNCHECKED, WARNING_STATUS_LIST_STALE, WARNING_STATUS_DELTA_NOT_APPLIED,
+                           "trust_list_stale"})
 
 
 def _refused(message: str) -> IssueError:
