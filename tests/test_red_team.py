@@ -93,3 +93,33 @@ def test_hred_transcode_laundering_a_delta_not_applied_is_refused(
     with pytest.raises(IssueError) as err:
         Issuer(beijing, BEIJING).transcode(code, verifier=at_beijing, now=later)
     assert err.value.code == ErrorCode.TRANSCODE_REFUSED
+
+
+# -- one root's trust list blocks another root's key ------------------------------------------------------------
+
+def test_hred_trust_partner_root_cannot_block_another_roots_key(
+    qinghai: SoftwareSigner, sample: HealthPayload
+) -> None:
+    """A partner root scoped to Hong Kong (810000) lists Qinghai's key under its kid, out of its scope (or
+    anything malformed under that kid). That entry is rightly never used, but it used to make every code naming
+    the kid trust_list_invalid, also at verifiers that trust the key through the national list or directly: a
+    misbehaving partner could stop another region's codes everywhere. Now the malformed entry is skipped when
+    another root (or the caller) trusts the kid; alone it still reports trust_list_invalid."""
+    from healthpass.errors import TrustListError
+    from healthpass.trust import TrustList, trust_root
+
+    national, partner = SoftwareSigner.generate(), SoftwareSigner.generate()
+    key = issuer_key(qinghai.public_key_pem(), region=QINGHAI)
+    built = NOW - timedelta(hours=1)
+    national_list = TrustList.load(TrustList.build(national, seq=1, keys=[key], valid_for=timedelta(days=3),
+                                                   now=built), [trust_root(national.public_key_pem())])
+    partner_list = TrustList.load(TrustList.build(partner, seq=1, keys=[key], valid_for=timedelta(days=3), now=built),
+                                  [trust_root(partner.public_key_pem(), regions=["810000"])])
+    code = Issuer(qinghai, QINGHAI).issue(sample, now=NOW)
+    for verifier in (Verifier(trust_lists=[national_list, partner_list]),
+                     Verifier(trust_lists=[partner_list, national_list]),
+                     Verifier(keys=[key], trust_lists=[partner_list])):
+        assert verifier.verify(code, at=NOW).issuer == "630000"
+    with pytest.raises(TrustListError) as err:
+        Verifier(trust_lists=[partner_list]).verify(code, at=NOW)
+    assert err.value.code is ErrorCode.TRUST_LIST_INVALID and "outside the scope" in err.value.message

@@ -179,8 +179,10 @@ class KeyRing:
     def entries(self, kid: bytes) -> tuple[IssuerKey, ...]:
         """The keys sharing ``kid`` (empty when none).
 
-        Raises TrustListError (``trust_list_invalid``, stage ``trust_list``) when a trust list holds a
-        malformed entry for ``kid``: a code naming that kid is then rejected, whatever other keys share it.
+        A malformed entry for ``kid`` in a trust list is never used, and it never blocks the keys other roots
+        (or the caller, directly) trust under the same kid: a partner root listing someone else's kid out of
+        its scope, or garbage under it, must not stop that key's codes. Raises TrustListError
+        (``trust_list_invalid``, stage ``trust_list``) when the only entries for ``kid`` are malformed.
         """
         if not self._lists:
             return self._by_kid.get(kid, ())
@@ -188,13 +190,20 @@ class KeyRing:
         if found is not None:
             return found
         merged = list(self._by_kid.get(kid, ()))
+        malformed: TrustListError | None = None
         for tl in self._lists:
-            hit = tl.keys.resolve(kid)
+            try:
+                hit = tl.keys.resolve(kid)
+            except TrustListError as err:
+                malformed = malformed or err
+                continue
             if hit is not None:
                 entry, key = hit
                 self._parsed.setdefault(id(entry), (entry, key))
                 merged.append(entry)
         if not merged:
+            if malformed is not None:
+                raise malformed
             return ()
         return self._merged.setdefault(kid, tuple(merged))
 
@@ -209,7 +218,10 @@ class KeyRing:
         if cached is not None and cached[0] is entry:
             return cached[1]
         for tl in self._lists:  # an entry of a list: parsed with the entry, cached by the list
-            hit = tl.keys.resolve(entry.kid) if entry.kid in tl.keys else None
+            try:
+                hit = tl.keys.resolve(entry.kid) if entry.kid in tl.keys else None
+            except TrustListError:  # another list's malformed entry under this kid: not this entry
+                continue
             if hit is not None and hit[0] is entry:
                 return hit[1]
         key = _parse_entry(entry)
