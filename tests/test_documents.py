@@ -362,3 +362,24 @@ def test_a_version_1_list_may_not_carry_a_version_2_kind_code() -> None:
                 version=2)
     listed = TrustList.load(data, _roots()).check_all().keys.get(key.kid)
     assert listed is not None and listed.kinds == {Kind.STATUS, Kind.STATUS_LIST}
+
+
+def test_sm2_key_material_needs_format_version_2() -> None:
+    """An SM2 key makes a list version 2 when built; a version-1 list holding one is malformed (V2)."""
+    from healthpass.crypto import sm2
+    from healthpass.model.cose import Algorithm
+
+    if not sm2.available():
+        pytest.skip(f"SM2 backend unavailable: {sm2.unavailable_message()}")
+    signer = SoftwareSigner.generate(Algorithm.SM2)
+    key = issuer_key(signer.public_key_pem(), region=Region("630000"),
+                     kinds=frozenset({Kind.STATUS}))  # no version-2 kind: only the key makes it version 2
+    data = TrustList.build(ROOT, seq=1, keys=[key], valid_for=timedelta(days=1), now=NOW)
+    assert b"\xa5\x01\x02\x02\x01" in data
+    assert TrustList.load(data, _roots()).check_all().keys.get(key.kid) is not None
+    entry = encode({2: key.key_der, 4: 630000, 5: [1], 8: 1})
+    issued = int(NOW.timestamp())
+    v1 = seal(ROOT, TRUST_LIST, seq=1, issued_at=issued, not_after=issued + 86400, body={key.kid: entry}, version=1)
+    with pytest.raises(TrustListError) as info:
+        TrustList.load(v1, _roots()).check_all()
+    assert info.value.code is ErrorCode.TRUST_LIST_INVALID and "needs format version 2" in info.value.message

@@ -16,6 +16,7 @@ from healthpass.codec.trust_list import (
     KID_SIZE,
     KIND_CODES,
     KIND_CODES_BY_VERSION,
+    SM2_MIN_VERSION,
     TRUST_LIST_VERSIONS,
     KeyEntryKey,
     decode_key_entry,
@@ -25,7 +26,7 @@ from healthpass.codec.trust_list import (
 )
 from healthpass.documents import LOAD_TOKEN, TRUST_LIST, newest_per_signer, open_signed, record, require_loaded, seal
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError, VerificationError
-from healthpass.model.cose import MAX_NUMERIC_DATE
+from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region, as_region, as_regions
@@ -398,6 +399,8 @@ def _decode_key(
         raise bad("key material is not in DER")
     if parsed.kid != kid:
         raise bad(f"kid does not match its key ({parsed.kid.hex()})")
+    if version < SM2_MIN_VERSION and crypto.key_algorithm(public) is Algorithm.SM2:
+        raise bad(f"SM2 key material needs format version {SM2_MIN_VERSION} (the list is version {version})")
     try:
         return dataclasses.replace(parsed, **scope), public
     except ValueError as err:  # IssuerKey's own invariants (window order, retired_at exactly when retired)
@@ -636,6 +639,8 @@ class TrustList:
             except DecodeError as err:
                 raise ValueError(f"key {key.kid.hex()}: {err.message}") from None
             version = max(version, entry_version(entry_map))
+            if crypto.key_algorithm(crypto.load_public_key(key.key_der)[0]) is Algorithm.SM2:
+                version = max(version, SM2_MIN_VERSION)
             body[key.kid] = entry
         for kid, entry in body.items():
             try:

@@ -32,6 +32,7 @@ __all__ = [
     "KID_SIZE",
     "KIND_CODES",
     "KIND_CODES_BY_VERSION",
+    "SM2_MIN_VERSION",
     "TRUST_LIST_VERSIONS",
     "KeyEntryKey",
     "decode_key_entry",
@@ -73,6 +74,8 @@ ENTRY_FIELDS_BY_VERSION = {1: frozenset(range(2, 10)), 2: frozenset(range(2, 11)
 KIND_CODES_BY_VERSION = {1: frozenset(range(1, 6)), 2: frozenset(range(1, 7))}
 #: The trust-list format versions this verifier reads.
 TRUST_LIST_VERSIONS = frozenset(ENTRY_FIELDS_BY_VERSION)
+#: The first format version whose entries may hold SM2 key material (checked where keys are parsed).
+SM2_MIN_VERSION = 2
 
 
 def entry_version(entry: dict[int, Any]) -> int:
