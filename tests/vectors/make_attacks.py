@@ -897,6 +897,17 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
             "a partner root's list dated 2099 blocks only the partner's codes", listed_code,
             trust={**via(fresh_list, [{"key": ROOT.label}, {"key": XINING.label, "regions": ["810000"]}]),
                    "also_b64": [base64.b64encode(partner_future).decode()]})
+    # red team: a partner root listing another region's kid out of its scope (a malformed entry, never used)
+    # never blocks that kid where the national list trusts it, in either order
+    partner_listing = _trust_list([_listed(LIST_KEY)], signer=XINING)
+    both_roots = [{"key": ROOT.label}, {"key": XINING.label, "regions": ["810000"]}]
+    control("valid_hp1_beside_a_partner_list_naming_its_kid_out_of_scope",
+            "a partner root scoped to 810000 lists the key for 630000 (out of its scope): only its entry is void",
+            listed_code,
+            trust={**via(fresh_list, both_roots), "also_b64": [base64.b64encode(partner_listing).decode()]})
+    control("valid_hp1_after_a_partner_list_naming_its_kid_out_of_scope",
+            "the same, the partner's list handed over first", listed_code,
+            trust={**via(partner_listing, both_roots), "also_b64": [base64.b64encode(fresh_list).decode()]})
     attack("trust_list_clock_set_back", "trust_list", "clock_untrusted",
            "verification time before the issue time of the accepted list (clock set back)", listed_code,
            trust=via(_trust_list([_listed(LIST_KEY)], issued=AT + timedelta(days=1))))
