@@ -83,7 +83,7 @@ def test_verify_rejection_json_and_human(keys: Path, capsys: pytest.CaptureFixtu
     assert obj["valid"] is False and obj["error"]["code"] == "issuer_mismatch" and obj["error"]["stage"] == "scope"
     assert "issuer_mismatch" in err
     code, out, err = run(capsys, "verify", "--trust-key", f"630000={keys / 'qh.pub.pem'}",
-                         "--at", "2099-01-01T00:00:00", text)
+                         "--at", "2099-01-01T00:00:00Z", text)
     assert code == 1 and out == "" and "expired" in err
 
 
@@ -92,10 +92,14 @@ def test_verify_at_forms(keys: Path, capsys: pytest.CaptureFixture[str]) -> None
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
-    for at in (now.strftime("%Y-%m-%dT%H:%M:%S"), now.strftime("%Y-%m-%dT%H:%M:%S.123456789Z"),
-               now.strftime("%Y-%m-%dT%H:%M:%S+00:00")):
+    for at in (now.strftime("%Y-%m-%dT%H:%M:%SZ"), now.strftime("%Y-%m-%dT%H:%M:%S.123456789Z"),
+               now.strftime("%Y-%m-%dT%H:%M:%S+00:00"), now.strftime("%Y-%m-%dT%H:%M+0000")):
         code, _, err = run(capsys, "verify", "--trust-key", f"630000={keys / 'qh.pub.pem'}", "--at", at, text)
         assert code == 0, (at, err)
+    # no zone: refused (issue 15 item 4), the message says why
+    code, out, err = run(capsys, "verify", "--trust-key", f"630000={keys / 'qh.pub.pem'}", "--at",
+                         now.strftime("%Y-%m-%dT%H:%M:%S"), text)
+    assert code == 2 and out == "" and "without a time zone" in err
 
 
 def test_usage_errors_exit_2_without_json(keys: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,8 +12,8 @@ import pytest
 from healthpass import HealthPassError, Region, Verifier, issuer_key
 from healthpass.codec import b45decode, decode_sign1, decompress
 from healthpass.codec.cbor import Tagged, encode
-from healthpass.model.jsonform import parse_instant
 from healthpass.model.policy import Limits
+from healthpass.model.time import parse_iso as parse_instant
 
 HERE = Path(__file__).resolve().parent / "vectors"
 DOC = json.loads((HERE / "hp1_vectors.json").read_text("utf-8"))

@@ -84,12 +84,13 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_at(text: str) -> datetime:
-    from healthpass.model.jsonform import parse_instant
+    """``--at``: ISO 8601 with a zone (``Z`` or an offset), up to nine fractional digits."""
+    from healthpass.model.time import parse_iso
 
     try:
-        return parse_instant(text)
+        return parse_iso(text, name="--at")
     except ValueError as err:
-        raise UsageError(f"invalid --at {text!r}: {err}") from None
+        raise UsageError(str(err)) from None
 
 
 def _read(path: str, what: str, *, limit: int | None = None) -> bytes:
@@ -876,8 +877,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _issuer_key_spec(spec: str) -> Any:
     from healthpass.model.credential import Kind
-    from healthpass.model.jsonform import parse_instant
     from healthpass.model.regions import Region
+    from healthpass.model.time import parse_iso
     from healthpass.trust import issuer_key
 
     region_text, sep, rest = spec.partition("=")
@@ -891,8 +892,8 @@ def _issuer_key_spec(spec: str) -> Any:
     try:
         region = Region.parse(region_text)
         kinds = frozenset(Kind(k.strip()) for k in extras["kinds"].split(",")) if "kinds" in extras else None
-        valid_from = parse_instant(extras["from"]) if "from" in extras else None
-        valid_until = parse_instant(extras["until"]) if "until" in extras else None
+        valid_from = parse_iso(extras["from"], name="from") if "from" in extras else None
+        valid_until = parse_iso(extras["until"], name="until") if "until" in extras else None
         max_validity = parse_duration(extras["max_validity"]) if "max_validity" in extras else None
         key = issuer_key(_read(path, "issuer key"), region=region, max_validity=max_validity)
     except ValueError as err:
@@ -1034,6 +1035,7 @@ def cmd_status_publish(args: argparse.Namespace) -> int:
     from datetime import datetime as _datetime
     from pathlib import Path
 
+    from healthpass.model.time import from_numeric_date, to_numeric_date
     from healthpass.status import StatusList
 
     signer = _signer(args, "key")
@@ -1041,13 +1043,12 @@ def cmd_status_publish(args: argparse.Namespace) -> int:
     ttl = parse_duration(args.ttl) if args.ttl else None
     with _open_registry(args.registry) as registry:
         info, entries = registry.snapshot(args.uri)
-        now = _datetime.now(UTC).replace(microsecond=0)
-        if int(now.timestamp()) <= info.last_iat:  # iat strictly increases per list (verifiers' rollback check)
-            now = _datetime.fromtimestamp(info.last_iat + 1, UTC)
+        # iat strictly increases per list (verifiers' rollback check)
+        iat = max(to_numeric_date(_datetime.now(UTC)), info.last_iat + 1)
         data = StatusList.build(signer, uri=args.uri, size=info.size, bits=info.bits, entries=entries,
-                                valid_for=valid_for, ttl=ttl, now=now)
+                                valid_for=valid_for, ttl=ttl, now=from_numeric_date(iat))
         # recorded first: a concurrent publisher that took this iat makes this one fail before any file exists
-        registry.record_publication(args.uri, iat=int(now.timestamp()), sha256=hashlib.sha256(data).digest(),
+        registry.record_publication(args.uri, iat=iat, sha256=hashlib.sha256(data).digest(),
                                     version=info.version)
         Path(args.out).write_bytes(data)
     _say(f"status list {args.uri} ({info.size} entries, {len(entries)} not valid, {len(data)} bytes) "
@@ -1060,6 +1061,7 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from healthpass.errors import HealthPassError
+    from healthpass.model.time import to_numeric_date
     from healthpass.status import StatusDelta
     from healthpass.unverified import inspect_status_list_unverified as inspect_unverified
 
@@ -1075,7 +1077,7 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
     if uri != args.uri:
         raise UsageError(f"--base is a list for {uri}, not {args.uri}")
     with _open_registry(args.registry) as registry:
-        _, changes = registry.changes_since(args.uri, iat=int(issued.timestamp()),
+        _, changes = registry.changes_since(args.uri, iat=to_numeric_date(issued),
                                             sha256=hashlib.sha256(base).digest())
     data = StatusDelta.build(signer, base=base, changes=changes, valid_for=valid_for, ttl=ttl)
     Path(args.out).write_bytes(data)

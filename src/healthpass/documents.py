@@ -37,8 +37,8 @@ from healthpass.codec.signed_doc import MAX_SEQ, ContentType, encode_envelope
 from healthpass.codec.trust_list import TRUST_LIST_VERSIONS
 from healthpass.errors import ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, HeaderLabel
-from healthpass.model.jsonform import format_time
 from healthpass.model.policy import Limits
+from healthpass.model.time import format_iso
 from healthpass.model.trust import TrustRoot
 
 if TYPE_CHECKING:  # annotations only: a verifier never loads them
@@ -281,13 +281,13 @@ def freshness_error(kind: DocumentKind, result: Freshness, *, subject: str, issu
     if result is Freshness.CLOCK_BEHIND and issued_at is not None:
         return TrustListError(
             ErrorCode.CLOCK_UNTRUSTED, kind.stage,
-            f"verification time {format_time(now)} precedes the issue time of {subject} "
-            f"({format_time(issued_at)}): the device clock is not trustworthy",
+            f"verification time {format_iso(now)} precedes the issue time of {subject} "
+            f"({format_iso(issued_at)}): the device clock is not trustworthy",
         )
     if result is Freshness.EXPIRED:
         beyond = f", more than {grace} ago" if grace else ""
         return TrustListError(ErrorCode.TRUST_LIST_EXPIRED, kind.stage,
-                              f"{subject} expired at {format_time(not_after)}{beyond}")
+                              f"{subject} expired at {format_iso(not_after)}{beyond}")
     raise ValueError(f"{result} is usable")
 
 

@@ -27,6 +27,7 @@ from healthpass.model.status import (
     WARNING_STATUS_UNCHECKED,
     StatusReference,
 )
+from healthpass.model.time import aware, from_numeric_date, to_numeric_date
 from healthpass.model.trust import ALL_KINDS
 
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
@@ -85,20 +86,32 @@ class Issuer:
         credential_id: bytes | None = None,
         status: StatusReference | None = None,
     ) -> str:
-        """Sign ``payload`` and return the ``HP1:`` text. ``status`` embeds a reference to the code's entry in
-        a status list (the draft's ``status`` claim; see :mod:`healthpass.registry` for allocating one).
+        """Sign ``payload`` and return the ``HP1:`` text, issued at ``now`` (a timezone-aware datetime; the
+        current time by default). ``status`` embeds a reference to the code's entry in a status list (the
+        draft's ``status`` claim; see :mod:`healthpass.registry` for allocating one).
 
-        Raises IssueError: ``out_of_scope`` (a kind this issuer may not sign), ``too_large_for_qr``.
+        Raises IssueError: ``out_of_scope`` (a kind this issuer may not sign), ``too_large_for_qr``,
+        ``credential_invalid`` (the code would be issued before 1970 or expire after 2100); ValueError for a
+        naive ``now`` or a ``valid_for`` that is not positive; TypeError for a ``now`` that is no datetime,
+        a ``valid_for`` that is no timedelta or a ``payload`` that is no HealthPayload.
         """
         if not isinstance(payload, HealthPayload):
             raise TypeError("issue() takes a HealthPayload")
-        issued = _utc_now(now)
+        iat, lifetime = self._issue_time(now, valid_for)
+        return self._sign(payload, iat=iat, exp=iat + lifetime, credential_id=credential_id, status=status)
+
+    def _issue_time(self, now: datetime | None, valid_for: timedelta | None) -> tuple[int, int]:
+        """The issue time (NumericDate) and the lifetime in seconds, checked."""
+        iat = to_numeric_date(datetime.now(UTC) if now is None else now, "now")
         lifetime = valid_for if valid_for is not None else self.validity
+        if not isinstance(lifetime, timedelta):
+            raise TypeError("valid_for must be a timedelta")
         if lifetime <= timedelta(0):
             raise ValueError("valid_for must be positive")
-        iat = int(issued.timestamp())
-        return self._sign(payload, iat=iat, exp=iat + int(lifetime.total_seconds()), credential_id=credential_id,
-                          status=status)
+        if iat < 0:
+            raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
+                             "the code would be issued before 1970-01-01, which verifiers refuse")
+        return iat, int(lifetime.total_seconds())
 
     def transcode(
         self,
@@ -129,7 +142,8 @@ class Issuer:
         before the new code's issue time, a source accepted only with a warning that its status or trust was not
         confirmed: ``status_unchecked``, ``status_list_stale``, ``status_delta_not_applied``, ``trust_list_stale``),
         ``credential_invalid``
-        (an EU certificate without a normalised view), ``out_of_scope``, ``too_large_for_qr``.
+        (an EU certificate without a normalised view), ``out_of_scope``, ``too_large_for_qr``; ValueError for a
+        naive ``now`` (as :meth:`issue`).
         """
         from healthpass.codec import split_prefix
         from healthpass.verify import VerifiedCredential, Verifier
@@ -140,10 +154,8 @@ class Issuer:
             raise TypeError("transcode() needs a configured healthpass Verifier")
         if type(max_depth) is not int or not 1 <= max_depth <= MAX_TRANSCODE_DEPTH:
             raise ValueError(f"max_depth must be 1-{MAX_TRANSCODE_DEPTH}")
-        issued = _utc_now(now)
-        lifetime = valid_for if valid_for is not None else self.validity
-        if lifetime <= timedelta(0):
-            raise ValueError("valid_for must be positive")
+        iat, lifetime = self._issue_time(now, valid_for)
+        issued = from_numeric_date(iat)
         prefix, _ = split_prefix(text, max_text=verifier.policy.limits.max_text)
         if prefix not in formats:
             raise _refused(f"this issuer does not transcode {prefix.value.rstrip(':')} codes")
@@ -159,8 +171,7 @@ class Issuer:
             raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
                              "the EU certificate has no view in healthpass's model to carry over: "
                              + ", ".join(w for w in source.warnings if w.startswith("dcc_not_normalised")))
-        iat = int(issued.timestamp())
-        exp = min(iat + int(lifetime.total_seconds()), int(provenance.expires_at.timestamp()))
+        exp = min(iat + lifetime, to_numeric_date(provenance.expires_at))
         if exp <= iat:
             raise _refused(f"the source code expires at {provenance.expires_at.isoformat()}, "
                            "before the new code would be issued")
@@ -244,8 +255,8 @@ class Issuer:
         executor), chunks of ``chunk_size`` are minted in parallel with at most a few chunks in flight.
         The issuer (and so its signer) must be picklable for process-based executors.
         """
-        stamp = (now or datetime.now(UTC)).replace(microsecond=0)
-        yield from _map_chunks(executor, _issue_chunk, ((self, stamp), payloads), chunk_size)
+        stamp = datetime.now(UTC) if now is None else aware(now, "now")  # checked at the call, not on first next()
+        return _map_chunks(executor, _issue_chunk, ((self, stamp), payloads), chunk_size)
 
 
 def _issue_chunk(context: tuple[Issuer, datetime], chunk: list[Any]) -> list[str | IssueError]:
@@ -280,10 +291,3 @@ _UNSURE_SOURCE = frozenset({WARNING_STATUS_UNCHECKED, WARNING_STATUS_LIST_STALE,
 def _refused(message: str) -> IssueError:
     return IssueError(ErrorCode.TRANSCODE_REFUSED, Stage.ISSUE, message)
 
-
-def _utc_now(now: datetime | None) -> datetime:
-    """The issue time in UTC, whole seconds; ValueError for a time whose UTC form is outside years 1-9999."""
-    try:
-        return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00
-        raise ValueError("now is outside the supported range of dates (years 1-9999 in UTC)") from None

@@ -61,6 +61,7 @@ from healthpass.model.status import (
     StatusValue,
     check_status_uri,
 )
+from healthpass.model.time import from_numeric_date, to_numeric_date
 from healthpass.model.trust import IssuerKey
 from healthpass.trust import KeyRing
 
@@ -98,14 +99,6 @@ _TYP = HeaderLabel.TYP.value
 
 def _invalid(message: str) -> StatusListError:
     return StatusListError(ErrorCode.STATUS_LIST_INVALID, Stage.STATUS, message)
-
-
-def _ts(value: int) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _epoch(value: datetime) -> int:
-    return int(value.timestamp())
 
 
 def _immutable(data: object, what: str) -> bytes:
@@ -162,7 +155,7 @@ def _check_signer_window(signer: IssuerKey, iat: int, exp: int) -> None:
     ``iat`` (a retirement date whatever the status says), its certificate ``iat`` and ``exp``. (A key's maximum
     code validity, R8, bounds codes, not lists: Token Status Lists may live long and rely on ``ttl``, like
     the draft's own example, valid 19 years.)"""
-    issued = _ts(iat)
+    issued = from_numeric_date(iat)
     if signer.valid_from is not None and issued < signer.valid_from:
         raise _invalid(f"issued before key {signer.kid.hex()}'s usage window opens")
     if signer.valid_until is not None and issued > signer.valid_until:
@@ -171,7 +164,7 @@ def _check_signer_window(signer: IssuerKey, iat: int, exp: int) -> None:
         raise _invalid(f"issued after key {signer.kid.hex()} was retired")
     if signer.cert_not_before is not None and issued < signer.cert_not_before:
         raise _invalid(f"issued before key {signer.kid.hex()}'s certificate became valid")
-    if signer.cert_not_after is not None and _ts(exp) > signer.cert_not_after:
+    if signer.cert_not_after is not None and from_numeric_date(exp) > signer.cert_not_after:
         raise _invalid(f"expires after key {signer.kid.hex()}'s certificate")
 
 
@@ -271,8 +264,9 @@ class StatusList:
         except DecodeError as err:
             raise _invalid(err.message) from err
         _check_signer_window(signer, claims.issued_at, claims.expires_at)
-        issued = _ts(claims.issued_at)
-        return cls(claims.uri, claims.bits, len(raw) * 8 // claims.bits, issued, _ts(claims.expires_at),
+        issued = from_numeric_date(claims.issued_at)
+        return cls(claims.uri, claims.bits, len(raw) * 8 // claims.bits, issued,
+                   from_numeric_date(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), signer,
                    hashlib.sha256(data).digest(), raw, issued)
 
@@ -282,7 +276,8 @@ class StatusList:
         Raises StatusListError (``status_list_invalid``) when the delta is not based on exactly this token
         (URI, iat, SHA-256), does not fit it (bits, indices), or its signer may not speak for this list's
         region."""
-        if delta.uri != self.uri or delta.base_iat != _epoch(self.base_issued_at) or delta.base_sha256 != self.digest:
+        if (delta.uri != self.uri or delta.base_iat != to_numeric_date(self.base_issued_at)
+                or delta.base_sha256 != self.digest):
             raise _invalid(f"the delta for {delta.uri} is not based on this list")
         if self.delta_digest is not None:
             raise _invalid("a delta is applied to a full list only")
@@ -324,7 +319,7 @@ class StatusList:
         if valid_for <= timedelta(0) or (ttl is not None and ttl <= timedelta(0)):
             raise ValueError("valid_for and ttl must be positive")
         raw = pack(size, bits, entries)
-        issued = _epoch((now or datetime.now(UTC)).replace(microsecond=0))
+        issued = to_numeric_date(datetime.now(UTC) if now is None else now, "now")
         expires = issued + int(valid_for.total_seconds())
         if expires > MAX_NUMERIC_DATE:
             raise ValueError("the list would expire after 2100")
@@ -366,7 +361,7 @@ class StatusDelta:
         except DecodeError as err:
             raise _invalid(err.message) from err
         _check_signer_window(signer, claims.issued_at, claims.expires_at)
-        return cls(claims.uri, claims.bits, _ts(claims.issued_at), _ts(claims.expires_at),
+        return cls(claims.uri, claims.bits, from_numeric_date(claims.issued_at), from_numeric_date(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), claims.base_iat,
                    claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest())
 
@@ -397,7 +392,7 @@ class StatusDelta:
             raise ValueError(f"a delta carries at most {MAX_DELTA_CHANGES} changes: publish a full list")
         if any(not 0 <= i < size for i in changes):
             raise ValueError("a change lies beyond the base list")
-        issued = _epoch((now or datetime.now(UTC)).replace(microsecond=0))
+        issued = to_numeric_date(datetime.now(UTC) if now is None else now, "now")
         if issued <= claims.issued_at:
             issued = claims.issued_at + 1  # a delta is always newer than its base
         expires = issued + int(valid_for.total_seconds())
@@ -446,7 +441,7 @@ class StatusLists:
                 raise TypeError("StatusLists applies StatusDelta values (StatusDelta.load)")
             base = by_uri.get(delta.uri)
             fits = (base is not None and delta.base_sha256 == base.digest
-                    and delta.base_iat == _epoch(base.base_issued_at))
+                    and delta.base_iat == to_numeric_date(base.base_issued_at))
             if not fits:
                 unapplied.add(delta.uri)
             elif delta.uri not in best or delta.issued_at > best[delta.uri].issued_at:
@@ -456,7 +451,7 @@ class StatusLists:
         floor: datetime | None = max((sl.issued_at for sl in by_uri.values()), default=None)
         if state is not None:
             for uri, sl in by_uri.items():
-                _record(state, uri, _epoch(sl.issued_at), sl.delta_digest or sl.digest)
+                _record(state, uri, to_numeric_date(sl.issued_at), sl.delta_digest or sl.digest)
         self._lists: Mapping[str, StatusList] = by_uri
         self._unapplied = frozenset(unapplied - set(best))
         self._floor = floor

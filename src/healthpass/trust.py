@@ -30,6 +30,7 @@ from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm
 from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region, as_region, as_regions
+from healthpass.model.time import from_numeric_date, parse_iso, to_numeric_date
 from healthpass.model.trust import (
     ALL_KINDS,
     DEFAULT_MAX_VALIDITY,
@@ -290,14 +291,6 @@ def trust_root(data: bytes, *, regions: Iterable[Region | str] | None = None) ->
     return TrustRoot(kid=crypto.kid_for(der), key_der=der, regions=scope)
 
 
-def _ts(value: int) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _epoch(value: datetime) -> int:
-    return int(value.timestamp())
-
-
 _KIND_TO_CODE = MappingProxyType(dict(KIND_CODES))
 _CODE_TO_KIND = MappingProxyType({code: kind for kind, code in KIND_CODES})
 
@@ -313,11 +306,11 @@ def _encode_key(key: IssuerKey) -> bytes:
         KeyEntryKey.STATUS.value: int(key.status),
     }
     if key.valid_from is not None:
-        entry[KeyEntryKey.VALID_FROM.value] = _epoch(key.valid_from)
+        entry[KeyEntryKey.VALID_FROM.value] = to_numeric_date(key.valid_from)
     if key.valid_until is not None:
-        entry[KeyEntryKey.VALID_UNTIL.value] = _epoch(key.valid_until)
+        entry[KeyEntryKey.VALID_UNTIL.value] = to_numeric_date(key.valid_until)
     if key.retired_at is not None:
-        entry[KeyEntryKey.RETIRED_AT.value] = _epoch(key.retired_at)
+        entry[KeyEntryKey.RETIRED_AT.value] = to_numeric_date(key.retired_at)
     if key.max_validity != DEFAULT_MAX_VALIDITY:  # the default is left out: lists stay as they were
         if key.max_validity is None:
             raise ValueError("every trust-list key needs a maximum code validity")
@@ -371,7 +364,7 @@ def _decode_key(
                 return None
             if type(value) is not int or not 0 <= value <= MAX_NUMERIC_DATE:
                 raise ValueError(f"{field.name.lower()} must be a NumericDate before 2100")
-            return _ts(value)
+            return from_numeric_date(value)
 
         max_validity = raw.get(KeyEntryKey.MAX_VALIDITY, int(DEFAULT_MAX_VALIDITY.total_seconds()))
         if type(max_validity) is not int or not 0 < max_validity <= MAX_VALIDITY_CEILING.total_seconds():
@@ -550,9 +543,9 @@ def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | No
             stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID)
     except DecodeError as err:
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
-    expires = _ts(not_after)
-    keys = TrustListKeys(document, offsets, seq=seq, issued_at=_ts(issued), not_after=expires, root=root,
-                         limits=limits, version=version, _proof=LOAD_TOKEN)
+    expires = from_numeric_date(not_after)
+    keys = TrustListKeys(document, offsets, seq=seq, issued_at=from_numeric_date(issued), not_after=expires,
+                         root=root, limits=limits, version=version, _proof=LOAD_TOKEN)
     return seq, issued, expires, keys
 
 
@@ -601,23 +594,24 @@ class TrustList:
         """Sign a trust list with the root ``signer``. Every key needs a region and a kid of its own.
 
         Every entry is checked as a verifier will check it (rule L4, all but the root's region scope, which
-        depends on the verifier's configuration), so a list with a bad entry is never signed. Raises
-        ValueError naming the key.
+        depends on the verifier's configuration), so a list with a bad entry is never signed. ``now`` (the
+        issue time; the current time by default) must be a timezone-aware datetime. Raises ValueError naming
+        the key, or for a naive ``now``; TypeError for a ``now`` that is no datetime or a ``valid_for`` that
+        is no timedelta.
         """
         if type(seq) is not int or seq < 0:
             raise ValueError("seq must be a non-negative integer")
+        if not isinstance(valid_for, timedelta):
+            raise TypeError("valid_for must be a timedelta")
         if valid_for <= timedelta(0):
             raise ValueError("valid_for must be positive")
         if len(keys) > _LIST_LIMITS.max_items:
             raise ValueError(f"a trust list holds at most {_LIST_LIMITS.max_items} keys")
-        issued = (now or datetime.now(UTC)).replace(microsecond=0)
-        try:
-            expires = issued + valid_for
-            in_range = issued.timestamp() >= 0 and expires.timestamp() <= MAX_NUMERIC_DATE
-        except OverflowError:
-            in_range = False
-        if not in_range:  # what the envelope carries (and verifiers read): 1970 to 2100
+        issued_at = to_numeric_date(datetime.now(UTC) if now is None else now, "now")
+        not_after = issued_at + int(valid_for.total_seconds())
+        if not 0 <= issued_at <= not_after <= MAX_NUMERIC_DATE:  # what the envelope carries (and verifiers read)
             raise ValueError("now and now + valid_for are outside the supported range of dates (1970 to 2100)")
+        issued, expires = from_numeric_date(issued_at), from_numeric_date(not_after)
         version = min(TRUST_LIST_VERSIONS)
         body: dict[bytes, bytes] = {}
         for key in keys:
@@ -648,7 +642,7 @@ class TrustList:
                             limits=_LIST_LIMITS, version=version)
             except TrustListError as err:
                 raise ValueError(err.message) from None
-        return seal(signer, TRUST_LIST, seq=seq, issued_at=_epoch(issued), not_after=_epoch(expires), body=body,
+        return seal(signer, TRUST_LIST, seq=seq, issued_at=issued_at, not_after=not_after, body=body,
                     version=version)
 
     @classmethod
@@ -684,7 +678,7 @@ class TrustList:
             record(state, TRUST_LIST, root.kid, seq=seq, issued_at=issued, data=data)
         # The floor follows the newest accepted list of this root, which this one now is (an older one would
         # have been refused above): a corrected list dated now lifts a floor that a list dated in the future set.
-        return cls(seq, _ts(issued), expires_at, root, keys, _ts(issued), LOAD_TOKEN)
+        return cls(seq, from_numeric_date(issued), expires_at, root, keys, from_numeric_date(issued), LOAD_TOKEN)
 
 
 _MANIFEST_KEY_FIELDS = frozenset({"region", "public_key", "certificate", "kinds", "from", "until", "status",
@@ -700,7 +694,7 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
     each key at most once (a list holds one entry per kid); ``retired_at`` exactly when the status is retired.
     Raises ValueError.
     """
-    from healthpass.model.jsonform import parse_duration, parse_instant
+    from healthpass.model.jsonform import parse_duration
 
     if not isinstance(manifest, dict):
         raise ValueError("the manifest must be a JSON object")
@@ -752,10 +746,10 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
         try:  # a retirement date is never dropped: an empty or null one, or one on an active key, is refused
             keys.append(dataclasses.replace(
                 key,
-                valid_from=parse_instant(entry["from"]) if "from" in entry else None,
-                valid_until=parse_instant(entry["until"]) if "until" in entry else None,
+                valid_from=parse_iso(entry["from"], name="from") if "from" in entry else None,
+                valid_until=parse_iso(entry["until"], name="until") if "until" in entry else None,
                 status=KeyStatus[status_name],
-                retired_at=parse_instant(entry["retired_at"]) if "retired_at" in entry else None,
+                retired_at=parse_iso(entry["retired_at"], name="retired_at") if "retired_at" in entry else None,
             ))
         except ValueError as err:
             raise ValueError(f"keys[{i}]: {err}") from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
@@ -30,16 +30,16 @@ from healthpass.codec.statuslist import (
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
 from healthpass.model.cose import ClaimKey, HeaderLabel
 from healthpass.model.credential import Kind
-from healthpass.model.jsonform import format_time, payload_to_json
+from healthpass.model.jsonform import payload_to_json
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region
+from healthpass.model.time import format_iso, from_numeric_date
 from healthpass.model.trust import KeyStatus
 from healthpass.status import _LIMITS as _STATUS_LIMITS  # the status-list decoder's bounds, used unverified
 from healthpass.status import _TYP, MAX_DELTA_CHANGES
 from healthpass.status import _counts as _status_counts
 from healthpass.status import _immutable as _status_immutable
 from healthpass.status import _invalid as _status_invalid
-from healthpass.status import _ts as _status_ts
 from healthpass.trust import _LIST_LIMITS, _unverified_keys  # the trust-list decoder, used unverified
 
 __all__ = [
@@ -101,7 +101,7 @@ def inspect_trust_list_unverified(data: bytes) -> UnverifiedTrustList:
                       retired_at=k.retired_at, max_validity=k.max_validity)
         for k in keys
     )
-    return UnverifiedTrustList(seq, datetime.fromtimestamp(issued, UTC), not_after, records)
+    return UnverifiedTrustList(seq, from_numeric_date(issued), not_after, records)
 
 
 def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, A
 
 
 def _when(value: int) -> str:
-    return format_time(datetime.fromtimestamp(value, UTC))
+    return format_iso(from_numeric_date(value))
 
 
 def inspect_status_list_unverified(data: bytes) -> tuple[str, datetime, datetime, str, str]:
@@ -153,9 +153,10 @@ def inspect_status_list_unverified(data: bytes) -> tuple[str, datetime, datetime
         if typ == DELTA_TYP:
             delta = decode_delta_claims(msg.payload, max_changes=MAX_DELTA_CHANGES)
             changed = Counter(v for _, v in delta.changes)
-            summary = (f"base iat {_status_ts(delta.base_iat).isoformat()} sha256 {delta.base_sha256.hex()[:16]}..., "
+            base_iat = from_numeric_date(delta.base_iat).isoformat()
+            summary = (f"base iat {base_iat} sha256 {delta.base_sha256.hex()[:16]}..., "
                        f"{len(delta.changes)} changes ({_status_counts(changed)})")
-            return delta.uri, _status_ts(delta.issued_at), _status_ts(delta.expires_at), "delta", summary
+            return delta.uri, from_numeric_date(delta.issued_at), from_numeric_date(delta.expires_at), "delta", summary
         if typ != STATUS_LIST_TYP:
             raise _status_invalid("neither a status list nor a status delta (protected typ)")
         claims = decode_token_claims(msg.payload, max_string=len(data))
@@ -171,4 +172,4 @@ def inspect_status_list_unverified(data: bytes) -> tuple[str, datetime, datetime
                 values[value] += count
     ttl = f", ttl {claims.ttl} s" if claims.ttl is not None else ""
     summary = f"{len(raw) * per_byte} entries of {claims.bits} bits{ttl} ({_status_counts(values)})"
-    return claims.uri, _status_ts(claims.issued_at), _status_ts(claims.expires_at), "list", summary
+    return claims.uri, from_numeric_date(claims.issued_at), from_numeric_date(claims.expires_at), "list", summary

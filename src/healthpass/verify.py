@@ -37,11 +37,12 @@ from healthpass.errors import (
 )
 from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
 from healthpass.model.credential import HealthPayload
-from healthpass.model.jsonform import format_duration, format_time, payload_to_json
+from healthpass.model.jsonform import format_duration, payload_to_json
 from healthpass.model.policy import Limits
 from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
 from healthpass.model.status import WARNING_STATUS_UNCHECKED, CredentialStatus, StatusReference
+from healthpass.model.time import aware, format_iso, from_numeric_date, optional_numeric_date, to_numeric_date
 from healthpass.model.trust import IssuerKey
 from healthpass.trust import KeyRing, TrustList
 
@@ -164,8 +165,8 @@ class VerifiedCredential:
             "issuer_region": region.describe() if region else None,
             "kid": self.kid.hex(),
             "algorithm": self.algorithm.jose_name,
-            "issued_at": format_time(self.issued_at) if self.issued_at else None,
-            "expires_at": format_time(self.expires_at) if self.expires_at else None,
+            "issued_at": format_iso(self.issued_at) if self.issued_at else None,
+            "expires_at": format_iso(self.expires_at) if self.expires_at else None,
             "credential_id": self.credential_id.hex() if self.credential_id else None,
             "warnings": list(self.warnings),
             "credential": credential,
@@ -203,12 +204,8 @@ class VerificationResult:
         return out
 
 
-def _ts(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
 def _when(value: int) -> str:
-    return format_time(datetime.fromtimestamp(value, UTC))
+    return format_iso(from_numeric_date(value))
 
 
 class Verifier:
@@ -276,12 +273,13 @@ class Verifier:
         return self._ring
 
     def verify(self, text: str, *, at: datetime | None = None, profile: str | None = None) -> VerifiedCredential:
-        """Verify one code. ``at`` defaults to the current time (UTC).
+        """Verify one code. ``at`` (a timezone-aware datetime) defaults to the current time.
 
-        Raises :class:`DecodeError`, :class:`VerificationError`, :class:`TrustListError` or
+        Raises ValueError for a naive ``at`` and TypeError for one that is no datetime (misuse, at once);
+        :class:`DecodeError`, :class:`VerificationError`, :class:`TrustListError` or
         :class:`PolicyError`, each carrying ``code`` and ``stage``.
         """
-        now = datetime.now(UTC) if at is None else _aware(at)
+        now = datetime.now(UTC) if at is None else aware(at, "at")
         credential = self._verify(text, now)
         if self._rules is not None:
             credential = self._rules.apply(credential, now=now, profile=profile)
@@ -296,9 +294,10 @@ class Verifier:
         chunk_size: int = 256,
         profile: str | None = None,
     ) -> Iterator[VerificationResult]:
-        """Verify many codes, streaming, results in input order. See :meth:`Issuer.issue_many` on executors."""
-        now = datetime.now(UTC) if at is None else _aware(at)
-        yield from ordered_chunks(executor, _verify_chunk, (self, now, profile), texts, chunk_size)
+        """Verify many codes, streaming, results in input order. See :meth:`Issuer.issue_many` on executors.
+        ``at`` as for :meth:`verify` (a naive one raises ValueError at the call, before any code is verified)."""
+        now = datetime.now(UTC) if at is None else aware(at, "at")
+        return ordered_chunks(executor, _verify_chunk, (self, now, profile), texts, chunk_size)
 
     # -- the pipeline -------------------------------------------------------------------------------
 
@@ -383,7 +382,7 @@ class Verifier:
                 raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
             ref = decode_status_reference(other[_STATUS]) if _STATUS in other else None
         provenance = provenance_from_cbor(other[_PROVENANCE]) if _PROVENANCE in other else None
-        if provenance is not None and exp > provenance.expires_at.timestamp():
+        if provenance is not None and exp > to_numeric_date(provenance.expires_at):
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "a transcoded code expires after its source")
         payload = payload_from_cbor(other[_HEALTHPASS], iat=iat)
         if entry.region is None:  # e.g. an EU signer certificate: trusted for HC1 codes, never for HP1
@@ -403,7 +402,7 @@ class Verifier:
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
                 f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
             )
-        issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
+        issued_at, expires_at = from_numeric_date(iat), from_numeric_date(exp)
         self._check_key_window(entry, iat, exp, issued_at, expires_at)
         self._check_validity(claims, now, entry)
         self._check_transcoded(provenance)
@@ -413,7 +412,7 @@ class Verifier:
             warnings += more
         return VerifiedCredential(
             format=Prefix.HP1, issuer=iss, kid=entry.kid, algorithm=headers.algorithm,
-            issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
+            issued_at=issued_at, expires_at=expires_at, not_before=optional_numeric_date(claims.nbf),
             credential_id=claims.cti, payload=payload, warnings=warnings, key_source=entry.source,
             transcoded_from=provenance, signature=sign1.signature, credential_status=checked,
         )
@@ -461,13 +460,13 @@ class Verifier:
             raise VerificationError(
                 ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE, f"key {entry.kid.hex()} may not sign {kind.value}"
             )
-        issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
+        issued_at, expires_at = from_numeric_date(iat), from_numeric_date(exp)
         self._check_key_window(entry, iat, exp, issued_at, expires_at)
         self._check_validity(claims, now, entry)
         self._check_transcoded(None)
         return VerifiedCredential(
             format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
-            issued_at=issued_at, expires_at=expires_at, not_before=_ts(claims.nbf),
+            issued_at=issued_at, expires_at=expires_at, not_before=optional_numeric_date(claims.nbf),
             credential_id=claims.cti, payload=dcc.normalised, dcc=dcc.payload,
             warnings=warnings + dcc.warnings, key_source=entry.source, signature=sign1.signature,
         )
@@ -521,15 +520,6 @@ class Verifier:
         if entry.cert_not_after is not None and now > entry.cert_not_after:
             raise VerificationError(ErrorCode.KEY_EXPIRED, Stage.VALIDITY,
                                     f"key {entry.kid.hex()}'s certificate has expired")
-
-
-def _aware(at: datetime) -> datetime:
-    if not isinstance(at, datetime):
-        raise TypeError("at must be a datetime")
-    try:
-        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, in the year 0 in UTC
-        raise ValueError("at is outside the supported range of dates (years 1-9999 in UTC)") from None
 
 
 def _rebuild(keys: tuple[IssuerKey, ...], lists: tuple[TrustList, ...], policy: VerifierPolicy,

@@ -8,7 +8,7 @@ are rejected (``schema_invalid``).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -37,6 +37,7 @@ from healthpass.model.credential import (
     VaccineProduct,
 )
 from healthpass.model.regions import Region
+from healthpass.model.time import from_numeric_date
 
 __all__ = [
     "AntibodyKey",
@@ -311,7 +312,7 @@ def _time(value: object, name: str, anchor: int) -> datetime:
     minutes = anchor - _int(value, name)
     if not 0 <= minutes <= MAX_NUMERIC_DATE // 60:
         raise _Invalid(f"{name} is out of range")
-    return datetime.fromtimestamp(minutes * 60, UTC)
+    return from_numeric_date(minutes * 60)
 
 
 def _day(value: object, name: str) -> date:

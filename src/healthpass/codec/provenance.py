@@ -7,12 +7,12 @@ payload, inside the signed claims set.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.provenance import DigestOf, Provenance, ProvenanceKey, SourceFormat
+from healthpass.model.time import from_numeric_date, to_numeric_date
 
 __all__ = ["provenance_from_cbor", "provenance_to_cbor"]
 
@@ -25,8 +25,8 @@ def provenance_to_cbor(p: Provenance) -> dict[int, Any]:
         ProvenanceKey.FORMAT.value: p.format.value,
         ProvenanceKey.ORIGIN.value: p.origin,
         ProvenanceKey.KID.value: p.kid,
-        ProvenanceKey.IAT.value: int(p.issued_at.timestamp()),
-        ProvenanceKey.EXP.value: int(p.expires_at.timestamp()),
+        ProvenanceKey.IAT.value: to_numeric_date(p.issued_at),
+        ProvenanceKey.EXP.value: to_numeric_date(p.expires_at),
         ProvenanceKey.DIGEST.value: p.digest,
         ProvenanceKey.DIGEST_OF.value: p.digest_of.value,
         ProvenanceKey.DEPTH.value: p.depth,
@@ -50,7 +50,7 @@ def provenance_from_cbor(value: object) -> Provenance:
     try:
         return Provenance(
             format=SourceFormat(fmt), origin=origin, kid=kid,
-            issued_at=datetime.fromtimestamp(iat, UTC), expires_at=datetime.fromtimestamp(exp, UTC),
+            issued_at=from_numeric_date(iat), expires_at=from_numeric_date(exp),
             digest=digest, digest_of=DigestOf(digest_of), depth=depth,
         )
     except ValueError as err:

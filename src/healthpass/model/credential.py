@@ -206,7 +206,12 @@ _LAST_DAY = date(2099, 12, 31)
 def _aware(value: object, name: str) -> None:
     if not (isinstance(value, datetime) and value.tzinfo is not None and value.second == 0
             and value.microsecond == 0):
-        raise ValueError(f"{name} must be a timezone-aware datetime in whole minutes")
+        # one message per problem: a zone message never stands for seconds, nor the reverse
+        if not isinstance(value, datetime):
+            raise ValueError(f"{name} must be a datetime")
+        if value.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware (a naive datetime is refused)")
+        raise ValueError(f"{name} must be in whole minutes (no seconds)")
     try:
         inside = _FIRST_INSTANT <= value <= _END_INSTANT
     except OverflowError:  # an offset that takes the time out of years 1-9999 in UTC

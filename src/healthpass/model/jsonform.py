@@ -1,15 +1,16 @@
 """The documented JSON shape of a credential (issuer input, verifier output). Pure conversion, no I/O.
 
 Enums are written as lower-case names (``"green"``, ``"negative"``, ``"booster"``); times as ISO 8601 with a
-zone (output: UTC with ``Z``); dates as ``YYYY-MM-DD``; regions as six-digit codes or ISO 3166-2:CN aliases on
-input and as ``{"code", "name_zh", "name_en"}`` objects on output (names for province-level codes only).
+zone, in whole minutes (refused without a zone or with seconds; output: UTC with ``Z``); dates as
+``YYYY-MM-DD``; regions as six-digit codes or ISO 3166-2:CN aliases on input and as
+``{"code", "name_zh", "name_en"}`` objects on output (names for province-level codes only).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import IntEnum
 from typing import Any, TypeVar
 
@@ -36,74 +37,17 @@ from healthpass.model.credential import (
     VaccineProduct,
 )
 from healthpass.model.regions import Region
+from healthpass.model.time import format_iso, parse_iso
 
-__all__ = ["format_duration", "format_time", "parse_duration", "parse_instant", "parse_time", "payload_from_json",
-           "payload_to_json"]
+__all__ = ["format_duration", "parse_duration", "payload_from_json", "payload_to_json"]
 
 E = TypeVar("E", bound=IntEnum)
 _TOP = frozenset({"holder", "status", "naat", "antibody", "vaccinations", "infection", "region_risk"})
 
 
-def parse_time(text: str, *, name: str = "time") -> datetime:
-    """ISO 8601 date-time; a missing zone means UTC. Fractions of a second are dropped."""
-    if not isinstance(text, str):
-        raise ValueError(f"{name} must be an ISO 8601 string")
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    _in_range(parsed, name)
-    return parsed.replace(microsecond=0)
-
-
-def _in_range(value: datetime, name: str) -> datetime:
-    """``value`` in UTC; ValueError when its UTC form falls outside the years 1-9999 that ``datetime`` holds
-    (``0001-01-01T00:00:00+01:00`` is in the year 0)."""
-    try:
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise ValueError(f"{name} is outside the supported range of dates (years 1-9999 in UTC)") from None
-
-
-_INSTANT = re.compile(
-    r"\A(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}(?::?\d{2})?)?\Z"
-)
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant as found in the wild: with or without a zone (none means UTC), with up to nine
-    fractional digits (kept to the microsecond), ``Z`` or ``+hh:mm``/``+hhmm``/``+hh``; a bare date means
-    its midnight UTC."""
-    if not isinstance(text, str):
-        raise ValueError("time must be a string")
-    value = text.strip()
-    if len(value) == 10:
-        try:
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        except ValueError:
-            raise ValueError("not an ISO 8601 date") from None
-    match = _INSTANT.match(value)
-    if not match:
-        raise ValueError("not an ISO 8601 date-time")
-    day, clock, fraction, zone = match.groups()
-    if len(clock) == 5:
-        clock += ":00"
-    iso = f"{day}T{clock}"
-    if fraction:
-        iso += "." + (fraction + "000000")[:6]
-    if zone and zone not in "Zz":
-        zone = zone if ":" in zone or len(zone) == 3 else zone[:3] + ":" + zone[3:]
-        iso += zone if len(zone) > 3 else zone + ":00"
-    try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        raise ValueError("not a valid date-time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else _in_range(parsed, "the time")
+def _time(text: object, name: str) -> datetime:
+    """A credential time: ISO 8601 with a zone, in whole minutes (see :mod:`healthpass.model.time`)."""
+    return parse_iso(text, name=name, whole_minutes=True)
 
 
 _DURATION = re.compile(r"\A(\d{1,9})([smhd])\Z")
@@ -128,11 +72,6 @@ def format_duration(value: timedelta) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     raise AssertionError("unreachable")
-
-
-def format_time(value: datetime) -> str:
-    """UTC ISO 8601 with a ``Z``."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def _date(text: object, name: str) -> date:
@@ -216,7 +155,7 @@ def _status(value: object, name: str) -> HealthStatus:
         colour = _enum(StatusColour, colour, f"{name}.colour")
     return HealthStatus(
         colour=colour,
-        set_at=parse_time(o.get("set_at"), name=f"{name}.set_at"),  # type: ignore[arg-type]
+        set_at=_time(o.get("set_at"), f"{name}.set_at"),
         reason=_opt(o, "reason", lambda v: _enum(StatusReason, v, f"{name}.reason")),
     )
 
@@ -224,7 +163,7 @@ def _status(value: object, name: str) -> HealthStatus:
 def _naat(value: object, name: str) -> NaatTest:
     o = _obj(value, name, frozenset({"sampled_at", "result", "type", "facility", "region"}))
     return NaatTest(
-        sampled_at=parse_time(o.get("sampled_at"), name=f"{name}.sampled_at"),  # type: ignore[arg-type]
+        sampled_at=_time(o.get("sampled_at"), f"{name}.sampled_at"),
         result=_enum(TestResult, o.get("result"), f"{name}.result"),
         test_type=_enum(NaatType, o.get("type", "pcr"), f"{name}.type"),
         facility=o.get("facility"),
@@ -235,7 +174,7 @@ def _naat(value: object, name: str) -> NaatTest:
 def _antibody(value: object, name: str) -> AntibodyTest:
     o = _obj(value, name, frozenset({"sampled_at", "type", "result"}))
     return AntibodyTest(
-        sampled_at=parse_time(o.get("sampled_at"), name=f"{name}.sampled_at"),  # type: ignore[arg-type]
+        sampled_at=_time(o.get("sampled_at"), f"{name}.sampled_at"),
         antibody=_enum(AntibodyType, o.get("type"), f"{name}.type"),
         result=_enum(TestResult, o.get("result"), f"{name}.result"),
     )
@@ -279,7 +218,7 @@ def _risk(value: object, name: str) -> RegionRisk:
     return RegionRisk(
         region=_region(o.get("region"), f"{name}.region"),
         level=_enum(RiskLevel, o.get("level"), f"{name}.level"),
-        as_of=_opt(o, "as_of", lambda v: parse_time(v, name=f"{name}.as_of")),
+        as_of=_opt(o, "as_of", lambda v: _time(v, f"{name}.as_of")),
     )
 
 
@@ -325,16 +264,16 @@ def payload_to_json(p: HealthPayload) -> dict[str, Any]:
         s = p.status
         out["status"] = _drop_none({
             "colour": s.colour_name if not s.is_extension else int(s.colour),
-            "set_at": format_time(s.set_at),
+            "set_at": format_iso(s.set_at),
             "reason": _name(s.reason) if s.reason is not None else None,
         })
     if p.naat:
         out["naat"] = [_drop_none({
-            "sampled_at": format_time(t.sampled_at), "result": _name(t.result), "type": _name(t.test_type),
+            "sampled_at": format_iso(t.sampled_at), "result": _name(t.result), "type": _name(t.test_type),
             "facility": t.facility, "region": t.region.describe() if t.region else None,
         }) for t in p.naat]
     if p.antibody:
-        out["antibody"] = [{"sampled_at": format_time(t.sampled_at), "type": _name(t.antibody),
+        out["antibody"] = [{"sampled_at": format_iso(t.sampled_at), "type": _name(t.antibody),
                             "result": _name(t.result)} for t in p.antibody]
     if p.vaccinations:
         out["vaccinations"] = [_drop_none({
@@ -354,6 +293,6 @@ def payload_to_json(p: HealthPayload) -> dict[str, Any]:
         r = p.region_risk
         out["region_risk"] = _drop_none({
             "region": r.region.describe(), "level": _name(r.level),
-            "as_of": format_time(r.as_of) if r.as_of else None,
+            "as_of": format_iso(r.as_of) if r.as_of else None,
         })
     return out

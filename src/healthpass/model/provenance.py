@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from healthpass.model.jsonform import format_time
+from healthpass.model.time import format_iso
 
 __all__ = ["DIGEST_BYTES", "MAX_TRANSCODE_DEPTH", "DigestOf", "Provenance", "ProvenanceKey", "SourceFormat"]
 
@@ -96,8 +96,8 @@ class Provenance:
             "format": self.format.value,
             "origin": self.origin,
             "kid": self.kid.hex(),
-            "issued_at": format_time(self.issued_at),
-            "expires_at": format_time(self.expires_at),
+            "issued_at": format_iso(self.issued_at),
+            "expires_at": format_iso(self.expires_at),
             "digest": self.digest.hex(),
             "digest_of": "credential_id" if self.digest_of is DigestOf.CREDENTIAL_ID else "signature",
             "depth": self.depth,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 
 from healthpass.model.credential import Kind
 from healthpass.model.regions import Region, as_region, as_regions
+from healthpass.model.time import aware
 
 __all__ = ["ALL_KINDS", "DEFAULT_MAX_VALIDITY", "MAX_VALIDITY_CEILING", "IssuerKey", "KeyStatus", "TrustRoot"]
 
@@ -27,6 +28,10 @@ class KeyStatus(IntEnum):
     RETIRED = 2
 
 
+_TIME_FIELDS = ("valid_from", "valid_until", "retired_at", "cert_not_before", "cert_not_after", "list_not_after",
+                "list_issued_at")
+
+
 @dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class IssuerKey:
     """A trusted signing key and its scope.
@@ -41,6 +46,8 @@ class IssuerKey:
     signer certificate (a certificate with no region: it signs ``HC1`` codes only).
     ``retired_at`` is set exactly when ``status`` is retired.
     ``source`` says where the key came from, for messages (``trust-key``, ``trust-list:<seq>``, ``dsc``).
+    Every time is a timezone-aware datetime, stored in UTC (a naive one raises ValueError, anything else
+    TypeError).
     """
 
     kid: bytes
@@ -70,6 +77,10 @@ class IssuerKey:
             raise ValueError("IssuerKey.kid must be non-empty bytes")
         if self.region is not None and type(self.region) is not Region:
             object.__setattr__(self, "region", as_region(self.region, "IssuerKey.region"))
+        for name in _TIME_FIELDS:  # aware, in UTC: a naive window would compare with no zone at all
+            value = getattr(self, name)
+            if value is not None and not (type(value) is datetime and value.tzinfo is UTC):
+                object.__setattr__(self, name, aware(value, f"IssuerKey.{name}"))
         if self.status is KeyStatus.RETIRED and self.retired_at is None:
             raise ValueError("a retired key needs retired_at")
         if self.retired_at is not None and self.status is not KeyStatus.RETIRED:

@@ -43,10 +43,11 @@ from healthpass.documents import LOAD_TOKEN, RULE_BUNDLE, open_signed, record, r
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, PolicyError, RuleError, Stage, TrustListError
 from healthpass.model.cose import HeaderLabel
 from healthpass.model.credential import HealthPayload
-from healthpass.model.jsonform import format_time, parse_instant, payload_to_json
+from healthpass.model.jsonform import payload_to_json
 from healthpass.model.policy import Limits
 from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
+from healthpass.model.time import aware, format_iso, from_numeric_date, parse_iso, to_numeric_date
 from healthpass.model.trust import TrustRoot
 from healthpass.rules.certlogic import EuRuleTestOutcome, evaluate, run_eu_rule_tests, to_json_value, validate
 from healthpass.signers.base import Signer
@@ -241,9 +242,9 @@ def _string(obj: Mapping[str, Any], key: str, where: str) -> str:
 
 def _instant(obj: Mapping[str, Any], key: str, where: str) -> datetime:
     try:
-        return parse_instant(_string(obj, key, where))
-    except ValueError:
-        raise _invalid(f"{where}: {key} must be an ISO 8601 date-time") from None
+        return parse_iso(_string(obj, key, where), name=f"{where}: {key}")
+    except ValueError as err:
+        raise _invalid(str(err)) from None
 
 
 def _descriptions(value: Any, where: str) -> tuple[tuple[str, str], ...]:
@@ -537,19 +538,6 @@ def _decode_payload(payload: bytes, limits: Limits) -> tuple[int, int, int, _Con
     return seq, issued, not_after, _decode_body(body)
 
 
-def _ts(value: int) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError("now must be a datetime")
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, in the year 0 in UTC
-        raise ValueError("now is outside the supported range of dates (years 1-9999 in UTC)") from None
-
-
 # ---------------------------------------------------------------------------------------------------
 # The data context
 # ---------------------------------------------------------------------------------------------------
@@ -574,7 +562,7 @@ def _certificate_types(credential: CredentialView) -> frozenset[str]:
 
 
 def _optional_time(value: datetime | None) -> str | None:
-    return format_time(value) if value is not None else None
+    return format_iso(value) if value is not None else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -629,16 +617,17 @@ class RuleBundle:
 
         Every rule is validated and every embedded test run first.  Raises RuleError: ``rule_invalid``
         (a rule, profile or value-set file is invalid, ``seq``/``valid_for`` out of range),
-        ``rule_tests_failed`` (a test fails, or a rule has no test that runs).
+        ``rule_tests_failed`` (a test fails, or a rule has no test that runs); ValueError for a naive ``now``
+        (the issue time, a timezone-aware datetime; the current time by default), TypeError for one that is
+        no datetime.
         """
         if type(seq) is not int or not 0 <= seq <= 2**53:
             raise _invalid("seq must be a non-negative integer")
         if not isinstance(valid_for, timedelta) or valid_for < timedelta(seconds=1):
             raise _invalid("valid_for must be at least one second")
+        issued_at = to_numeric_date(now if now is not None else datetime.now(UTC), "now")
         contents = _read_directory(Path(rules_dir))
         _require_passing(_run_tests(contents), "refusing to build the bundle")
-        issued = _aware(now if now is not None else datetime.now(UTC)).replace(microsecond=0)
-        issued_at = int(issued.timestamp())
         not_after = issued_at + int(valid_for.total_seconds())
         body = _encode_body(contents)
         try:
@@ -673,8 +662,9 @@ class RuleBundle:
         if state is not None:
             record(state, RULE_BUNDLE, root.kid, seq=seq, issued_at=issued, data=data)
         # the clock floor follows the newest accepted bundle of this root, which this one now is
-        return cls(seq, _ts(issued), _ts(not_after), root, contents.rules, contents.profiles, contents.tests,
-                   _ts(issued), contents.value_sets_text, contents.value_sets, LOAD_TOKEN)
+        return cls(seq, from_numeric_date(issued), from_numeric_date(not_after), root, contents.rules,
+                   contents.profiles, contents.tests, from_numeric_date(issued), contents.value_sets_text,
+                   contents.value_sets, LOAD_TOKEN)
 
     # -- applying -----------------------------------------------------------------------------------
 
@@ -694,7 +684,7 @@ class RuleBundle:
     def select(self, credential: CredentialView, *, now: datetime, profile: str | None = None) -> tuple[Rule, ...]:
         """The rules applied to ``credential`` at ``now``: those of ``profile`` (all rules when None) whose
         ``CertificateType`` matches the credential and which are in force at ``now``."""
-        now = _aware(now)
+        now = aware(now, "now")
         wanted = set(self.profile(profile).rule_ids) if profile is not None else None
         types = _certificate_types(credential)
         return tuple(
@@ -708,10 +698,10 @@ class RuleBundle:
     ) -> dict[str, Any]:
         """The CertLogic data context ``{"payload": ..., "external": ...}`` for ``credential`` at ``now``
         (documented in ``docs/rules.md``)."""
-        now = _aware(now)
+        now = aware(now, "now")
         attributes = dict(self.profile(profile).attributes) if profile is not None else {}
         external: dict[str, Any] = {
-            "validationClock": format_time(now),
+            "validationClock": format_iso(now),
             "countryCode": COUNTRY_CODE,
             "valueSets": self.value_sets,
             "profile": {"name": profile, **attributes},
@@ -747,8 +737,10 @@ class RuleBundle:
         precedes the bundle's issue time); RuleError ``rule_invalid`` for an unknown profile;
         :class:`RulesRejected` when a rule fails, or when no rule applies to this kind of credential (fail
         closed): ``failed_rules`` lists the failed rule ids, ``results`` every applied rule's result.
+        ValueError for a naive ``now``, TypeError for one that is no datetime (as :meth:`select` and
+        :meth:`context`).
         """
-        now = _aware(now)
+        now = aware(now, "now")
         if not self.governs(credential):
             region = credential.issuer_region
             scope = ",".join(sorted(r.code for r in self.root.regions or ()))
