@@ -36,11 +36,24 @@ class UsageError(Exception):
     """Bad command-line usage: reported on stderr with exit code 2."""
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help with each option's default shown where it has a meaningful one (not None, False or [])."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (default not in (None, False, [], argparse.SUPPRESS) and "%(default)" not in text
+                and action.option_strings and "default" not in text):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit with code 2. ``arguments`` adds the parser's options when it is first used (to parse,
     or to print its usage or help), not when it is built."""
 
     def __init__(self, *args: Any, arguments: Callable[[_Parser], None] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
         self._arguments = arguments
 
@@ -71,15 +84,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_duration(text: str) -> timedelta:
-    """``90m``, ``72h``, ``30d``, ``45s``."""
+    """``90m``, ``72h``, ``30d``, ``45s``: a positive whole number and one unit; the message of a refused
+    duration names its problem (negative, fractional, no unit, unknown unit, zero, too long)."""
     from healthpass.model.jsonform import parse_duration as parse
 
     try:
         duration = parse(text)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    if not timedelta(0) < duration <= _MAX_DURATION:
-        raise UsageError(f"invalid duration {text!r}: must be positive and at most {_MAX_DURATION.days} days")
+    if duration > _MAX_DURATION:
+        raise UsageError(f"invalid duration {text!r}: at most {_MAX_DURATION.days} days")
     return duration
 
 
@@ -148,12 +162,12 @@ def _lines(lines: Sequence[str]) -> str:
 
 def _add_pkcs11_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("PKCS#11 signing key (instead of a key file)")
-    g.add_argument("--pkcs11-module", metavar="LIB.so")
-    g.add_argument("--pkcs11-token", metavar="LABEL")
-    g.add_argument("--pkcs11-key", metavar="LABEL")
-    g.add_argument("--pkcs11-key-id", metavar="HEX")
-    g.add_argument("--pkcs11-pin-env", metavar="VAR")
-    g.add_argument("--pkcs11-pin-file", metavar="FILE")
+    g.add_argument("--pkcs11-module", metavar="LIB.so", help="the vendor's PKCS#11 module (shared library)")
+    g.add_argument("--pkcs11-token", metavar="LABEL", help="the token's label (required with --pkcs11-module)")
+    g.add_argument("--pkcs11-key", metavar="LABEL", help="the key's label (or --pkcs11-key-id)")
+    g.add_argument("--pkcs11-key-id", metavar="HEX", help="the key's CKA_ID in hex (or --pkcs11-key)")
+    g.add_argument("--pkcs11-pin-env", metavar="VAR", help="read the user PIN from this environment variable")
+    g.add_argument("--pkcs11-pin-file", metavar="FILE", help="read the user PIN from this file")
 
 
 def _pkcs11_config(args: argparse.Namespace) -> Any:
@@ -410,7 +424,8 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
                         "max_validity (default for a bare public key: 30d) their lifetime")
     g.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]",
                    help="a trust-list root key, optionally scoped to regions")
-    g.add_argument("--trust-list", action="append", default=[], metavar="FILE", help="a signed trust list")
+    g.add_argument("--trust-list", action="append", default=[], metavar="FILE",
+                   help="a signed trust list (needs --root; repeat for several)")
     g.add_argument("--state", metavar="DIR",
                    help="anti-rollback state directory for trust lists, rules and status lists (created, with a "
                    "note on stderr, when it does not exist)")
@@ -682,6 +697,11 @@ def _report_failure(args: argparse.Namespace, err: Any, at: datetime | None = No
     if args.json:
         print(_dumps(VerificationResult(None, err).to_json()))
     _say(f"REJECTED: {err}", file=sys.stderr)
+    context = getattr(err, "verified", None)
+    if context is not None:  # the signature verified before the code was rejected
+        expires = context.expires_at.isoformat() if context.expires_at else "-"
+        _say(f"  signature verified: {context.format} code issued by {context.issuer or '-'}, kid "
+             f"{context.kid.hex()} ({context.algorithm}), expires {expires}", file=sys.stderr)
     failed_rules = getattr(err, "failed_rules", ())
     for rule in failed_rules:
         _say(f"  failed rule: {rule}", file=sys.stderr)
@@ -1167,22 +1187,29 @@ def cmd_rules_build(args: argparse.Namespace) -> int:
 
 def _keygen_arguments(p: _Parser) -> None:
     p.add_argument("--alg", required=True, help="ES256, EdDSA or SM2 (SM2 needs the healthpass[sm] extra)")
-    p.add_argument("--out", required=True, metavar="PREFIX")
+    p.add_argument("--out", required=True, metavar="PREFIX",
+                   help="write PREFIX.key.pem (mode 0600) and PREFIX.pub.pem; prints the kid")
     p.add_argument("--password-env", metavar="VAR", help="encrypt the private key with this variable's value")
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_keygen)
 
 
 def _mint_arguments(p: _Parser) -> None:
-    p.add_argument("--key", metavar="KEY.pem")
-    p.add_argument("--password-env", metavar="VAR")
-    p.add_argument("--issuer", required=True, metavar="REGION")
-    p.add_argument("--in", dest="input", metavar="CREDENTIAL.json")
-    p.add_argument("--valid-for", default="72h", metavar="DURATION")
-    p.add_argument("--out", metavar="FILE")
-    p.add_argument("--png", metavar="FILE")
-    p.add_argument("--batch", metavar="PEOPLE.jsonl", help="one JSON credential per line; codes to --out in order")
-    p.add_argument("--workers", type=int, metavar="N")
+    p.add_argument("--key", metavar="KEY.pem", help="the issuer's private key (required unless --pkcs11-module)")
+    p.add_argument("--password-env", metavar="VAR", help="the environment variable holding the key's password")
+    p.add_argument("--issuer", required=True, metavar="REGION",
+                   help="the issuing region: a six-digit GB/T 2260 code or CN-XX")
+    p.add_argument("--in", dest="input", metavar="CREDENTIAL.json",
+                   help="the credential as JSON ('-': standard input; required unless --batch)")
+    p.add_argument("--valid-for", default="72h", metavar="DURATION",
+                   help="how long the code is valid: a whole number with s, m, h or d")
+    p.add_argument("--out", metavar="FILE",
+                   help="write the code text here (default: standard output; required with --batch)")
+    p.add_argument("--png", metavar="FILE", help="also write the code's QR symbol as a PNG")
+    p.add_argument("--batch", metavar="PEOPLE.jsonl",
+                   help="one JSON credential per line ('-': standard input); codes to --out, one line per input "
+                        "line; blank lines skipped; exit 1 if any line failed")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes for --batch (default: all cores)")
     p.add_argument("--registry", metavar="DB", help="status registry (SQLite file or postgresql://...)")
     p.add_argument("--status-uri", metavar="URI", help="allocate each code an index in this status list")
     _add_pkcs11_options(p)
@@ -1198,17 +1225,20 @@ def _verify_arguments(p: _Parser) -> None:
                    help="a signed status delta, applied to the list it names when that exact list is held")
     g.add_argument("--require-status", action="store_true",
                    help="reject a code whose status list is not held (status_unavailable) instead of warning")
-    p.add_argument("--at", metavar="ISO8601")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--batch", metavar="FILE")
-    p.add_argument("--workers", type=int, metavar="N")
-    p.add_argument("--image", metavar="IMAGE")
+    p.add_argument("--at", metavar="ISO8601",
+                   help="verify as of this time, with its zone, e.g. 2026-12-03T08:00+08:00 (default: now)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per code on standard output")
+    p.add_argument("--batch", metavar="FILE",
+                   help="one code per line ('-': standard input), one result per line in order; blank lines "
+                        "skipped; exit 1 if any code was rejected")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes for --batch (default: all cores)")
+    p.add_argument("--image", metavar="IMAGE", help="read the code from a QR image instead of TEXT")
     g = p.add_argument_group("the checkpoint card (healthpass.display; the display extra)")
     g.add_argument("--card", metavar="FILE", help="write the result card: .svg, .png or .html by the extension")
     g.add_argument("--show", action="store_true", help="print the result card on the terminal (not with --json)")
     g.add_argument("--lang", choices=("zh-Hans", "zh-Hant", "en"), default="zh-Hans",
                    help="the card's language (default zh-Hans)")
-    p.add_argument("text", nargs="?", metavar="TEXT")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="the code's text, or '-' to read it from standard input")
     p.set_defaults(func=cmd_verify)
 
 
@@ -1235,12 +1265,12 @@ def _transcode_arguments(p: _Parser) -> None:
 
 
 def _decode_arguments(p: _Parser) -> None:
-    p.add_argument("text", metavar="TEXT")
+    p.add_argument("text", metavar="TEXT", help="the code's text, or '-' to read it from standard input")
     p.set_defaults(func=cmd_decode)
 
 
 def _scan_arguments(p: _Parser) -> None:
-    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("image", metavar="IMAGE", help="a PNG, JPEG, ... image holding a QR code")
     p.set_defaults(func=cmd_scan)
 
 
@@ -1251,21 +1281,30 @@ def _trust_arguments(trust: _Parser) -> None:
 
 
 def _trust_build_arguments(p: _Parser) -> None:
-    p.add_argument("--root-key", metavar="ROOT.key.pem")
-    p.add_argument("--password-env", metavar="VAR")
-    p.add_argument("--seq", type=int, metavar="N")
-    p.add_argument("--valid-for", metavar="DURATION")
+    # --seq and --valid-for are required, from the command line or the manifest: the usage line says so
+    p.usage = ("%(prog)s (--root-key ROOT.key.pem | --pkcs11-module LIB.so ...) --seq N --valid-for DURATION "
+               "(--issuer-key SPEC ... | --manifest FILE) --out FILE")
+    p.add_argument("--root-key", metavar="ROOT.key.pem",
+                   help="the national root's private key (required unless --pkcs11-module)")
+    p.add_argument("--password-env", metavar="VAR", help="the environment variable holding the key's password")
+    p.add_argument("--seq", type=int, metavar="N",
+                   help="required: the list's sequence number, above every earlier list's (or seq in --manifest)")
+    p.add_argument("--valid-for", metavar="DURATION",
+                   help="required: how long the list is fresh, e.g. 30d (or valid_for in --manifest)")
     p.add_argument("--issuer-key", action="append", default=[],
-                   metavar="REGION=PUB.pem[:kinds=..][:from=..][:until=..][:max_validity=30d]")
-    p.add_argument("--manifest", metavar="FILE")
-    p.add_argument("--out", required=True, metavar="FILE")
+                   metavar="REGION=PUB.pem[:kinds=..][:from=..][:until=..][:max_validity=30d]",
+                   help="an issuer key for REGION; kinds a comma list, from/until ISO 8601 with a zone, "
+                        "max_validity the longest code it may sign (repeat)")
+    p.add_argument("--manifest", metavar="FILE", help="the keys (and seq, valid_for) as JSON: specs/trust-list.md")
+    p.add_argument("--out", required=True, metavar="FILE", help="write the signed list here")
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_trust_build)
 
 
 def _trust_show_arguments(p: _Parser) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--root", metavar="ROOT.pub.pem")
+    p.add_argument("file", metavar="FILE", help="a signed trust list")
+    p.add_argument("--root", metavar="ROOT.pub.pem",
+                   help="verify the list against this root (exit 1 if it does not); without it: UNVERIFIED")
     p.set_defaults(func=cmd_trust_show)
 
 
@@ -1283,28 +1322,29 @@ def _status_new_arguments(p: _Parser) -> None:
 
     p.add_argument("--registry", required=True, metavar="DB", help="a SQLite file path or postgresql://...")
     p.add_argument("--uri", required=True, metavar="URI", help="the list's short URI, e.g. hp:630000:3")
-    p.add_argument("--size", type=int, default=DEFAULT_MIN_ENTRIES, metavar="N")
-    p.add_argument("--bits", type=int, default=2, choices=(1, 2, 4, 8))
+    p.add_argument("--size", type=int, default=DEFAULT_MIN_ENTRIES, metavar="N", help="entries in the list")
+    p.add_argument("--bits", type=int, default=2, choices=(1, 2, 4, 8), help="bits per status entry")
     p.set_defaults(func=cmd_status_new)
 
 
 def _status_set_arguments(p: _Parser) -> None:
-    p.add_argument("--registry", required=True, metavar="DB")
+    p.add_argument("--registry", required=True, metavar="DB", help="a SQLite file path or postgresql://...")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--code", metavar="TEXT", help="the code's text ('-' for stdin)")
-    which.add_argument("--credential-id", metavar="HEX")
-    p.add_argument("--to", required=True, metavar="STATUS", choices=("valid", "revoked", "suspended", "superseded"))
+    which.add_argument("--credential-id", metavar="HEX", help="the code's credential id (cti) in hex")
+    p.add_argument("--to", required=True, metavar="STATUS", choices=("valid", "revoked", "suspended", "superseded"),
+                   help="the new status: valid, revoked, suspended or superseded")
     p.set_defaults(func=cmd_status_set)
 
 
 def _status_signing_arguments(p: _Parser) -> None:
-    p.add_argument("--registry", required=True, metavar="DB")
-    p.add_argument("--uri", required=True, metavar="URI")
-    p.add_argument("--key", metavar="KEY.pem")
-    p.add_argument("--password-env", metavar="VAR")
-    p.add_argument("--valid-for", required=True, metavar="DURATION")
+    p.add_argument("--registry", required=True, metavar="DB", help="a SQLite file path or postgresql://...")
+    p.add_argument("--uri", required=True, metavar="URI", help="the list's short URI, e.g. hp:630000:3")
+    p.add_argument("--key", metavar="KEY.pem", help="the issuer's private key (required unless --pkcs11-module)")
+    p.add_argument("--password-env", metavar="VAR", help="the environment variable holding the key's password")
+    p.add_argument("--valid-for", required=True, metavar="DURATION", help="how long the list is fresh, e.g. 1d")
     p.add_argument("--ttl", metavar="DURATION", help="how long verifiers may cache it before fetching again")
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--out", required=True, metavar="FILE", help="write the signed list or delta here")
     _add_pkcs11_options(p)
 
 
@@ -1320,10 +1360,12 @@ def _status_delta_arguments(p: _Parser) -> None:
 
 
 def _status_show_arguments(p: _Parser) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]")
-    p.add_argument("--trust-list", action="append", default=[], metavar="TL")
-    p.add_argument("--trust-key", action="append", default=[], metavar="REGION=PUB.pem")
+    p.add_argument("file", metavar="FILE", help="a signed status list or delta")
+    p.add_argument("--root", action="append", default=[], metavar="ROOT.pub.pem[:regions=R1,R2]",
+                   help="a trust-list root key (with --trust-list) to verify the signer")
+    p.add_argument("--trust-list", action="append", default=[], metavar="TL", help="a signed trust list")
+    p.add_argument("--trust-key", action="append", default=[], metavar="REGION=PUB.pem",
+                   help="a directly trusted issuer key for REGION")
     p.set_defaults(func=cmd_status_show)
 
 
@@ -1339,17 +1381,19 @@ def _rules_eval_arguments(p: _Parser) -> None:
 
 
 def _rules_test_arguments(p: _Parser) -> None:
-    p.add_argument("path", metavar="BUNDLE_OR_DIR")
+    p.add_argument("path", metavar="BUNDLE_OR_DIR", help="a rule bundle or a rules directory")
     p.set_defaults(func=cmd_rules_test)
 
 
 def _rules_build_arguments(p: _Parser) -> None:
-    p.add_argument("--root-key", metavar="ROOT.key.pem")
-    p.add_argument("--password-env", metavar="VAR")
-    p.add_argument("--seq", type=int, required=True, metavar="N")
-    p.add_argument("--valid-for", required=True, metavar="DURATION")
-    p.add_argument("rules_dir", metavar="RULES_DIR")
-    p.add_argument("--out", required=True, metavar="BUNDLE")
+    p.add_argument("--root-key", metavar="ROOT.key.pem",
+                   help="the root's private key (required unless --pkcs11-module)")
+    p.add_argument("--password-env", metavar="VAR", help="the environment variable holding the key's password")
+    p.add_argument("--seq", type=int, required=True, metavar="N",
+                   help="the bundle's sequence number, above every earlier bundle's")
+    p.add_argument("--valid-for", required=True, metavar="DURATION", help="how long the bundle is fresh, e.g. 30d")
+    p.add_argument("rules_dir", metavar="RULES_DIR", help="the rules directory (rule.json and tests per rule)")
+    p.add_argument("--out", required=True, metavar="BUNDLE", help="write the signed bundle here")
     _add_pkcs11_options(p)
     p.set_defaults(func=cmd_rules_build)
 
@@ -1390,6 +1434,24 @@ def _version() -> str:
     return f"healthpass {__version__}"
 
 
+#: options whose value may start with '-' as a typo (``--valid-for -5h``): argparse would read it as an option
+#: and say only "expected one argument"; attached to the option, the value gets a message naming its problem
+_VALUE_OPTIONS = frozenset({"--valid-for"})
+
+
+def _attach_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--valid-for -5h`` as ``--valid-for=-5h``."""
+    out: list[str] = []
+    pending = False
+    for token in argv:
+        if pending and token[:1] == "-" and token[1:2].isdigit():
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+        pending = token in _VALUE_OPTIONS
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (0 success, 1 failed on its input, 2 usage error).
 
@@ -1401,13 +1463,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     traverse a few times while importing and twice more at exit, for nothing.
     """
     if argv is not None:
-        return _run(build_parser(argv[0] if argv else None).parse_args(argv))
+        return _run(build_parser(argv[0] if argv else None).parse_args(_attach_negative_values(argv)))
     import gc
 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        args = build_parser(sys.argv[1] if len(sys.argv) > 1 else None).parse_args()
+        args = build_parser(sys.argv[1] if len(sys.argv) > 1 else None).parse_args(
+            _attach_negative_values(sys.argv[1:]))
         if collecting and not _one_shot(args):
             gc.enable()
         return _run(args)

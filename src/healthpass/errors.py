@@ -10,6 +10,8 @@ Standard library only: this module sits at the bottom of the layer diagram.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +29,7 @@ __all__ = [
     "StatusListError",
     "TrustListError",
     "VerificationError",
+    "VerifiedContext",
 ]
 
 
@@ -113,29 +116,53 @@ class ErrorCode(StrEnum):
     RULE_TESTS_FAILED = "rule_tests_failed"
 
 
+@dataclass(frozen=True, slots=True)
+class VerifiedContext:
+    """What a rejected code proved before it was rejected: its signature verified under a trusted key, so
+    these facts are authentic even though the code is not acceptable (expired, out of scope, a failed rule).
+
+    Set as ``error.verified`` on errors raised after the signature check; None on every other error. Never
+    personal data: the issuer (a region code for ``HP1:``, the ``iss`` claim for ``HC1:``), the key's kid,
+    the algorithm's JOSE name and the code's times.
+    """
+
+    format: str
+    issuer: str | None
+    kid: bytes
+    algorithm: str
+    issued_at: datetime | None
+    expires_at: datetime | None
+
+
 class HealthPassError(Exception):
     """Root of every error healthpass raises on bad input.
 
     ``code`` is a stable :class:`ErrorCode`, ``stage`` the :class:`Stage` that failed, ``message`` a short
-    human explanation free of personal data.
+    human explanation free of personal data. ``verified`` is a :class:`VerifiedContext` when the code's
+    signature had verified before it was rejected (issuer, kid, times: no personal data), else None.
+    ``str(error)`` reads ``message [code, stage stage]``.
     """
 
-    __slots__ = ("code", "message", "stage")
+    __slots__ = ("code", "message", "stage", "verified")
 
     def __init__(self, code: ErrorCode, stage: Stage, message: str) -> None:
         super().__init__(message)
         self.code = ErrorCode(code)
         self.stage = Stage(stage)
         self.message = message
+        self.verified: VerifiedContext | None = None
 
     def __str__(self) -> str:
-        return f"{self.code.value} at {self.stage.value}: {self.message}"
+        return f"{self.message} [{self.code.value}, stage {self.stage.value}]"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code.value!r}, stage={self.stage.value!r}, message={self.message!r})"
 
     def __reduce__(self) -> tuple[object, ...]:  # picklable across worker processes
-        return (type(self), (self.code, self.stage, self.message))
+        return (type(self), (self.code, self.stage, self.message), self._state())
+
+    def _state(self) -> dict[str, Any] | None:
+        return {"verified": self.verified} if self.verified is not None else None
 
     def to_dict(self) -> dict[str, str]:
         """The ``{"code", "stage", "message"}`` object used in JSON output."""
@@ -174,7 +201,7 @@ class PolicyError(VerificationError):
         self.results = results
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message, self.failed_rules, self.results))
+        return (type(self), (self.message, self.failed_rules, self.results), self._state())
 
 
 class TrustListError(HealthPassError):

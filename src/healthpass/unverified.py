@@ -113,7 +113,9 @@ def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, A
     limits = limits or Limits()
     prefix, body = split_prefix(text, max_text=limits.max_text)
     strict = prefix is Prefix.HP1
-    sign1 = decode_sign1(decompress(b45decode(body), max_size=limits.max_decompressed), limits=limits, strict=strict)
+    lead = 4 if not text[:1].isspace() else len(text) - len(text.lstrip()) + 4  # base45 offsets in the given text
+    message = decompress(b45decode(body, offset=lead), max_size=limits.max_decompressed)
+    sign1 = decode_sign1(message, limits=limits, strict=strict)
     claims = decode_claims(sign1.payload, limits=limits, strict=strict)
     alg = sign1.protected_header.get(HeaderLabel.ALG, sign1.unprotected_header.get(HeaderLabel.ALG))
     kid = sign1.protected_header.get(HeaderLabel.KID, sign1.unprotected_header.get(HeaderLabel.KID))

@@ -34,6 +34,7 @@ from healthpass.errors import (
     PolicyError,
     Stage,
     VerificationError,
+    VerifiedContext,
 )
 from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
 from healthpass.model.credential import HealthPayload
@@ -197,6 +198,12 @@ class VerificationResult:
         assert self.error is not None
         out: dict[str, Any] = {"valid": False, "error": self.error.to_dict(), "issuer": None, "kid": None,
                                "issued_at": None, "expires_at": None, "warnings": [], "credential": None}
+        context = self.error.verified
+        if context is not None:  # the signature verified before the code was rejected: authentic facts
+            out.update(format=context.format, issuer=context.issuer, kid=context.kid.hex(),
+                       algorithm=context.algorithm,
+                       issued_at=format_iso(context.issued_at) if context.issued_at else None,
+                       expires_at=format_iso(context.expires_at) if context.expires_at else None)
         if isinstance(self.error, CredentialStatusError) and self.error.credential_status:
             out["credential_status"] = dict(self.error.credential_status)
         if isinstance(self.error, PolicyError) and self.error.results:
@@ -206,6 +213,36 @@ class VerificationResult:
 
 def _when(value: int) -> str:
     return format_iso(from_numeric_date(value))
+
+
+def _verified_context(prefix: Prefix, claims: CwtClaims, kid: bytes, algorithm: Algorithm) -> VerifiedContext:
+    """The facts a code whose signature verified proves about itself (never personal data: an ``iss`` that is
+    not a region code (``HP1:``) or a short country code (``HC1:``) is left out)."""
+    iss = claims.iss
+    if iss is not None:
+        if prefix is Prefix.HP1:
+            plausible = _wire_region(iss) is not None
+        else:
+            plausible = len(iss) <= 8 and iss.isascii() and iss.isalnum()
+        iss = iss if plausible else None
+    return VerifiedContext(prefix.value.rstrip(":"), iss, kid, algorithm.jose_name,
+                           optional_numeric_date(claims.iat), optional_numeric_date(claims.exp))
+
+
+def _body_offset(text: str) -> int:
+    """Where the base45 body starts in the text as given (leading white space and the 4-character prefix),
+    so that base45 errors point into the user's text."""
+    return 4 if not text[:1].isspace() else len(text) - len(text.lstrip()) + 4
+
+
+def _wire_region(text: str) -> Region | None:
+    """The region of a six-digit code as a code carries it (ISO aliases are for human input only)."""
+    if not (len(text) == 6 and text.isascii() and text.isdigit()):
+        return None
+    try:
+        return Region(text)
+    except ValueError:
+        return None
 
 
 class Verifier:
@@ -282,7 +319,14 @@ class Verifier:
         now = datetime.now(UTC) if at is None else aware(at, "at")
         credential = self._verify(text, now)
         if self._rules is not None:
-            credential = self._rules.apply(credential, now=now, profile=profile)
+            try:
+                credential = self._rules.apply(credential, now=now, profile=profile)
+            except HealthPassError as err:
+                if err.verified is None:
+                    err.verified = VerifiedContext(
+                        credential.format.value.rstrip(":"), credential.issuer, credential.kid,
+                        credential.algorithm.jose_name, credential.issued_at, credential.expires_at)
+                raise
         return credential
 
     def verify_many(
@@ -308,7 +352,7 @@ class Verifier:
         if prefix not in policy.formats:
             raise DecodeError(ErrorCode.PREFIX_INVALID, Stage.PREFIX, f"{prefix.value} codes are not accepted")
         strict = prefix is Prefix.HP1
-        message = decompress(b45decode(body), max_size=limits.max_decompressed)
+        message = decompress(b45decode(body, offset=_body_offset(text)), max_size=limits.max_decompressed)
         sign1 = decode_sign1(message, limits=limits, strict=strict)
         headers = cose.read_headers(sign1, allowed=policy.algorithms, protected_alg_only=True)
         if headers.kid is None or (strict and _KID not in sign1.protected_header):
@@ -316,9 +360,14 @@ class Verifier:
                               if strict else "no kid in the headers")
         entry, warnings = self._verify_signature(sign1, headers, now, strict=strict)
         claims = decode_claims(sign1.payload, limits=limits, strict=strict)
-        if strict:
-            return self._finish_hp1(sign1, headers, entry, claims, now, warnings)
-        return self._finish_hc1(sign1, headers, entry, claims, now, warnings)
+        try:
+            if strict:
+                return self._finish_hp1(sign1, headers, entry, claims, now, warnings)
+            return self._finish_hc1(sign1, headers, entry, claims, now, warnings)
+        except HealthPassError as err:  # rejected after the signature verified: say what it proved
+            if err.verified is None:
+                err.verified = _verified_context(prefix, claims, entry.kid, headers.algorithm)
+            raise
 
     def _verify_signature(
         self, sign1: CoseSign1, headers: cose.HeaderInfo, now: datetime, *, strict: bool
@@ -367,10 +416,9 @@ class Verifier:
         iss, iat, exp = claims.iss, claims.iat, claims.exp
         if iss is None or iat is None or exp is None:
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss, iat and exp are required")
-        try:
-            issuer = Region(iss)
-        except ValueError:
-            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss is not a six-digit region code") from None
+        issuer = _wire_region(iss)
+        if issuer is None:  # six digits on the wire: Region() itself also reads ISO codes, which a code never holds
+            raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iss is not a six-digit region code")
         other = claims.other
         ref: StatusReference | None = None
         if len(other) != 1 or _HEALTHPASS not in other:

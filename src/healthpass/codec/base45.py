@@ -32,27 +32,31 @@ def _lanes(digits: bytes) -> int:
     return int.from_bytes(lanes, "little")
 
 
-def b45decode(text: str | bytes) -> bytes:
-    """Decode strict base45. Raises DecodeError(``base45_invalid``) on any invalid or non-canonical input."""
+def b45decode(text: str | bytes, *, offset: int = 0) -> bytes:
+    """Decode strict base45. Raises DecodeError(``base45_invalid``) on any invalid or non-canonical input.
+
+    Messages give the position of the problem as a character offset counted from ``offset`` (the length of
+    whatever preceded ``text`` in the text the user gave, e.g. its ``HP1:`` prefix)."""
     raw = text.encode("ascii", "replace") if isinstance(text, str) else bytes(text)
     digits = raw.translate(_DECODE_TABLE)
     if _INVALID in digits:
-        raise _fail(f"invalid base45 character at offset {digits.index(_INVALID)}")
+        raise _fail(f"invalid base45 character at offset {offset + digits.index(_INVALID)}")
     full, rest = divmod(len(digits), 3)
     if rest == 1:
-        raise _fail("base45 length leaves a single trailing character")
+        raise _fail(f"base45 length leaves a single trailing character (at offset {offset + len(digits) - 1})")
     body = digits[: full * 3]
     value = _lanes(body[0::3]) + 45 * _lanes(body[1::3]) + 2025 * _lanes(body[2::3])
     lanes = value.to_bytes(4 * full, "little")
     if lanes[2::4].strip(b"\x00"):
-        raise _fail("base45 group exceeds 65535 (non-canonical)")
+        group = len(lanes[2::4]) - len(lanes[2::4].lstrip(b"\x00"))
+        raise _fail(f"base45 group at offset {offset + 3 * group} exceeds 65535 (non-canonical)")
     out = bytearray(2 * full + (1 if rest else 0))
     out[0 : 2 * full : 2] = lanes[1::4]
     out[1 : 2 * full : 2] = lanes[0::4]
     if rest:
         last = digits[-2] + 45 * digits[-1]
         if last > 0xFF:
-            raise _fail("final base45 pair exceeds 255 (non-canonical)")
+            raise _fail(f"final base45 pair at offset {offset + len(digits) - 2} exceeds 255 (non-canonical)")
         out[-1] = last
     return bytes(out)
 

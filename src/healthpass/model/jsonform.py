@@ -52,17 +52,40 @@ def _time(text: object, name: str) -> datetime:
 
 _DURATION = re.compile(r"\A(\d{1,9})([smhd])\Z")
 _DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+_UNIT_SECONDS = dict(_DURATION_UNITS)
 
 
 def parse_duration(text: object) -> timedelta:
     """A positive duration written ``45s``, ``90m``, ``72h`` or ``30d``. Raises ValueError."""
     match = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if not match:
-        raise ValueError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 72h)")
-    seconds = int(match.group(1)) * dict(_DURATION_UNITS)[match.group(2)]
+        problem = _duration_problem(text.strip()) if isinstance(text, str) else "not a string"
+        raise ValueError(f"invalid duration {text!r}: {problem}")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
-        raise ValueError(f"invalid duration {text!r}: must be positive")
+        raise ValueError(f"invalid duration {text!r}: a duration must be positive (e.g. 72h)")
     return timedelta(seconds=seconds)
+
+
+def _duration_problem(value: str) -> str:
+    """Why ``value`` is no DURATION, in words."""
+    number, unit = re.match(r"\A(.*?)([A-Za-z]*)\Z", value, re.DOTALL).groups()  # type: ignore[union-attr]
+    if number.startswith("-"):
+        return "a duration must be positive (e.g. 72h)"
+    if unit and unit not in _UNIT_SECONDS:
+        return f"unknown unit {unit!r}: use s, m, h or d (e.g. 72h)"
+    if re.fullmatch(r"\d+[.,]\d+", number):
+        if unit in ("m", "h", "d"):
+            smaller = {"m": ("s", 60), "h": ("m", 60), "d": ("h", 24)}[unit]
+            exact = float(number.replace(",", ".")) * smaller[1]
+            hint = f" (e.g. {exact:g}{smaller[0]})" if exact.is_integer() else ""
+            return f"a duration is a whole number of units: write it in a smaller unit{hint}"
+        return "a duration is a whole number of seconds, minutes, hours or days"
+    if number.isdigit() and not unit:
+        return "no unit: add s, m, h or d (e.g. 72h)"
+    if number.isdigit() and len(number) > 9:
+        return "too many digits"
+    return "use a whole number with s, m, h or d (e.g. 72h)"
 
 
 def format_duration(value: timedelta) -> str:

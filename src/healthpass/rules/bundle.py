@@ -229,6 +229,8 @@ def _parse_json(text: str, what: str) -> Any:
     """Strict JSON: no duplicate keys (parsers disagree on them), no NaN/Infinity."""
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:  # where the syntax breaks (the text itself is never repeated)
+        raise _invalid(f"{what} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
     except (ValueError, RecursionError):
         raise _invalid(f"{what} is not valid JSON (or has duplicate keys)") from None
 

@@ -762,7 +762,7 @@ def _eval_line(line: str, number: int) -> str:
     try:
         result = evaluate(request["logic"], request.get("data"))
     except RuleError as exc:
-        return _dump_line({"error": str(exc)})
+        return _dump_line({"error": _error_text(exc)})
     try:
         return _dump_line({"result": result})
     except (ValueError, TypeError, RecursionError):
@@ -772,7 +772,13 @@ def _eval_line(line: str, number: int) -> str:
 
 
 def _error_line(code: ErrorCode, message: str) -> str:
-    return _dump_line({"error": str(RuleError(code, Stage.RULES, message))})
+    return _dump_line({"error": _error_text(RuleError(code, Stage.RULES, message))})
+
+
+def _error_text(exc: RuleError) -> str:
+    """The ``"error"`` string of ``rules eval`` output: ``code at stage: message`` (machine output, kept as it
+    was when ``str()`` of an error changed to ``message [code, stage stage]``)."""
+    return f"{exc.code.value} at {exc.stage.value}: {exc.message}"
 
 
 def eval_jsonl(lines: Iterable[str]) -> Iterator[str]:
