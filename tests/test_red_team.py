@@ -123,3 +123,42 @@ def test_hred_trust_partner_root_cannot_block_another_roots_key(
     with pytest.raises(TrustListError) as err:
         Verifier(trust_lists=[partner_list]).verify(code, at=NOW)
     assert err.value.code is ErrorCode.TRUST_LIST_INVALID and "outside the scope" in err.value.message
+
+
+# -- the outcome never depends on the order trust sources are handed over -------------------------------------
+
+def test_hred_trust_order_of_roots_never_changes_the_outcome(qinghai: SoftwareSigner, sample: HealthPayload) -> None:
+    """The same key listed by two roots: the national root retired it, a Qinghai root (scoped to 630000) still
+    lists it. The verifier used only the first entry whose key verified the signature, so the result depended on
+    the order of the lists: retired (key_expired) one way, accepted the other. Now every entry whose scope
+    covers the code must allow it (a retirement by any root governing the code is honoured), and an entry
+    whose scope does not cover the code (a narrower kind list) neither blocks nor accepts it."""
+    import dataclasses
+
+    from healthpass.errors import VerificationError
+    from healthpass.model.credential import Kind
+    from healthpass.model.trust import KeyStatus
+    from healthpass.trust import TrustList, trust_root
+
+    national, provincial = SoftwareSigner.generate(), SoftwareSigner.generate()
+    key = issuer_key(qinghai.public_key_pem(), region=QINGHAI)
+    built = NOW - timedelta(hours=1)
+
+    def listed(signer: SoftwareSigner, entry: object, regions: list[str] | None) -> TrustList:
+        data = TrustList.build(signer, seq=1, keys=[entry], valid_for=timedelta(days=3), now=built)  # type: ignore[list-item]
+        return TrustList.load(data, [trust_root(signer.public_key_pem(), regions=regions)])
+
+    code = Issuer(qinghai, QINGHAI).issue(sample, now=NOW)
+    retired = listed(national, dataclasses.replace(key, status=KeyStatus.RETIRED,
+                                                   retired_at=NOW - timedelta(days=1)), None)
+    still = listed(provincial, key, ["630000"])
+    for lists in ([retired, still], [still, retired]):
+        with pytest.raises(VerificationError) as err:
+            Verifier(trust_lists=lists).verify(code, at=NOW)
+        assert err.value.code is ErrorCode.KEY_EXPIRED
+    narrow = listed(national, dataclasses.replace(key, kinds=frozenset({Kind.STATUS})), None)
+    for lists in ([narrow, still], [still, narrow]):
+        assert Verifier(trust_lists=lists).verify(code, at=NOW).issuer == "630000"
+    with pytest.raises(VerificationError) as err:
+        Verifier(trust_lists=[narrow]).verify(code, at=NOW)
+    assert err.value.code is ErrorCode.USAGE_NOT_ALLOWED

@@ -358,20 +358,22 @@ class Verifier:
         if headers.kid is None or (strict and _KID not in sign1.protected_header):
             raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the protected header"
                               if strict else "no kid in the headers")
-        entry, warnings = self._verify_signature(sign1, headers, now, strict=strict)
+        entries = self._verify_signature(sign1, headers, now, strict=strict)
         claims = decode_claims(sign1.payload, limits=limits, strict=strict)
         try:
             if strict:
-                return self._finish_hp1(sign1, headers, entry, claims, now, warnings)
-            return self._finish_hc1(sign1, headers, entry, claims, now, warnings)
+                return self._finish_hp1(sign1, headers, entries, claims, now)
+            return self._finish_hc1(sign1, headers, entries, claims, now)
         except HealthPassError as err:  # rejected after the signature verified: say what it proved
             if err.verified is None:
-                err.verified = _verified_context(prefix, claims, entry.kid, headers.algorithm)
+                err.verified = _verified_context(prefix, claims, entries[0].kid, headers.algorithm)
             raise
 
     def _verify_signature(
         self, sign1: CoseSign1, headers: cose.HeaderInfo, now: datetime, *, strict: bool
-    ) -> tuple[IssuerKey, tuple[str, ...]]:
+    ) -> tuple[IssuerKey, ...]:
+        """The usable entries (fresh lists, direct keys) holding the key that verifies the signature: the one
+        :func:`cose.verify_with` found first, then every other entry with the same key material, in order."""
         kid = headers.kid
         assert kid is not None
         entries = self._ring.entries(kid)
@@ -401,17 +403,36 @@ class Verifier:
         entry = cose.verify_with(
             sign1, headers.algorithm, ((e, self._ring.public_key(e)) for e in usable), require_low_s=strict
         )
-        stale = entry.list_not_after is not None and now > entry.list_not_after
-        return entry, ((WARNING_TRUST_LIST_STALE,) if stale else ())
+        return (entry, *(e for e in usable if e is not entry and e.key_der == entry.key_der))
+
+    @staticmethod
+    def _governing(entries: tuple[IssuerKey, ...], scope_error: Any) -> tuple[IssuerKey, ...]:
+        """Of the entries trusting the signing key (several roots, or a root and the caller, may), those whose
+        scope covers the code; raises the first entry's scope error when none does. Every one of them must then
+        pass the key's bounds on the code (usage window, retirement, certificate, maximum validity), so the
+        outcome never depends on the order the lists were handed over, and a root that retired the key for
+        codes in its scope is honoured even when another root still lists it."""
+        allowed = tuple(e for e in entries if scope_error(e) is None)
+        if not allowed:
+            raise scope_error(entries[0])
+        return allowed
+
+    def _check_bounds(self, entries: tuple[IssuerKey, ...], claims: CwtClaims, now: datetime, iat: int, exp: int,
+                      issued_at: datetime, expires_at: datetime) -> tuple[str, ...]:
+        for e in entries:
+            self._check_key_window(e, iat, exp, issued_at, expires_at)
+        for e in entries:
+            self._check_validity(claims, now, e)
+        stale = entries[0].list_not_after is not None and now > entries[0].list_not_after
+        return (WARNING_TRUST_LIST_STALE,) if stale else ()
 
     def _finish_hp1(
         self,
         sign1: CoseSign1,
         headers: cose.HeaderInfo,
-        entry: IssuerKey,
+        entries: tuple[IssuerKey, ...],
         claims: CwtClaims,
         now: datetime,
-        warnings: tuple[str, ...],
     ) -> VerifiedCredential:
         iss, iat, exp = claims.iss, claims.iat, claims.exp
         if iss is None or iat is None or exp is None:
@@ -433,26 +454,31 @@ class Verifier:
         if provenance is not None and exp > to_numeric_date(provenance.expires_at):
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "a transcoded code expires after its source")
         payload = payload_from_cbor(other[_HEALTHPASS], iat=iat)
-        if entry.region is None:  # e.g. an EU signer certificate: trusted for HC1 codes, never for HP1
-            raise VerificationError(
-                ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
-                f"key {entry.kid.hex()} is trusted for no region, so it may not sign healthpass codes",
-            )
-        if not entry.region.covers(issuer):
-            raise VerificationError(
-                ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
-                f"key {entry.kid.hex()} may sign for region {entry.region.code}, not {issuer.code}",
-            )
         kinds = payload.kinds()
-        if not kinds <= entry.kinds:
-            outside = kinds - entry.kinds
-            raise VerificationError(
-                ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
-                f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
-            )
+
+        def scope_error(entry: IssuerKey) -> VerificationError | None:
+            if entry.region is None:  # e.g. an EU signer certificate: trusted for HC1 codes, never for HP1
+                return VerificationError(
+                    ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
+                    f"key {entry.kid.hex()} is trusted for no region, so it may not sign healthpass codes",
+                )
+            if not entry.region.covers(issuer):
+                return VerificationError(
+                    ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
+                    f"key {entry.kid.hex()} may sign for region {entry.region.code}, not {issuer.code}",
+                )
+            if not kinds <= entry.kinds:
+                outside = kinds - entry.kinds
+                return VerificationError(
+                    ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
+                    f"key {entry.kid.hex()} may not sign {', '.join(sorted(k.value for k in outside))}",
+                )
+            return None
+
+        governing = self._governing(entries, scope_error)
+        entry = governing[0]
         issued_at, expires_at = from_numeric_date(iat), from_numeric_date(exp)
-        self._check_key_window(entry, iat, exp, issued_at, expires_at)
-        self._check_validity(claims, now, entry)
+        warnings = self._check_bounds(governing, claims, now, iat, exp, issued_at, expires_at)
         self._check_transcoded(provenance)
         checked = None
         if ref is not None:
@@ -482,35 +508,39 @@ class Verifier:
         self,
         sign1: CoseSign1,
         headers: cose.HeaderInfo,
-        entry: IssuerKey,
+        entries: tuple[IssuerKey, ...],
         claims: CwtClaims,
         now: datetime,
-        warnings: tuple[str, ...],
     ) -> VerifiedCredential:
         iat, exp = claims.iat, claims.exp
         if iat is None or exp is None:  # a code without them would never expire, or never have been issued
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iat and exp are required")
         dcc = eu_dcc.interpret(claims, strict_schema=self._policy.strict_schema, limits=self._policy.limits,
                                schemas=self._policy.dcc_schemas)
-        if entry.region is not None:  # a key scoped to a healthpass region signs HP1 codes, not EU ones
-            raise VerificationError(
-                ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
-                f"key {entry.kid.hex()} is a healthpass issuer key (region {entry.region.code}), "
-                "not an EU signer: it may not sign HC1 codes",
-            )
-        if entry.dcc_types is not None and dcc.dcc_type not in entry.dcc_types:
-            raise VerificationError(
-                ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
-                f"certificate {entry.kid.hex()} may not sign DCC type {dcc.dcc_type!r}",
-            )
         kind = eu_dcc.KIND_OF_DCC_TYPE[dcc.dcc_type]
-        if kind not in entry.kinds:
-            raise VerificationError(
-                ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE, f"key {entry.kid.hex()} may not sign {kind.value}"
-            )
+
+        def scope_error(entry: IssuerKey) -> VerificationError | None:
+            if entry.region is not None:  # a key scoped to a healthpass region signs HP1 codes, not EU ones
+                return VerificationError(
+                    ErrorCode.ISSUER_MISMATCH, Stage.SCOPE,
+                    f"key {entry.kid.hex()} is a healthpass issuer key (region {entry.region.code}), "
+                    "not an EU signer: it may not sign HC1 codes",
+                )
+            if entry.dcc_types is not None and dcc.dcc_type not in entry.dcc_types:
+                return VerificationError(
+                    ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE,
+                    f"certificate {entry.kid.hex()} may not sign DCC type {dcc.dcc_type!r}",
+                )
+            if kind not in entry.kinds:
+                return VerificationError(
+                    ErrorCode.USAGE_NOT_ALLOWED, Stage.SCOPE, f"key {entry.kid.hex()} may not sign {kind.value}"
+                )
+            return None
+
+        governing = self._governing(entries, scope_error)
+        entry = governing[0]
         issued_at, expires_at = from_numeric_date(iat), from_numeric_date(exp)
-        self._check_key_window(entry, iat, exp, issued_at, expires_at)
-        self._check_validity(claims, now, entry)
+        warnings = self._check_bounds(governing, claims, now, iat, exp, issued_at, expires_at)
         self._check_transcoded(None)
         return VerifiedCredential(
             format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
