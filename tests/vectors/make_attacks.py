@@ -908,6 +908,18 @@ def build_catalogue() -> tuple[list[Vector], list[Vector]]:
     control("valid_hp1_after_a_partner_list_naming_its_kid_out_of_scope",
             "the same, the partner's list handed over first", listed_code,
             trust={**via(partner_listing, both_roots), "also_b64": [base64.b64encode(fresh_list).decode()]})
+    # red team (spec R10): the national root retired the key, a provincial root scoped to 630000 still lists it;
+    # whichever list is handed over first, the retirement is honoured
+    retired_list = _trust_list([dataclasses.replace(_listed(LIST_KEY), status=KeyStatus.RETIRED,
+                                                    retired_at=IAT - timedelta(days=1))])
+    provincial_list = _trust_list([_listed(LIST_KEY)], signer=XINING)
+    provincial_roots = [{"key": ROOT.label}, {"key": XINING.label, "regions": ["630000"]}]
+    for order, (first, second) in (("first", (retired_list, provincial_list)),
+                                   ("second", (provincial_list, retired_list))):
+        attack(f"trust_list_retired_by_one_root_handed_over_{order}", "validity", "key_expired",
+               f"the national list retiring the key handed over {order}, a provincial root's list still holding it",
+               listed_code,
+               trust={**via(first, provincial_roots), "also_b64": [base64.b64encode(second).decode()]})
     attack("trust_list_clock_set_back", "trust_list", "clock_untrusted",
            "verification time before the issue time of the accepted list (clock set back)", listed_code,
            trust=via(_trust_list([_listed(LIST_KEY)], issued=AT + timedelta(days=1))))
