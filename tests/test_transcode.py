@@ -511,6 +511,13 @@ def test_cli_transcode_with_status_lists(tmp_path: Path, capsys: pytest.CaptureF
                  "--registry", str(d / "bj.db"), "--status-uri", "hp:110000:1", "--json")
     code, out, _ = run(capsys, *transcode, revoked)
     assert code == 1 and json.loads(out)["error"]["code"] == "revoked"
+    code, out, _ = run(capsys, *transcode, "--max-depth", "1", "--valid-for", "1h",
+                       *("--issuer", "630000"), good)  # Qinghai's own code: refused after it verified
+    assert code == 1 and json.loads(out)["error"]["code"] == "transcode_refused"
+    from healthpass.registry import open_registry
+
+    with open_registry(str(d / "bj.db")) as registry:
+        assert registry.info("hp:110000:1").allocated == 0  # neither refusal took an index
     code, out, err = run(capsys, *transcode, good)
     assert code == 0, err
     result = json.loads(out)

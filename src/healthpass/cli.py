@@ -725,13 +725,12 @@ def cmd_transcode(args: argparse.Namespace) -> int:
         # the source is verified here once more inside transcode(); this first pass gives --json its view and
         # keeps a source that does not verify from taking a status-list index
         source = verifier.verify(text, at=at, profile=args.profile)
-        cti, ref = None, None
-        if registry is not None:
+        def allocate(cti: bytes) -> Any:  # called only once the source is accepted: a refusal takes no index
             with registry:
-                cti = os.urandom(_CTI_BYTES)
-                ref = registry.allocate(args.status_uri, [cti])[0]
+                return registry.allocate(args.status_uri, [cti])[0]
+
         code = issuer.transcode(text, verifier=verifier, now=at, profile=args.profile, max_depth=args.max_depth,
-                                credential_id=cti, status=ref)
+                                status=allocate if registry is not None else None)
     except IssueError as err:
         _say(f"healthpass: {err}", file=sys.stderr)
         if args.json:

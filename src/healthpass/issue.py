@@ -124,7 +124,7 @@ class Issuer:
         formats: frozenset[Prefix] = frozenset(Prefix),
         profile: str | None = None,
         credential_id: bytes | None = None,
-        status: StatusReference | None = None,
+        status: StatusReference | Callable[[bytes], StatusReference] | None = None,
     ) -> str:
         """Re-issue a foreign code (``HP1:`` of another region, or an EU ``HC1:`` certificate) as a local
         ``HP1:`` code that names its source in a provenance claim (``specs/credential.md`` §10).
@@ -134,8 +134,10 @@ class Issuer:
         HealthPassError (``expired``, ``key_unknown``, ``policy_rejected``, ...) is raised unchanged. The new
         code is issued at ``now`` by this issuer's region and key; it expires at the earlier of ``now +
         valid_for`` (default: this issuer's validity) and the source's expiry, never later. It carries the
-        source's payload (for EU certificates, the normalised view) and, with ``status`` (an index allocated in
-        this issuer's status registry, whose ``credential_id`` the registry recorded), a status reference.
+        source's payload (for EU certificates, the normalised view) and, with ``status``, a status reference:
+        either one already allocated for ``credential_id``, or an allocator called with the new code's credential
+        id once the source has been accepted (e.g. ``lambda cti: registry.allocate(uri, [cti])[0]``), so that
+        a refused source takes no index of the list.
 
         Raises, besides the source's errors, IssueError: ``transcode_refused`` (a format not in ``formats``,
         a code of this issuer's own region, a chain longer than ``max_depth`` transcodings, a source expiring
@@ -175,6 +177,9 @@ class Issuer:
         if exp <= iat:
             raise _refused(f"the source code expires at {provenance.expires_at.isoformat()}, "
                            "before the new code would be issued")
+        if callable(status):
+            credential_id = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
+            status = status(credential_id)
         return self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
                           status=status)
 
