@@ -61,6 +61,13 @@ class Tagged:
 _MIN_INT = -(2**64)
 _MAX_INT = 2**64 - 1
 
+#: cbor2 6 decodes the content of every tag immutably (arrays as tuples, maps as its ``frozendict``); 5.x
+#: does so only for map keys. Both are read as arrays and maps here and handed on as lists and dicts, so
+#: callers see one data model whichever cbor2 release is installed (cbor2 5.x names the type ``FrozenDict``).
+_FROZEN_MAP: type = getattr(cbor2, "frozendict" if hasattr(cbor2, "frozendict") else "FrozenDict", dict)
+_ARRAYS = frozenset({list, tuple})
+_MAPS = frozenset({dict, _FROZEN_MAP})
+
 
 def _key_rank(key: object) -> tuple[int, int, int, bytes]:
     """Rank of a map key in length-first canonical order: (encoded length, major type, argument, content).
@@ -231,6 +238,8 @@ def decode(
                 raise _fail(stage, what, f"CBOR tag {value.tag} not allowed")
             tags.append(value.tag)
             value = value.value
+        if tags:  # cbor2 6 decoded the tagged content immutably
+            value = _thaw(value, limits.max_depth, stage, what)
         for tag in reversed(tags):
             value = Tagged(tag, value)
         return value
@@ -292,11 +301,11 @@ def _check(
                 pass
             elif depth >= max_depth:
                 raise _fail(stage, what, f"nesting deeper than {max_depth}")
-            elif kind is list or kind is dict or kind is cbor2.CBORTag:
-                if kind is dict:
+            elif kind in _ARRAYS or kind in _MAPS or kind is cbor2.CBORTag:
+                if kind in _MAPS:
                     spent += _check_keys(item, stage, what)
                     children: Iterator[Any] = iter(item.values())
-                elif kind is list:
+                elif kind in _ARRAYS:
                     children = iter(item)
                 else:
                     if item.tag not in allowed_tags:
@@ -336,14 +345,27 @@ def _check_keys(value: dict[Any, Any], stage: Stage, what: str) -> int:
 
 
 def _with_tagged(value: Any) -> Any:
-    """A checked item with each (allowed) CBOR tag as :class:`Tagged`."""
+    """A checked item with each (allowed) CBOR tag as :class:`Tagged`, its arrays as lists and maps as dicts."""
     kind = type(value)
     if kind is cbor2.CBORTag:
         return Tagged(value.tag, _with_tagged(value.value))
-    if kind is list:
+    if kind in _ARRAYS:
         return [_with_tagged(v) for v in value]
-    if kind is dict:
+    if kind in _MAPS:
         return {k: _with_tagged(v) for k, v in value.items()}
+    return value
+
+
+def _thaw(value: Any, depth: int, stage: Stage, what: str) -> Any:
+    """``value`` with its (cbor2 6: immutable) arrays as lists and maps as dicts, at most ``depth`` levels of
+    containers deep (typed callers bound nothing else before their own parser reads the value)."""
+    kind = type(value)
+    if kind in _ARRAYS or kind in _MAPS:
+        if depth <= 0:
+            raise _fail(stage, what, "nesting too deep")
+        if kind in _ARRAYS:
+            return [_thaw(v, depth - 1, stage, what) for v in value]
+        return {k: _thaw(v, depth - 1, stage, what) for k, v in value.items()}
     return value
 
 
