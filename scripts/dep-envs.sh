@@ -43,6 +43,6 @@ if [ "$name" = newest ]; then
     diff <(grep -v '^#' ci/constraints-newest.txt) <(grep -v '^#' "$resolved") | grep '^[<>]' >&2 || true
   fi
 fi
-"$venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -iE '^(cbor2|cryptography|zlib-ng|segno|zxing-cpp|pillow|pyzbar|python-pkcs11|jsonschema|fastjsonschema|babel)==' | tr '\n' ' ' >&2
+"$venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -iE '^(cbor2|cryptography|zlib-ng|segno|zxing-cpp|pillow|pyzbar|python-pkcs11|jsonschema|fastjsonschema|babel|psycopg)==' | tr '\n' ' ' >&2
 echo >&2
 echo "$venv/bin/python"
