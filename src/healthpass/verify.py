@@ -516,7 +516,7 @@ class Verifier:
         if iat is None or exp is None:  # a code without them would never expire, or never have been issued
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "iat and exp are required")
         dcc = eu_dcc.interpret(claims, strict_schema=self._policy.strict_schema, limits=self._policy.limits,
-                               schemas=self._policy.dcc_schemas)
+                               schemas=self._policy.dcc_schemas, message=sign1)
         kind = eu_dcc.KIND_OF_DCC_TYPE[dcc.dcc_type]
 
         def scope_error(entry: IssuerKey) -> VerificationError | None:

@@ -22,9 +22,11 @@ skip the generic data-model walk: for them the re-encoding comparison and their 
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
+import struct
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from healthpass.errors import DecodeError, ErrorCode, Stage
 
 __all__ = [
     "CborLimits", "Tagged", "canonical_order", "decode", "encode", "encode_ordered", "has_key_order", "key_orders",
+    "may_hold_tag",
 ]
 
 
@@ -179,6 +182,30 @@ _REFERENCE_TAG = re.compile(
 )
 
 
+#: Tags cbor2 hands back as ``CBORTag`` (it has no decoder for them): the COSE tags healthpass reads.
+_KEPT_TAGS = frozenset({18, 61})
+
+
+@functools.lru_cache(maxsize=8)
+def _interpreted_heads(tags: frozenset[int]) -> tuple[bytes, ...]:
+    """Every head (each argument width) of the allowed tags cbor2 would decode into Python objects of its own
+    (tag 1 into a ``datetime``): data holding one is decoded by the pure-Python reader, which keeps them as
+    tags. Only tags below 24 are supported (an allowed tag 1 for EU CWT times)."""
+    heads = []
+    for tag in sorted(tags - _KEPT_TAGS):
+        if not 0 <= tag < 24:
+            raise ValueError(f"allowed tag {tag}: only tags below 24 (or {sorted(_KEPT_TAGS)}) are supported")
+        heads += [bytes((0xC0 | tag,)), bytes((0xD8, tag)), b"\xd9\x00" + bytes((tag,)),
+                  b"\xda" + bytes(3) + bytes((tag,)), b"\xdb" + bytes(7) + bytes((tag,))]
+    return tuple(heads)
+
+
+def may_hold_tag(data: bytes, tag: int) -> bool:
+    """Whether ``data`` contains a head of CBOR tag ``tag`` (below 24) in any argument width, perhaps inside a
+    string: False proves that no item decoded from it carries the tag."""
+    return any(h in data for h in _interpreted_heads(frozenset({tag})))
+
+
 def _fail(stage: Stage, what: str, message: str) -> DecodeError:
     return DecodeError(ErrorCode.CBOR_INVALID if stage is Stage.CBOR else _code_for(stage), stage, f"{what}: {message}")
 
@@ -212,6 +239,11 @@ def decode(
     """
     if _REFERENCE_TAG.search(data):  # perhaps tags 25/28/29/256: prove there are none before cbor2 reads them
         _Scanner(data, limits, allowed_tags, stage, what).scan()
+    if not (deterministic or allowed_tags <= _KEPT_TAGS) and any(h in data for h in _interpreted_heads(allowed_tags)):
+        # perhaps an allowed tag cbor2 would turn into an object of its own (tag 1: a datetime): read it as a tag
+        value = _Scanner(data, limits, allowed_tags, stage, what).decode()
+        tagged = _check(value, limits, allowed_tags, stage, what, budget=len(data))
+        return _with_tagged(value) if tagged else value
     try:
         # "replace": cbor2 (5.9) leaks memory on each invalid UTF-8 text string it raises for; a replaced
         # string never re-encodes to the input bytes, so the identity check (or the scanner) still refuses it.
@@ -369,6 +401,10 @@ def _thaw(value: Any, depth: int, stage: Stage, what: str) -> Any:
     return value
 
 
+_FLOAT_FORMATS = {25: ">e", 26: ">f", 27: ">d"}
+_SIMPLE_VALUES = {20: False, 21: True, 22: None}
+
+
 class _Scanner:
     """Pure-Python well-formedness check for the lenient path (RFC 8949 §3, Appendix C), bounded."""
 
@@ -386,6 +422,44 @@ class _Scanner:
         self._item(0)
         if self._pos != len(self._data):
             raise self._error(f"{len(self._data) - self._pos} trailing bytes")
+
+    def decode(self) -> Any:
+        """The item as cbor2 would decode it, except that every tag stays a ``CBORTag`` (the caller's
+        :func:`_check` then applies the limits and the data model, as after cbor2)."""
+        self.scan()  # well-formedness, limits, duplicate keys, allowed tags: the same rules as the lenient path
+        self._pos = 0
+        return self._value()
+
+    def _value(self) -> Any:
+        """Read one (already scanned, hence well-formed and bounded) item."""
+        major, arg, initial = self._head()
+        if major == 0:
+            return arg
+        if major == 1:
+            return -1 - arg
+        if major == 2:
+            return self._take(arg)
+        if major == 3:
+            return self._take(arg).decode("utf-8")
+        if major == 4:
+            return [self._value() for _ in range(arg)]
+        if major == 5:
+            out = {}
+            for _ in range(arg):
+                key = self._value()
+                if type(key) not in (int, str, bytes):
+                    raise self._error(f"map key of type {type(key).__name__}")
+                out[key] = self._value()
+            return out
+        if major == 6:
+            return cbor2.CBORTag(arg, self._value())
+        info = initial & 0x1F
+        if info in _FLOAT_FORMATS:
+            value: float = struct.unpack(_FLOAT_FORMATS[info], arg.to_bytes(1 << (info - 24), "big"))[0]
+            return value
+        if info in _SIMPLE_VALUES:
+            return _SIMPLE_VALUES[info]
+        raise self._error("unsupported CBOR item (simple value)")
 
     def _error(self, message: str) -> DecodeError:
         return _fail(self._stage, self._what, message)

@@ -6,9 +6,18 @@ import functools
 import math
 from typing import Any
 
-from healthpass.codec.cbor import CborLimits, Tagged, canonical_order, decode, encode, has_key_order, key_orders
+from healthpass.codec.cbor import (
+    CborLimits,
+    Tagged,
+    canonical_order,
+    decode,
+    encode,
+    has_key_order,
+    key_orders,
+    may_hold_tag,
+)
 from healthpass.errors import DecodeError, ErrorCode, Stage
-from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
+from healthpass.model.cose import MAX_NUMERIC_DATE, CborTag, ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
 from healthpass.model.policy import Limits
 
 __all__ = ["decode_claims", "decode_sign1", "encode_sign1", "sig_structure"]
@@ -222,12 +231,22 @@ def _generic_sign1(data: bytes, *, limits: Limits, strict: bool) -> CoseSign1:
     return CoseSign1(protected, protected_header, unprotected_header, payload, signature, tuple(tags))
 
 
-def _numeric_date(value: object, key: ClaimKey, *, allow_float: bool) -> int:
-    if type(value) is float and allow_float:
+_TIME_TAGS = frozenset({CborTag.EPOCH_TIME.value})
+
+
+def _numeric_date(value: object, key: ClaimKey, *, lenient: bool, deviations: list[tuple[str, str]]) -> int:
+    """A NumericDate claim. ``lenient`` (EU): also a float (truncated) or either wrapped in tag 1, each
+    recorded in ``deviations``."""
+    name = key.name.lower()
+    if lenient and type(value) is Tagged and value.tag == CborTag.EPOCH_TIME:
+        deviations.append((name, "tag"))
+        value = value.value
+    if type(value) is float and lenient:
         if not math.isfinite(value):
             raise _claims_error(f"{key.name.lower()} is not a finite number")
         if value < 0:  # checked before truncation: -0.5 is out of range, not 0
             raise _claims_error(f"{key.name.lower()} is out of range")
+        deviations.append((name, "float"))
         value = int(value)
     if type(value) is not int:
         raise _claims_error(f"{key.name.lower()} must be an integer NumericDate")
@@ -246,9 +265,12 @@ _ISS, _IAT, _EXP, _NBF, _CTI = (int(k) for k in (ClaimKey.ISS, ClaimKey.IAT, Cla
 
 
 def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
-    """Decode a CWT claims set: strict = healthpass (deterministic, integer times), else EU (floats allowed)."""
+    """Decode a CWT claims set: strict = healthpass (deterministic, integer times), else EU: times may also be
+    floats or wrapped in CBOR tag 1 (``CwtClaims.time_deviations`` records which); tag 1 anywhere else is
+    left as :class:`Tagged` for the claim's own type check to refuse."""
     value = decode(payload, what="CWT claims", deterministic=strict, stage=Stage.CLAIMS,
-                   limits=cbor_limits(limits, allow_floats=not strict), typed=strict)
+                   limits=cbor_limits(limits, allow_floats=not strict), typed=strict,
+                   allowed_tags=frozenset() if strict else _TIME_TAGS)
     if type(value) is not dict:
         raise _claims_error("CWT claims are not a map")
     keys = tuple(value)
@@ -267,9 +289,10 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
         raise _claims_error("iss must be text")
     if cti is not None and (type(cti) is not bytes or len(cti) > limits.max_string):
         raise _claims_error("cti must be a byte string within the string limit")
+    deviations: list[tuple[str, str]] = []
     for time in (iat, exp, nbf):
         if time is not None and (type(time) is not int or not 0 <= time <= MAX_NUMERIC_DATE):
-            iat, exp, nbf = (None if t is None else _numeric_date(t, key, allow_float=not strict)
+            iat, exp, nbf = (None if t is None else _numeric_date(t, key, lenient=not strict, deviations=deviations)
                              for t, key in zip((iat, exp, nbf), _TIME_CLAIMS, strict=True))
             break
     if raw_iat is not None and raw_exp is not None and raw_exp < raw_iat:
@@ -277,4 +300,20 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
     if raw_nbf is not None and raw_exp is not None and raw_nbf > raw_exp:
         raise _claims_error("nbf follows exp")
     other = {k: value[k] for k in keys if k not in _KNOWN_CLAIMS}
-    return CwtClaims(iss, iat, exp, nbf, cti, other)
+    if not strict and may_hold_tag(payload, CborTag.EPOCH_TIME) and _holds_tagged(other.values()):
+        raise _claims_error("CBOR tag 1 outside iat, exp and nbf")
+    return CwtClaims(iss, iat, exp, nbf, cti, other, tuple(deviations))
+
+
+def _holds_tagged(values: Any) -> bool:
+    """Whether any of the decoded ``values`` (bounded by the decoder) is or holds a :class:`Tagged`."""
+    stack = list(values)
+    while stack:
+        item = stack.pop()
+        if type(item) is Tagged:
+            return True
+        if type(item) is dict:
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return False

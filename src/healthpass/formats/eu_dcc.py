@@ -32,12 +32,13 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
 from healthpass.errors import DecodeError, ErrorCode, Stage
-from healthpass.model.cose import ClaimKey, CwtClaims
+from healthpass.model.cose import ClaimKey, CoseSign1, CoseTag, CwtClaims, HeaderLabel
 from healthpass.model.credential import (
     DoseKind,
     HealthPayload,
@@ -57,11 +58,13 @@ __all__ = [
     "KIND_OF_DCC_TYPE",
     "NAAT_TEST_TYPE",
     "RAT_TEST_TYPE",
+    "WARNING_DEVIATION",
     "WARNING_NOT_NORMALISED",
     "WARNING_SCHEMA",
     "WARNING_SCHEMA_UNAVAILABLE",
     "DccResult",
     "DccSchemas",
+    "Deviation",
     "SchemaReport",
     "alpha3",
     "check_structure",
@@ -83,6 +86,45 @@ RAT_TEST_TYPE = "LP217198-3"
 WARNING_SCHEMA = "dcc_schema"
 WARNING_SCHEMA_UNAVAILABLE = "dcc_schema_unavailable"
 WARNING_NOT_NORMALISED = "dcc_not_normalised"
+WARNING_DEVIATION = "dcc_deviation"
+
+
+class Deviation(StrEnum):
+    """A deviation from the HCERT specification or the EU DCC schema that member states' issuers produced and
+    the EU reference verifiers accepted. An ``HC1:`` code carrying one verifies with the warning
+    ``dcc_deviation: <code>: <where>`` (``where`` names a claim, ``COSE_Sign1`` or a JSON path, never a
+    value), or fails with ``schema_invalid`` under ``VerifierPolicy.strict_schema``. ``HP1:`` codes allow
+    none of them. The table with the reasons is in docs/eu-dcc.md."""
+
+    #: ``iat``/``exp``/``nbf`` wrapped in CBOR tag 1 (epoch-based date/time)
+    CWT_TIME_TAG = "cwt_time_tag"
+    #: ``iat``/``exp``/``nbf`` as a float (truncated to the second)
+    CWT_TIME_FLOAT = "cwt_time_float"
+    #: the COSE_Sign1 without its tag 18
+    COSE_UNTAGGED = "cose_untagged"
+    #: the COSE_Sign1 wrapped in the CWT tag 61
+    COSE_CWT_TAG = "cose_cwt_tag"
+    #: the kid only in the unprotected header
+    KID_UNPROTECTED = "kid_unprotected"
+    #: ``ver`` not ``X.Y.Z`` but readable as a release (``1.3``, ``v1.3.0``, `` 1.3.0``): read as ``X.Y.Z``
+    VER_VARIANT = "ver_variant"
+    #: a group (``v``, ``t``, ``r``) present with the value null beside the real one: read as absent
+    NULL_GROUP = "null_group"
+    #: a group present as an empty array beside the real one: read as absent
+    EMPTY_GROUP = "empty_group"
+    #: more than one ``v`` entry under schema 1.0.x-1.2.x (1.3.0 added ``maxItems: 1``): the view reads the
+    #: latest dose
+    MULTIPLE_ENTRIES = "multiple_entries"
+    #: a time part after a date (``dob``, ``v.dt``, ``r.fr``/``df``/``du``): the view reads the date
+    DATE_WITH_TIME = "date_with_time"
+    #: a lower-case country code (``co``): the view reads it upper-cased
+    COUNTRY_LOWER_CASE = "country_lower_case"
+    #: leading or trailing white space in a name field: the view reads it trimmed
+    NAME_WHITESPACE = "name_whitespace"
+    #: ``dn``/``sd`` as an integral float (HCERT §3.3.7: "any reasonable type conversion")
+    COUNT_FLOAT = "count_float"
+    #: a field the EU schema does not define (ignored)
+    UNKNOWN_FIELD = "unknown_field"
 
 _HCERT_DCC_KEY = 1
 #: At most this many schema deviations are listed as warnings (then one ``... and N more``).
@@ -90,6 +132,10 @@ _MAX_SCHEMA_WARNINGS = 12
 #: EU value set ``covid-19-lab-result``.
 _TEST_RESULTS = {"260415000": TestResult.NEGATIVE, "260373001": TestResult.POSITIVE}
 _VERSION = re.compile(r"\A(\d{1,4})\.(\d{1,4})\.(\d{1,4})\Z")
+#: ``ver`` values issuers wrote for a release: a ``v`` prefix, two parts, surrounding white space
+_VERSION_VARIANT = re.compile(r"\A\s*[vV]?(\d{1,4})\.(\d{1,4})(?:\.(\d{1,4}))?\s*\Z")
+#: schema releases below this allowed more than one entry per group
+_SINGLE_ENTRY_SINCE = (1, 3, 0)
 _SCHEMA_FILE = re.compile(r"\A(\d{1,4}\.\d{1,4}\.\d{1,4})(?:\.combined-schema)?\.json\Z")
 _SAFE_KEY = re.compile(r"\A[A-Za-z0-9_-]{1,16}\Z")
 _DATE = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})\Z")
@@ -105,6 +151,15 @@ _ENTRY_TEXT_FIELDS: Mapping[str, tuple[str, ...]] = {
     "r": ("fr", "df", "du"),
 }
 _NAME_FIELDS = ("fn", "gn", "fnt", "gnt")
+#: The fields the EU schema (1.0.0-1.3.x) defines, per object
+_TOP_FIELDS = frozenset({"ver", "nam", "dob", "v", "t", "r"})
+_ENTRY_FIELDS: Mapping[str, frozenset[str]] = {
+    "v": frozenset({"tg", "vp", "mp", "ma", "dn", "sd", "dt", "co", "is", "ci"}),
+    "t": frozenset({"tg", "tt", "nm", "ma", "sc", "dr", "tr", "tc", "co", "is", "ci"}),
+    "r": frozenset({"tg", "fr", "co", "is", "df", "du", "ci"}),
+}
+#: Fields holding a date (``YYYY-MM-DD``), where some issuers appended a time
+_DATE_FIELDS: Mapping[str, tuple[str, ...]] = {"v": ("dt",), "t": (), "r": ("fr", "df", "du")}
 
 # ISO 3166-1 alpha-2 -> alpha-3 (all 249 assigned codes; "XK", used by the EU value set, is not ISO).
 _ALPHA3_TABLE = (
@@ -200,32 +255,85 @@ def _is_count(value: object) -> bool:
 def check_structure(dcc: Mapping[str, Any]) -> str:
     """healthpass's own structural rules (module docstring, step 2); returns the DCC type.
 
-    Raises DecodeError(``schema_invalid``).
+    Raises DecodeError(``schema_invalid``). Tolerated deviations (:class:`Deviation`) pass; :func:`interpret`
+    reports them.
     """
+    return _structure(dcc).kind
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    kind: str
+    #: ``ver`` as ``X.Y.Z`` (a :attr:`Deviation.VER_VARIANT` read as its release), or None
+    version: str | None
+    deviations: tuple[tuple[Deviation, str], ...]
+
+
+def _release(ver: object) -> str | None:
+    """``ver`` as an ``X.Y.Z`` release: exact, or a variant (:attr:`Deviation.VER_VARIANT`); None otherwise."""
+    if not isinstance(ver, str):
+        return None
+    if _VERSION.match(ver):
+        return ver
+    match = _VERSION_VARIANT.match(ver)
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return f"{int(major)}.{int(minor)}.{int(patch or 0)}"
+
+
+def _has_time(value: object) -> bool:
+    """A date followed by a time part (``2021-05-18T00:00:00``)."""
+    return isinstance(value, str) and len(value) > 10 and _DATE_PREFIX.match(value) is not None
+
+
+def _structure(dcc: Mapping[str, Any]) -> _Shape:
     if not _json_value(dcc):
         raise _schema_error("the DCC is not a JSON value (byte string, or a map key that is not text)")
+    for name in ("dob", "ver"):
+        if name in dcc and type(dcc[name]) is not str:
+            raise _schema_error(f"DCC {name} must be text")
+    deviations: list[tuple[Deviation, str]] = []
+    version = _release(dcc.get("ver"))
+    if version is not None and version != dcc.get("ver"):
+        deviations.append((Deviation.VER_VARIANT, "$.ver"))
     groups = []
     for kind in DCC_TYPES:
         if kind not in dcc:
+            continue
+        if dcc[kind] is None:
+            deviations.append((Deviation.NULL_GROUP, f"$.{kind}"))
             continue
         if type(dcc[kind]) is not list:
             raise _schema_error(f"DCC {kind} must be an array")
         if dcc[kind]:
             groups.append(kind)
+        else:
+            deviations.append((Deviation.EMPTY_GROUP, f"$.{kind}"))
     if len(groups) != 1:
         raise _schema_error(f"a DCC holds exactly one non-empty of v, t, r (found {len(groups)})")
     kind = groups[0]
     entries = dcc[kind]
-    if len(entries) != 1 or type(entries[0]) is not dict:
+    if any(type(entry) is not dict for entry in entries):
         raise _schema_error(f"DCC {kind} must hold exactly one entry, a map")
-    entry = entries[0]
-    for name in _ENTRY_TEXT_FIELDS[kind]:
-        if name in entry and type(entry[name]) is not str:
-            raise _schema_error(f"DCC {kind}[0].{name} must be text")
-    if kind == "v":
-        for name in ("dn", "sd"):
-            if name in entry and not _is_count(entry[name]):
-                raise _schema_error(f"DCC v[0].{name} must be an integer")
+    if len(entries) > 1:
+        key = _version_key(version) if version is not None else None
+        if kind != "v" or key is None or key[0] != 1 or key >= _SINGLE_ENTRY_SINCE:
+            raise _schema_error(f"DCC {kind} must hold exactly one entry (several v entries only under schema "
+                                "releases 1.0.0-1.2.x)")
+        deviations.append((Deviation.MULTIPLE_ENTRIES, f"$.{kind}"))
+    for index, entry in enumerate(entries):
+        for name in _ENTRY_TEXT_FIELDS[kind]:
+            if name in entry and type(entry[name]) is not str:
+                raise _schema_error(f"DCC {kind}[{index}].{name} must be text")
+        if kind == "v":
+            for name in ("dn", "sd"):
+                if name in entry:
+                    if not _is_count(entry[name]):
+                        raise _schema_error(f"DCC v[{index}].{name} must be an integer")
+                    if type(entry[name]) is float:
+                        deviations.append((Deviation.COUNT_FLOAT, f"$.v[{index}].{name}"))
+        deviations += _entry_deviations(kind, index, entry)
     if "nam" in dcc:
         nam = dcc["nam"]
         if type(nam) is not dict:
@@ -233,10 +341,29 @@ def check_structure(dcc: Mapping[str, Any]) -> str:
         for name in _NAME_FIELDS:
             if name in nam and type(nam[name]) is not str:
                 raise _schema_error(f"DCC nam.{name} must be text")
-    for name in ("dob", "ver"):
-        if name in dcc and type(dcc[name]) is not str:
-            raise _schema_error(f"DCC {name} must be text")
-    return kind
+            if name in nam and nam[name] != nam[name].strip():
+                deviations.append((Deviation.NAME_WHITESPACE, f"$.nam.{name}"))
+        deviations += [(Deviation.UNKNOWN_FIELD, _path(["nam", key])) for key in nam if key not in _NAME_FIELDS]
+    if _has_time(dcc.get("dob")):
+        deviations.append((Deviation.DATE_WITH_TIME, "$.dob"))
+    deviations += [(Deviation.UNKNOWN_FIELD, _path([key])) for key in dcc if key not in _TOP_FIELDS]
+    return _Shape(kind, version, tuple(deviations))
+
+
+def _entry_deviations(kind: str, index: int, entry: Mapping[str, Any]) -> list[tuple[Deviation, str]]:
+    found = [(Deviation.DATE_WITH_TIME, f"$.{kind}[{index}].{name}")
+             for name in _DATE_FIELDS[kind] if _has_time(entry.get(name))]
+    country = entry.get("co")
+    if isinstance(country, str) and country != country.upper() and _country(country) is not None:
+        found.append((Deviation.COUNTRY_LOWER_CASE, f"$.{kind}[{index}].co"))
+    found += [(Deviation.UNKNOWN_FIELD, _path([kind, index, key])) for key in entry if key not in _ENTRY_FIELDS[kind]]
+    return found
+
+
+def _country(code: str) -> str | None:
+    """A two-letter country code of the EU value set in any case, upper-cased; None when it is none."""
+    upper = code.upper()
+    return upper if len(upper) == 2 and (upper in _ALPHA3 or upper == "XK") else None
 
 
 # ------------------------------------------------------------------------------------------------ schemas
@@ -463,6 +590,24 @@ class DccSchemas:
         return SchemaReport(requested, version, _issues(compiled.full, dcc))
 
 
+def _message_deviations(message: CoseSign1 | None) -> list[tuple[Deviation, str]]:
+    if message is None:
+        return []
+    found = []
+    if not message.tags:
+        found.append((Deviation.COSE_UNTAGGED, "COSE_Sign1"))
+    elif message.tags[0] == CoseTag.CWT:
+        found.append((Deviation.COSE_CWT_TAG, "COSE_Sign1"))
+    if HeaderLabel.KID not in message.protected_header and HeaderLabel.KID in message.unprotected_header:
+        found.append((Deviation.KID_UNPROTECTED, "COSE_Sign1"))
+    return found
+
+
+def _claims_deviations(claims: CwtClaims) -> list[tuple[Deviation, str]]:
+    return [(Deviation.CWT_TIME_TAG if how == "tag" else Deviation.CWT_TIME_FLOAT, name)
+            for name, how in claims.time_deviations]
+
+
 def _rebuild_schemas(files: Mapping[str, Path], engine: Engine) -> DccSchemas:
     return DccSchemas(files, engine=engine)
 
@@ -558,8 +703,13 @@ def _vaccination(entry: Mapping[str, Any]) -> Vaccination:
         date=_day(entry.get("dt"), "v.dt"),
         kind=DoseKind.BOOSTER if dn > sd else DoseKind.PRIMARY,
         manufacturer=manufacturer if isinstance(manufacturer, str) and manufacturer.strip() else None,  # "": none
-        place=alpha3(entry.get("co")),
+        place=_place(entry.get("co")),
     )
+
+
+def _place(code: object) -> str | None:
+    """``co`` as an ISO alpha-3 code (a lower-case code read upper-cased); None when unknown."""
+    return alpha3(_country(code)) if isinstance(code, str) else None
 
 
 def _naat(entry: Mapping[str, Any]) -> NaatTest | None:
@@ -603,6 +753,8 @@ def _holder(dcc: Mapping[str, Any]) -> Holder | None:
     if name is None:
         return None
     dob = dcc.get("dob")
+    if isinstance(dob, str) and _has_time(dob):  # a date with a time part: the date
+        dob = dob[:10]
     birth_date = dob if Holder.is_birth_date(dob) else None  # "" or not a (partial) date in 1900-2099: omitted
     return Holder(name=name, name_std=name_std, birth_date=birth_date)
 
@@ -615,10 +767,13 @@ def normalise(dcc: Mapping[str, Any], dcc_type: str) -> tuple[HealthPayload | No
     :class:`NaatTest` (``sc`` truncated to the minute in UTC, ``tr`` negative/positive; a rapid antigen test
     LP217198-3 is not represented); ``r`` -> :class:`Infection` (CONFIRMED, ``fr``, ``df``, ``du``); holder
     from ``nam`` (``fn gn`` as name, ``FNT<<GNT`` as name_std) and ``dob`` when it is a valid (partial) date.
+    Of several ``v`` entries (schema 1.0.x-1.2.x), the latest dose: the latest ``dt``, then the highest ``dn``
+    (the entry the EU business rules evaluate).
 
     Returns ``(None, (warning,))`` when the data cannot form valid model values.
     """
-    entry = dcc[dcc_type][0]
+    entries = dcc[dcc_type]
+    entry = entries[0] if len(entries) == 1 else _latest_dose(entries)
     try:
         holder = _holder(dcc)
         parts: dict[str, Any] = {"holder": holder}
@@ -634,6 +789,22 @@ def normalise(dcc: Mapping[str, Any], dcc_type: str) -> tuple[HealthPayload | No
         return None, (f"{WARNING_NOT_NORMALISED}: {err}",)
 
 
+def _latest_dose(entries: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The latest of several vaccination entries: latest ``dt``, then highest ``dn``, then the later in the
+    array; an entry whose date or dose number cannot be read ranks below every entry whose can."""
+
+    def rank(indexed: tuple[int, Mapping[str, Any]]) -> tuple[bool, date, float, int]:
+        index, entry = indexed
+        try:
+            day = _day(entry.get("dt"), "v.dt")
+        except _Unmappable:
+            return False, date.min, 0.0, index
+        dn = entry.get("dn")
+        return True, day, float(dn) if isinstance(dn, int | float) and _is_count(dn) else 0.0, index
+
+    return max(enumerate(entries), key=rank)[1]
+
+
 # --------------------------------------------------------------------------------------------- interpret
 
 
@@ -643,22 +814,38 @@ def interpret(
     strict_schema: bool,
     limits: Limits,
     schemas: object | None = None,
+    message: CoseSign1 | None = None,
 ) -> DccResult:
     """Extract, check and normalise the DCC of verified CWT claims (module docstring, steps 1-4).
 
     ``schemas`` is a :class:`DccSchemas` (``VerifierPolicy.dcc_schemas``) or None (structural rules only).
+    ``message``: the COSE_Sign1 the claims came from, for its tolerated deviations (:class:`Deviation`).
     ``limits`` bounded the decoding already; it is accepted for symmetry with the healthpass payload codec.
-    Raises DecodeError (``claims_invalid``, ``schema_invalid``).
+    Raises DecodeError (``claims_invalid``, ``schema_invalid``; under ``strict_schema`` also for every
+    tolerated deviation).
     """
     del limits  # the CBOR decoder enforced depth, item and string bounds on the claims
     if schemas is not None and not isinstance(schemas, DccSchemas):
         raise TypeError("VerifierPolicy.dcc_schemas must be a healthpass.formats.eu_dcc.DccSchemas")
     dcc = extract(claims)
-    dcc_type = check_structure(dcc)
-    warnings: list[str] = []
+    shape = _structure(dcc)
+    dcc_type = shape.kind
+    deviations = [*_message_deviations(message), *_claims_deviations(claims), *shape.deviations]
+    if deviations and strict_schema:
+        code, where = deviations[0]
+        raise _schema_error(f"EU DCC deviation {code.value} at {where}"
+                            + (f" and {len(deviations) - 1} more" if len(deviations) > 1 else "")
+                            + " (refused under strict_schema)")
+    warnings: list[str] = [f"{WARNING_DEVIATION}: {code.value}: {where}" for code, where in deviations]
     schema_version = None
     if schemas is not None:
-        report = schemas.check(dcc)
+        # the schema judges the payload as the deviations were read: null groups absent, ver as its release
+        checked = dcc
+        if shape.deviations:
+            checked = {k: v for k, v in dcc.items() if not (k in DCC_TYPES and v is None)}
+            if shape.version is not None:
+                checked["ver"] = shape.version
+        report = schemas.check(checked)
         schema_version = report.schema_version
         if report.schema_version is None:
             what = f"ver {report.requested}" if report.requested else "ver missing or not X.Y.Z"

@@ -11,7 +11,9 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["MAX_NUMERIC_DATE", "Algorithm", "ClaimKey", "CoseSign1", "CoseTag", "CwtClaims", "HeaderLabel"]
+__all__ = [
+    "MAX_NUMERIC_DATE", "Algorithm", "CborTag", "ClaimKey", "CoseSign1", "CoseTag", "CwtClaims", "HeaderLabel",
+]
 
 #: The latest NumericDate healthpass reads or writes anywhere (2100-01-01T00:00:00Z); later is out of range.
 MAX_NUMERIC_DATE = 4102444800
@@ -94,6 +96,13 @@ class CoseTag(IntEnum):
     CWT = 61
 
 
+class CborTag(IntEnum):
+    """Other CBOR tags healthpass reads (RFC 8949 §3.4), only where named."""
+
+    #: epoch-based date/time: some EU issuers wrapped the CWT ``iat``/``exp`` in it (lenient decoding only)
+    EPOCH_TIME = 1
+
+
 @dataclass(frozen=True, slots=True, repr=False)  # __repr__ below
 class CoseSign1:
     """A decoded COSE_Sign1 message. ``protected`` keeps the protected header bytes exactly as received."""
@@ -120,6 +129,9 @@ class CwtClaims:
     nbf: int | None
     cti: bytes | None
     other: Mapping[int | str, Any]
+    #: lenient (EU) decoding only: how a time claim deviated from an integer NumericDate, as (claim, how)
+    #: pairs, ``how`` being ``"tag"`` (wrapped in CBOR tag 1) or ``"float"`` (truncated to the second)
+    time_deviations: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
         return f"CwtClaims(iss={self.iss!r}, iat={self.iat}, exp={self.exp}, nbf={self.nbf})"
