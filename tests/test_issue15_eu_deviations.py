@@ -14,6 +14,8 @@ from typing import Any
 
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthpass.codec import Prefix, b45encode
 from healthpass.errors import ErrorCode, HealthPassError, Stage
@@ -308,3 +310,29 @@ def test_issue15_item3_hp1_stays_strict(deviation: str, es_signer: Any, sample: 
     assert info.value.code in (ErrorCode.CLAIMS_INVALID, ErrorCode.COSE_INVALID, ErrorCode.CBOR_INVALID)
     if deviation == "tag1_iat":  # cbor2 reads tag 1 as a datetime, which re-encodes as other bytes
         assert (info.value.code, info.value.stage) == (ErrorCode.CLAIMS_INVALID, Stage.CLAIMS)
+
+
+_PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**64), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=8)
+    | st.binary(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.integers(-30, 30) | st.text(max_size=4),
+                                                                      children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_PLAIN, tagged=st.booleans())
+def test_issue15_item3_python_reader_agrees_with_cbor2(value: Any, tagged: bool) -> None:
+    """The pure-Python reader (used when a claims set may hold tag 1) decodes what cbor2 decodes, alike."""
+    from healthpass.codec.cbor import CborLimits, _Scanner
+
+    if tagged:
+        value = {6: cbor2.CBORTag(1, 1622548800), 9: value}
+    data = cbor2.dumps(value)
+    limits = CborLimits(max_depth=16, max_items=4096, max_string=16384, allow_floats=True)
+    got, reference = _Scanner(data, limits, frozenset({1}), Stage.CLAIMS, "test").decode(), cbor2.loads(data)
+    if tagged:  # tag 1 stays a tag (cbor2 makes it a datetime)
+        assert type(got[6]) is cbor2.CBORTag and (got[6].tag, got[6].value) == (1, 1622548800)
+        got, reference = got[9], reference[9]
+    assert got == reference and repr(got) == repr(reference)

@@ -18,6 +18,10 @@ keys. Only when that comparison fails in lenient mode (foreign formats, e.g. EU 
 non-preferred encodings) does a pure-Python well-formedness scanner decide. ``typed`` callers (healthpass's
 own formats, whose parsers check the type and range of every value they read and reject every unknown key)
 skip the generic data-model walk: for them the re-encoding comparison and their own parser are the check.
+
+cbor2 decodes some tags into objects of its own (tag 1 into a ``datetime``). A lenient caller that allows such
+a tag (EU CWT claims: tag 1 around ``iat``/``exp``) gets it as :class:`Tagged` like any other: when the data
+may hold one of its heads, the pure-Python scanner decodes the item instead of cbor2.
 """
 
 from __future__ import annotations
