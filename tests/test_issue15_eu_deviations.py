@@ -90,10 +90,12 @@ def _code_with_payload(dsc: Dsc, payload: bytes, *, tags: tuple[int, ...] = (18,
     _claims(exp=cbor2.CBORTag(1, float("nan"))),
     _claims(exp=cbor2.CBORTag(1, 2**40)),
     _claims(iat=cbor2.CBORTag(0, "2021-05-31T12:00:00Z")),
+    _claims(iat=cbor2.CBORTag(1, EXP), exp=cbor2.CBORTag(1, IAT)),
     {**_claims(), 1: cbor2.CBORTag(1, IAT)},
     {**_claims(), 99: cbor2.CBORTag(1, IAT)},
     _claims({**VACCINATION, "dob": cbor2.CBORTag(1, 0)}),
-], ids=["tag1-null", "tag1-text", "tag1-nested", "tag1-nan", "tag1-out-of-range", "tag0", "tag1-iss",
+], ids=["tag1-null", "tag1-text", "tag1-nested", "tag1-nan", "tag1-out-of-range", "tag0", "tag1-exp-before-iat",
+        "tag1-iss",
         "tag1-other-claim", "tag1-in-dcc"])
 def test_issue15_item3_tag_1_elsewhere_or_around_a_non_number_is_refused(claims: dict[Any, Any]) -> None:
     dsc = make_dsc()

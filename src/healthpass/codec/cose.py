@@ -284,7 +284,8 @@ def decode_claims(payload: bytes, *, limits: Limits, strict: bool) -> CwtClaims:
                 raise _claims_error(f"{key.name.lower()} is null")
     iss, cti = value.get(_ISS), value.get(_CTI)
     iat, exp, nbf = value.get(_IAT), value.get(_EXP), value.get(_NBF)
-    raw_iat, raw_exp, raw_nbf = iat, exp, nbf  # EU floats are ordered before truncation: 10.9 > 10.1
+    # EU floats are ordered before truncation: 10.9 > 10.1 (the numbers inside a tag 1, if any)
+    raw_iat, raw_exp, raw_nbf = (t.value if type(t) is Tagged and not strict else t for t in (iat, exp, nbf))
     if iss is not None and type(iss) is not str:
         raise _claims_error("iss must be text")
     if cti is not None and (type(cti) is not bytes or len(cti) > limits.max_string):
