@@ -72,12 +72,12 @@ def test_cose_wg_sign1_example(path: Path) -> None:
         if not supported:  # ES384 / ES512: refused at the algorithm allow-list already
             with pytest.raises(HealthPassError) as info:
                 read_headers(decode_sign1(data, limits=Limits(), strict=False), allowed=frozenset(Algorithm),
-                             protected_alg_only=True)
+                             kid_protected=False)
             assert info.value.code is ErrorCode.ALGORITHM_UNSUPPORTED
         return
     try:
         msg = decode_sign1(data, limits=Limits(), strict=False)
-        headers = read_headers(msg, allowed=frozenset(Algorithm), protected_alg_only=True)
+        headers = read_headers(msg, allowed=frozenset(Algorithm), kid_protected=False)
         verify_with(msg, headers.algorithm, [("k", key)], require_low_s=False)
     except HealthPassError as err:
         if supported and not should_fail:

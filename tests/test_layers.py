@@ -201,3 +201,36 @@ def test_cli_verify_imports_only_what_it_uses(tmp_path: Path, code: str, es_sign
               f"print(status, [m for m in {NOT_FOR_HP1_VERIFY!r} if m in sys.modules])")
     out = _fresh(script, "verify", "--trust-key", f"630000={pub}", "--at", "2026-11-25T12:00:00Z", code)
     assert out == "0 []"
+
+
+def test_issue16_item4_one_default_qr_version_importable_without_qr_libraries() -> None:
+    """The default maximum QR version is written once (``model.qr_capacity``) and the Issuer, the capacity
+    check and the QR writers all use it; importing the Issuer and the table loads no QR or imaging library."""
+    import inspect
+
+    from healthpass import Issuer, qr
+    from healthpass.model import qr_capacity
+
+    default = qr_capacity.DEFAULT_MAX_QR_VERSION
+    assert Issuer.__dataclass_fields__["max_qr_version"].default == default
+    assert inspect.signature(qr_capacity.check_capacity).parameters["max_version"].default == default
+    assert default == qr.DEFAULT_MAX_VERSION
+    for writer in (qr.check_capacity, qr.render_png, qr.render_svg, qr.write_png, qr.write_svg):
+        assert inspect.signature(writer).parameters["max_version"].default == default, writer
+    loaded = _fresh("import sys; from healthpass.model.qr_capacity import DEFAULT_MAX_QR_VERSION; "
+                    "from healthpass import Issuer; Issuer; "
+                    "print([m for m in ('healthpass.qr','segno','PIL','zxingcpp','pyzbar','qrcode') "
+                    "if m in sys.modules])")
+    assert loaded == "[]"
+
+
+def test_issue16_item4_signer_protocol_defined_once() -> None:
+    """One Signer class: the public names (``healthpass.Signer``, ``healthpass.signers.Signer``) are the model's."""
+    import healthpass
+    from healthpass import signers
+    from healthpass.model import signer
+
+    assert healthpass.Signer is signers.Signer is signer.Signer
+    assert signer.Signer.__module__ == "healthpass.model.signer"
+    defining = [p for p in PACKAGE.rglob("*.py") if "class Signer(" in p.read_text("utf-8")]
+    assert [p.relative_to(PACKAGE).as_posix() for p in defining] == ["model/signer.py"]

@@ -201,7 +201,8 @@ def test_key_ring_merges_direct_keys_and_lists() -> None:
     assert [e.region.code for e in entries if e.region] == ["630102", "630000", "630100"]
     assert ring.entries(GOOD.kid) is entries and ring.entries(b"\x01" * 8) == ()
     assert len(ring) == 3 and ring.trust_lists == (national, partner)
-    bigger = ring.merged([issuer_key(BAD_SIGNER.public_key_pem(), region=QINGHAI)])
+    bigger = KeyRing([direct, issuer_key(BAD_SIGNER.public_key_pem(), region=QINGHAI)],
+                     trust_lists=[national, partner])
     assert len(bigger) == 4 and BAD_SIGNER.kid in bigger and len(bigger.entries(GOOD.kid)) == 3
     with pytest.raises(TypeError):
         KeyRing(trust_lists=[object()])  # type: ignore[list-item]

@@ -38,7 +38,7 @@ class HeaderInfo:
 
     __slots__ = ("algorithm", "kid")
 
-    def __init__(self, algorithm: Algorithm, kid: bytes | None) -> None:
+    def __init__(self, algorithm: Algorithm, kid: bytes) -> None:
         self.algorithm = algorithm
         self.kid = kid
 
@@ -76,20 +76,22 @@ def _check_crit(msg: CoseSign1) -> None:
             raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, f"crit names unknown parameter {label!r}")
 
 
-def read_headers(msg: CoseSign1, *, allowed: frozenset[Algorithm], protected_alg_only: bool) -> HeaderInfo:
-    """Resolve alg and kid. The protected header wins when a parameter appears in both.
+def read_headers(msg: CoseSign1, *, allowed: frozenset[Algorithm], kid_protected: bool) -> HeaderInfo:
+    """What the headers mean, checked here and nowhere else: ``crit``, the algorithm and the kid.
 
-    Raises DecodeError (``cose_invalid``) for a malformed ``crit`` or a missing alg, and
+    ``crit`` must sit in the protected header and name only present parameters this implementation
+    understands; alg must sit in the protected header; the kid must be present, in the protected header when
+    ``kid_protected`` (healthpass codes and documents), else in either (the protected one wins; EU DCCs
+    and status lists). The codec has already checked each value's type.
+
+    Raises DecodeError (``cose_invalid``) for a malformed ``crit``, a missing alg or kid, and
     VerificationError (``algorithm_unsupported``) for an algorithm outside ``allowed`` or, for SM2, where its
     optional backend is unavailable (the message names the ``healthpass[sm]`` extra).
     """
     _check_crit(msg)
     alg_value: Any = msg.protected_header.get(_ALG)
-    if alg_value is None and not protected_alg_only:
-        alg_value = msg.unprotected_header.get(_ALG)
     if alg_value is None:
-        where = "protected header" if protected_alg_only else "headers"
-        raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, f"no alg in the {where}")
+        raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no alg in the protected header")
     alg = _ALGORITHMS.get(alg_value) if type(alg_value) is int else None
     if alg is None or alg not in allowed:
         raise VerificationError(ErrorCode.ALGORITHM_UNSUPPORTED, Stage.ALGORITHM,
@@ -100,7 +102,11 @@ def read_headers(msg: CoseSign1, *, allowed: frozenset[Algorithm], protected_alg
             raise VerificationError(ErrorCode.ALGORITHM_UNSUPPORTED, Stage.ALGORITHM, missing)
     kid = msg.protected_header.get(_KID)
     if kid is None:
+        if kid_protected:
+            raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the protected header")
         kid = msg.unprotected_header.get(_KID)
+        if kid is None:
+            raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the headers")
     return HeaderInfo(alg, kid)
 
 

@@ -179,16 +179,14 @@ def open_signed(
         raise TypeError("roots must be TrustRoot values (healthpass.trust_root)")
     try:
         msg = decode_sign1(data, limits=limits, strict=True)
-        headers = cose.read_headers(msg, allowed=frozenset(Algorithm), protected_alg_only=True)
+        headers = cose.read_headers(msg, allowed=frozenset(Algorithm), kid_protected=True)
     except HealthPassError as err:
         raise invalid(kind, f"not a signed document: {err.message}") from err
     if msg.protected_header.get(HeaderLabel.CONTENT_TYPE) != kind.content_type.value:
         raise invalid(kind, f"content type is not {kind.content_type.value}")
-    kid = msg.protected_header.get(HeaderLabel.KID)
-    matching = [root for root in roots if root.kid == kid]
+    matching = [root for root in roots if root.kid == headers.kid]
     if not matching:
-        shown = kid.hex() if isinstance(kid, bytes) else "none"
-        raise invalid(kind, f"signed by kid {shown}, which is not a configured root")
+        raise invalid(kind, f"signed by kid {headers.kid.hex()}, which is not a configured root")
     try:
         root = cose.verify_with(msg, headers.algorithm,
                                 ((r, crypto.load_public_key(r.key_der)[0]) for r in matching), require_low_s=True)

@@ -18,7 +18,7 @@ from healthpass.errors import ErrorCode, IssueError, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey
 from healthpass.model.credential import HealthPayload, Kind
 from healthpass.model.provenance import DIGEST_BYTES, MAX_TRANSCODE_DEPTH, DigestOf, Provenance, SourceFormat
-from healthpass.model.qr_capacity import ErrorCorrection, check_capacity
+from healthpass.model.qr_capacity import DEFAULT_MAX_QR_VERSION, MAX_QR_VERSION, ErrorCorrection, check_capacity
 from healthpass.model.regions import Region, as_region
 from healthpass.model.signer import Signer
 from healthpass.model.status import (
@@ -64,7 +64,7 @@ class Issuer:
     _: KW_ONLY  # every option is keyword-only
     validity: timedelta = DEFAULT_VALIDITY
     kinds: frozenset[Kind] = ALL_KINDS
-    max_qr_version: int = 15
+    max_qr_version: int = DEFAULT_MAX_QR_VERSION
     error_correction: ErrorCorrection = ErrorCorrection.M
     kid: bytes | None = None
 
@@ -74,7 +74,7 @@ class Issuer:
             raise TypeError("Issuer.signer must implement the Signer protocol")
         if self.validity <= timedelta(0):
             raise ValueError("Issuer.validity must be positive")
-        if not 1 <= self.max_qr_version <= 40:
+        if not 1 <= self.max_qr_version <= MAX_QR_VERSION:
             raise ValueError("Issuer.max_qr_version must be 1-40")
 
     def issue(

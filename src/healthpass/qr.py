@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 from healthpass.errors import ErrorCode, ScanError, Stage
-from healthpass.model.qr_capacity import QR_ALPHANUMERIC_CAPACITY, ErrorCorrection
+from healthpass.model.qr_capacity import (
+    DEFAULT_MAX_QR_VERSION,
+    MAX_QR_VERSION,
+    QR_ALPHANUMERIC_CAPACITY,
+    ErrorCorrection,
+)
 from healthpass.model.qr_capacity import check_capacity as _check_capacity
 
 if TYPE_CHECKING:
@@ -75,8 +80,8 @@ __all__ = [
 #: The QR alphanumeric character set (ISO/IEC 18004, table 5).
 ALPHANUMERIC_CHARS: Final[frozenset[str]] = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
-#: Largest QR version a code may need unless the caller chooses otherwise (77x77 modules).
-DEFAULT_MAX_VERSION: Final = 15
+#: Largest QR version a code may need unless the caller chooses otherwise (the model's one constant).
+DEFAULT_MAX_VERSION: Final = DEFAULT_MAX_QR_VERSION
 #: Default quiet zone, in modules (the minimum ISO/IEC 18004 requires).
 DEFAULT_BORDER: Final = 4
 #: Default module size of PNG output, in pixels (0.5 mm at 300 dpi).
@@ -125,7 +130,7 @@ class ImageFormat(StrEnum):
 ALPHANUMERIC_CAPACITY: Final[Mapping[ErrorCorrection, tuple[int, ...]]] = QR_ALPHANUMERIC_CAPACITY
 
 _MIN_VERSION: Final = 1
-_MAX_QR_VERSION: Final = 40
+_MAX_QR_VERSION: Final = MAX_QR_VERSION
 
 #: What :func:`scan` accepts: a path, the bytes of an image file, or a PIL image.
 ImageInput: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | PILImage"

@@ -231,10 +231,6 @@ class KeyRing:
             self._parsed[id(entry)] = (entry, key)
         return key
 
-    def merged(self, other: Iterable[IssuerKey]) -> KeyRing:
-        """A new ring with the keys of both (the trust lists of this one included)."""
-        return KeyRing([*self._direct, *other], trust_lists=self._lists)
-
     def __reduce__(self) -> tuple[object, ...]:
         return (_ring, (self._direct, self._lists))  # parsed keys do not pickle; they are parsed again
 

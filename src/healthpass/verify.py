@@ -36,7 +36,7 @@ from healthpass.errors import (
     VerificationError,
     VerifiedContext,
 )
-from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims, HeaderLabel
+from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_duration, payload_to_json
 from healthpass.model.policy import Limits
@@ -81,7 +81,6 @@ class TranscodedPolicy(StrEnum):
     ACCEPT = "accept"  # originals and transcoded codes alike (the default)
     REFUSE = "refuse"  # originals only: a transcoded code is ``transcoded_refused``
     REQUIRE = "require"  # transcoded codes only: an original is ``transcoded_required``
-_KID = int(HeaderLabel.KID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,10 +353,7 @@ class Verifier:
         strict = prefix is Prefix.HP1
         message = decompress(b45decode(body, offset=_body_offset(text)), max_size=limits.max_decompressed)
         sign1 = decode_sign1(message, limits=limits, strict=strict)
-        headers = cose.read_headers(sign1, allowed=policy.algorithms, protected_alg_only=True)
-        if headers.kid is None or (strict and _KID not in sign1.protected_header):
-            raise DecodeError(ErrorCode.COSE_INVALID, Stage.COSE, "no kid in the protected header"
-                              if strict else "no kid in the headers")
+        headers = cose.read_headers(sign1, allowed=policy.algorithms, kid_protected=strict)
         entries = self._verify_signature(sign1, headers, now, strict=strict)
         claims = decode_claims(sign1.payload, limits=limits, strict=strict)
         try:
@@ -375,7 +371,6 @@ class Verifier:
         """The usable entries (fresh lists, direct keys) holding the key that verifies the signature: the one
         :func:`cose.verify_with` found first, then every other entry with the same key material, in order."""
         kid = headers.kid
-        assert kid is not None
         entries = self._ring.entries(kid)
         if not entries:
             raise VerificationError(ErrorCode.KEY_UNKNOWN, Stage.KEY, f"no trusted key with kid {kid.hex()}")

@@ -539,8 +539,3 @@ _KIND_ORDER = (Kind.STATUS, Kind.NAAT, Kind.ANTIBODY, Kind.VACCINATION, Kind.REC
 _KIND_SETS = tuple(
     frozenset(k for i, k in enumerate(_KIND_ORDER) if mask >> i & 1) for mask in range(1 << len(_KIND_ORDER))
 )
-
-
-def utc(value: datetime) -> datetime:
-    """Normalise an aware datetime to UTC."""
-    return value.astimezone(UTC)

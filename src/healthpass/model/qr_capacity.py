@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Final
 
 from healthpass.errors import ErrorCode, IssueError, Stage
 
-__all__ = ["QR_ALPHANUMERIC_CAPACITY", "ErrorCorrection", "check_capacity", "version_for_length"]
+__all__ = [
+    "DEFAULT_MAX_QR_VERSION",
+    "MAX_QR_VERSION",
+    "QR_ALPHANUMERIC_CAPACITY",
+    "ErrorCorrection",
+    "check_capacity",
+    "version_for_length",
+]
+
+#: Largest QR version a code may need unless the caller chooses otherwise (77x77 modules): the one default
+#: for the Issuer, the QR writers and the CLI.
+DEFAULT_MAX_QR_VERSION: Final = 15
+#: Largest QR version ISO/IEC 18004 defines (177x177 modules).
+MAX_QR_VERSION: Final = 40
 
 
 class ErrorCorrection(StrEnum):
@@ -48,15 +62,15 @@ def version_for_length(length: int, error_correction: ErrorCorrection = ErrorCor
 def check_capacity(
     length: int,
     *,
-    max_version: int = 15,
+    max_version: int = DEFAULT_MAX_QR_VERSION,
     error_correction: ErrorCorrection = ErrorCorrection.M,
     margin: int = 0,
 ) -> int:
     """The QR version ``length`` (+ ``margin``) characters need; IssueError(``too_large_for_qr``) above
     ``max_version``. Large symbols have small modules at a given printed size and scan badly on phone
     cameras, so issuers refuse them rather than print them (codes are never split over several symbols)."""
-    if not 1 <= max_version <= 40:
-        raise ValueError(f"max_version must be between 1 and 40, not {max_version}")
+    if not 1 <= max_version <= MAX_QR_VERSION:
+        raise ValueError(f"max_version must be between 1 and {MAX_QR_VERSION}, not {max_version}")
     ec = error_correction if type(error_correction) is ErrorCorrection else ErrorCorrection(error_correction)
     needed = length + margin
     version = version_for_length(needed, ec)

@@ -47,10 +47,10 @@ from healthpass.model.jsonform import payload_to_json
 from healthpass.model.policy import Limits
 from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
+from healthpass.model.signer import Signer
 from healthpass.model.time import aware, format_iso, from_numeric_date, parse_iso, to_numeric_date
 from healthpass.model.trust import TrustRoot
 from healthpass.rules.certlogic import EuRuleTestOutcome, evaluate, run_eu_rule_tests, to_json_value, validate
-from healthpass.signers.base import Signer
 from healthpass.state import StateStore
 
 __all__ = [
