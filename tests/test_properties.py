@@ -218,7 +218,8 @@ def test_plain_sign1_agrees_with_the_generic_decoder_on_every_hp1_attack() -> No
 def _same_sign1(data: bytes, *, strict: bool = True, limits: Any = None) -> bool:
     """The fast path declines or returns exactly the generic decoder's result (with the same limits);
     True when it was used."""
-    from healthpass.codec.cose import _generic_sign1, _plain_sign1
+    from healthpass.codec.sign1 import decode_sign1_generic as _generic_sign1
+    from healthpass.codec.sign1_fast import decode_sign1_fast as _plain_sign1
     from healthpass.model.policy import Limits
 
     limits = limits or Limits()
@@ -309,7 +310,7 @@ def test_plain_sign1_declines_below_the_limits_the_generic_decoder_applies(
 
 
 def _plain_sign1_is_used(message: bytes) -> bool:
-    from healthpass.codec.cose import _plain_sign1
+    from healthpass.codec.sign1_fast import decode_sign1_fast as _plain_sign1
     from healthpass.model.policy import Limits
 
     return _plain_sign1(message, Limits(), strict=True) is not None
@@ -322,7 +323,7 @@ def test_concatenated_cose_structures_equal_the_cbor_encoding(protected: bytes, 
                                                                aad: bytes, unprotected: dict) -> None:
     """sig_structure and encode_sign1 concatenate byte-string heads: exactly the encoder's output."""
     from healthpass.codec.cbor import Tagged
-    from healthpass.codec.cose import encode_sign1, sig_structure
+    from healthpass.codec.sign1 import encode_sign1, sig_structure
 
     assert sig_structure(protected, payload, aad) == encode(["Signature1", protected, aad, payload])
     assert encode_sign1(protected, unprotected, payload, signature) == encode(

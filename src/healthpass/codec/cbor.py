@@ -40,10 +40,11 @@ from typing import Any
 import cbor2
 
 from healthpass.errors import DecodeError, ErrorCode, Stage
+from healthpass.model.policy import Limits
 
 __all__ = [
-    "CborLimits", "Tagged", "canonical_order", "decode", "encode", "encode_ordered", "has_key_order", "key_orders",
-    "may_hold_tag",
+    "CborLimits", "Tagged", "canonical_order", "cbor_limits", "decode", "encode", "encode_ordered", "has_key_order",
+    "key_orders", "may_hold_tag",
 ]
 
 
@@ -55,6 +56,12 @@ class CborLimits:
     max_items: int = 4096
     max_string: int = 16384
     allow_floats: bool = False
+
+
+@functools.lru_cache(maxsize=64)  # called on every decode; both types are frozen values
+def cbor_limits(limits: Limits, *, allow_floats: bool = False) -> CborLimits:
+    """The CBOR bounds of a :class:`~healthpass.model.policy.Limits`."""
+    return CborLimits(limits.max_depth, limits.max_items, limits.max_string, allow_floats)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from healthpass.codec.cbor import canonical_order, decode, encode
-from healthpass.codec.cose import cbor_limits
+from healthpass.codec.cbor import canonical_order, cbor_limits, decode, encode
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.policy import Limits

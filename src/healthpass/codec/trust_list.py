@@ -20,8 +20,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from healthpass.codec.cbor import canonical_order, decode
-from healthpass.codec.cose import cbor_limits
+from healthpass.codec.cbor import canonical_order, cbor_limits, decode
 from healthpass.codec.signed_doc import EnvelopeKey, check_envelope_fields, read_head
 from healthpass.errors import DecodeError, ErrorCode, Stage
 from healthpass.model.credential import Kind
