@@ -149,7 +149,7 @@ def _fresh(code: str, *argv: str) -> str:
 
 def test_import_healthpass_imports_nothing_else() -> None:
     loaded = _fresh("import sys, healthpass; print(sorted(m for m in sys.modules if m.startswith('healthpass')))")
-    assert loaded == "['healthpass']"
+    assert loaded == "['healthpass', 'healthpass._lazy']"  # _lazy: stdlib only, the PEP 562 hook
 
 
 def test_public_names_resolve_lazily() -> None:
@@ -234,3 +234,32 @@ def test_issue16_item4_signer_protocol_defined_once() -> None:
     assert signer.Signer.__module__ == "healthpass.model.signer"
     defining = [p for p in PACKAGE.rglob("*.py") if "class Signer(" in p.read_text("utf-8")]
     assert [p.relative_to(PACKAGE).as_posix() for p in defining] == ["model/signer.py"]
+
+
+def test_issue16_item6_two_lazy_import_mechanisms() -> None:
+    """Deferred imports take one of two forms (``healthpass._lazy``): ``LazyModule("...")`` for a module some
+    inputs need, and a package's ``_LAZY`` table behind ``lazy_names`` (PEP 562). No hand-written module
+    ``__getattr__``, no ``import_module`` outside ``_lazy``, and no import inside a function except of an
+    optional third-party library in its owner module. (The command line, ``cli``, is the edge and loads its
+    command modules on demand; it is checked by its own tests.)"""
+    offences = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if _unit(path) == "cli":
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == "__getattr__" and rel != "_lazy.py" \
+                    and id(node) not in methods:
+                offences.append(f"{rel}:{node.lineno} hand-written module __getattr__")
+            if isinstance(node, ast.Call) and _call_name(node) == "import_module" and rel != "_lazy.py":
+                offences.append(f"{rel}:{node.lineno} import_module")
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Import | ast.ImportFrom):
+                        names = [a.name for a in inner.names] if isinstance(inner, ast.Import) else [inner.module or ""]
+                        for name in names:
+                            if rel not in OWNERS.get(name.split(".")[0], ()):
+                                offences.append(f"{rel}:{inner.lineno} function-local import of {name}")
+    assert offences == []

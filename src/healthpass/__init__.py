@@ -18,7 +18,7 @@ and static type checking work as usual.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from healthpass import qr
@@ -158,18 +158,9 @@ _LAZY: MappingProxyType[str, str] = MappingProxyType({
 
 if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
 
-    def __getattr__(name: str) -> Any:
-        """Import a public name's module on first access (PEP 562); later accesses find the name directly."""
-        import importlib
+    from healthpass._lazy import lazy_names
 
-        if name == "qr":  # importing the submodule binds it here
-            return importlib.import_module("healthpass.qr")
-        module_name = _LAZY.get(name)
-        if module_name is None:
-            raise AttributeError(f"module 'healthpass' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module_name), name)
-        globals()[name] = value  # bind it here: the module namespace is the import cache, as for any import
-        return value
+    __getattr__ = lazy_names(__name__, _LAZY, globals(), submodules=frozenset({"qr"}))
 
 
 def __dir__() -> list[str]:

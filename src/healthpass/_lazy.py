@@ -1,22 +1,30 @@
-"""Deferred imports: a module that is imported when one of its attributes is first used (stdlib only).
+"""Deferred imports, two mechanisms and no others (stdlib only).
 
-A command-line process pays for every module it imports before it does anything, so a module only some
-inputs need is bound through :class:`LazyModule` rather than imported at the top::
+A command-line process pays for every module it imports before it does anything, so:
 
-    if TYPE_CHECKING:
-        from healthpass.formats import eu_dcc
-    else:
-        eu_dcc = LazyModule("healthpass.formats.eu_dcc")  # HC1 codes only
+1. a module only some inputs need is bound through :class:`LazyModule` rather than imported at the top (or
+   inside a function)::
 
-The layering test (``tests/test_layers.py``) reads these names like import statements.
+       if TYPE_CHECKING:
+           from healthpass.formats import eu_dcc
+       else:
+           eu_dcc = LazyModule("healthpass.formats.eu_dcc")  # HC1 codes only
+
+2. a package's public names that live in heavier modules are listed in its ``_LAZY`` table (name -> module)
+   and resolved on first access by the PEP 562 ``__getattr__`` that :func:`lazy_names` builds.
+
+Optional third-party libraries (Pillow, segno, python-pkcs11, psycopg, ...) are imported where they are used,
+inside their one owner module, so that a missing extra fails only the feature that needs it.
+The layering test (``tests/test_layers.py``) reads ``LazyModule("...")`` and ``_LAZY`` like import statements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import Any
 
-__all__ = ["LazyModule"]
+__all__ = ["LazyModule", "lazy_names"]
 
 
 class LazyModule:
@@ -33,3 +41,24 @@ class LazyModule:
 
     def __repr__(self) -> str:
         return f"<lazy module {self._name!r}>"
+
+
+def lazy_names(
+    package: str, table: Mapping[str, str], namespace: dict[str, Any], *, submodules: frozenset[str] = frozenset()
+) -> Callable[[str], Any]:
+    """A PEP 562 module ``__getattr__`` for ``package``: a name in ``table`` is read from the module the table
+    names, a name in ``submodules`` is that submodule; either is then bound in ``namespace`` (the package's
+    ``globals()``: the module namespace is the import cache, as for any import), so later accesses find it
+    directly. Any other name raises AttributeError."""
+
+    def __getattr__(name: str) -> Any:
+        if name in submodules:  # importing the submodule binds it in the package too
+            return import_module(f"{package}.{name}")
+        module_name = table.get(name)
+        if module_name is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(module_name), name)
+        namespace[name] = value
+        return value
+
+    return __getattr__

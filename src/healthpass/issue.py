@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
-from healthpass.codec import Prefix, b45encode, compress
+from healthpass._lazy import LazyModule
+from healthpass.batch import ordered_chunks
+from healthpass.codec import Prefix, b45encode, compress, split_prefix
 from healthpass.codec.cbor import encode_ordered
 from healthpass.codec.payload import payload_to_cbor
 from healthpass.codec.provenance import provenance_to_cbor
@@ -31,9 +33,14 @@ from healthpass.model.time import aware, from_numeric_date, to_numeric_date
 from healthpass.model.trust import ALL_KINDS
 
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
+    import hashlib
     from concurrent.futures import Executor
 
+    from healthpass import verify
     from healthpass.verify import VerifiedCredential, Verifier
+else:  # transcoding only: an issuer that mints never loads the verifier, nor hashlib's OpenSSL
+    hashlib = LazyModule("hashlib")
+    verify = LazyModule("healthpass.verify")
 
 __all__ = ["DEFAULT_MAX_TRANSCODE_DEPTH", "DEFAULT_VALIDITY", "Issuer"]
 
@@ -147,12 +154,9 @@ class Issuer:
         (an EU certificate without a normalised view), ``out_of_scope``, ``too_large_for_qr``; ValueError for a
         naive ``now`` (as :meth:`issue`).
         """
-        from healthpass.codec import split_prefix
-        from healthpass.verify import VerifiedCredential, Verifier
-
         if not isinstance(text, str):
             raise TypeError("transcode() takes the source code's text")
-        if not isinstance(verifier, Verifier):
+        if not isinstance(verifier, verify.Verifier):
             raise TypeError("transcode() needs a configured healthpass Verifier")
         if type(max_depth) is not int or not 1 <= max_depth <= MAX_TRANSCODE_DEPTH:
             raise ValueError(f"max_depth must be 1-{MAX_TRANSCODE_DEPTH}")
@@ -162,7 +166,7 @@ class Issuer:
         if prefix not in formats:
             raise _refused(f"this issuer does not transcode {prefix.value.rstrip(':')} codes")
         source = verifier.verify(text, at=issued, profile=profile)
-        if not isinstance(source, VerifiedCredential):  # a Verifier subclass returning something else
+        if not isinstance(source, verify.VerifiedCredential):  # a Verifier subclass returning something else
             raise TypeError("the verifier did not return a VerifiedCredential")
         unsure = sorted(set(source.warnings) & _UNSURE_SOURCE)
         if unsure:  # the copy would carry none of them: it would outlive a revocation or key removal unseen
@@ -184,8 +188,6 @@ class Issuer:
                           status=status)
 
     def _provenance(self, source: VerifiedCredential, max_depth: int) -> Provenance:
-        from hashlib import sha256
-
         depth = 1 + (source.transcoded_from.depth if source.transcoded_from is not None else 0)
         if depth > max_depth:
             raise _refused(f"the source is already a transcoded code (depth {depth - 1}); this issuer transcodes "
@@ -195,9 +197,9 @@ class Issuer:
         if source.issued_at is None or source.expires_at is None or source.issuer is None:
             raise _refused("the source code has no issuer, issue time or expiry to carry over")
         if source.credential_id:
-            digest, digest_of = sha256(source.credential_id).digest(), DigestOf.CREDENTIAL_ID
+            digest, digest_of = hashlib.sha256(source.credential_id).digest(), DigestOf.CREDENTIAL_ID
         else:
-            digest, digest_of = sha256(source.signature).digest(), DigestOf.SIGNATURE
+            digest, digest_of = hashlib.sha256(source.signature).digest(), DigestOf.SIGNATURE
         digest = digest[:DIGEST_BYTES]
         try:
             return Provenance(
@@ -281,8 +283,6 @@ def _map_chunks(
     work: tuple[Any, Iterable[Any]],
     chunk_size: int,
 ) -> Iterator[Any]:
-    from healthpass.batch import ordered_chunks
-
     context, items = work
     yield from ordered_chunks(executor, fn, context, items, chunk_size)
 

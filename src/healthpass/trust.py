@@ -28,6 +28,7 @@ from healthpass.documents import LOAD_TOKEN, TRUST_LIST, newest_per_signer, open
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError, VerificationError
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm
 from healthpass.model.credential import Kind
+from healthpass.model.jsonform import parse_duration
 from healthpass.model.policy import Limits
 from healthpass.model.regions import Region, as_region, as_regions
 from healthpass.model.time import from_numeric_date, parse_iso, to_numeric_date
@@ -690,8 +691,6 @@ def keys_from_manifest(manifest: object, *, base: Path) -> tuple[list[IssuerKey]
     each key at most once (a list holds one entry per kid); ``retired_at`` exactly when the status is retired.
     Raises ValueError.
     """
-    from healthpass.model.jsonform import parse_duration
-
     if not isinstance(manifest, dict):
         raise ValueError("the manifest must be a JSON object")
     unknown = set(manifest) - {"seq", "valid_for", "keys"}

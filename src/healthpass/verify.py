@@ -12,6 +12,7 @@ No network and no file I/O happen on this path; time is an input.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,12 +51,15 @@ from healthpass.trust import KeyRing, TrustList
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
     from concurrent.futures import Executor
 
-    from healthpass import status
+    from healthpass import status, unverified
     from healthpass.formats import eu_dcc
+    from healthpass.rules import bundle
     from healthpass.rules.bundle import RuleBundle
 else:  # imported on the first HC1 code: an HP1 verifier never loads the EU DCC adapter
     eu_dcc = LazyModule("healthpass.formats.eu_dcc")
     status = LazyModule("healthpass.status")  # on the first status list or code with a status reference
+    bundle = LazyModule("healthpass.rules.bundle")  # only for a verifier that applies rules
+    unverified = LazyModule("healthpass.unverified")  # the deprecated alias's only tie to that module
 
 __all__ = [
     "WARNING_STATUS_UNCHECKED",
@@ -271,11 +275,8 @@ class Verifier:
         status_lists: status.StatusLists | Iterable[status.StatusList] = (),
         require_status: bool = False,
     ) -> None:
-        if rules is not None:  # the rules module loads only for a verifier that applies rules
-            from healthpass.rules.bundle import RuleBundle
-
-            if not isinstance(rules, RuleBundle):
-                raise TypeError("rules must be a RuleBundle (from RuleBundle.load)")
+        if rules is not None and not isinstance(rules, bundle.RuleBundle):
+            raise TypeError("rules must be a RuleBundle (from RuleBundle.load)")
         if policy is not None and not isinstance(policy, VerifierPolicy):
             raise TypeError("policy must be a VerifierPolicy")
         self._policy = policy or VerifierPolicy()
@@ -615,10 +616,6 @@ def _verify_chunk(context: tuple[Verifier, datetime, str | None], texts: list[st
 def decode_unverified(text: str, *, limits: Limits | None = None) -> dict[str, Any]:
     """Deprecated alias of :func:`healthpass.unverified.decode_unverified` (every helper that decodes without
     verifying lives in :mod:`healthpass.unverified`). Warns DeprecationWarning."""
-    import warnings
-
-    from healthpass import unverified  # the old name's only tie to the unverified module
-
     warnings.warn("healthpass.verify.decode_unverified moved to healthpass.unverified.decode_unverified",
                   DeprecationWarning, stacklevel=2)
     return unverified.decode_unverified(text, limits=limits)

@@ -14,6 +14,7 @@ import base64
 import binascii
 import functools
 import sys
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from healthpass._lazy import LazyModule
+from healthpass._lazy import LazyModule, lazy_names
 from healthpass.errors import ErrorCode, Stage, VerificationError
 from healthpass.model.cose import Algorithm
 
@@ -30,9 +31,12 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
+    from healthpass.crypto import certificates as _certificates
     from healthpass.crypto import sm2
     from healthpass.crypto.certificates import CertificateInfo
 else:
+    _certificates = LazyModule("healthpass.crypto.certificates")
+    x509 = LazyModule("cryptography.x509")  # certificates only
     sm2 = LazyModule("healthpass.crypto.sm2")  # SM2 keys only: it loads ctypes and libcrypto (a few ms)
     # SHA-256 for kids: CPython's built-in implementation (what hashlib falls back to), as fast as hashlib's
     # for keys and certificates, without hashlib's second OpenSSL (about 3 ms of every process start-up).
@@ -118,16 +122,12 @@ def algorithm_unavailable(alg: Algorithm) -> str | None:
     return None
 
 
+#: :class:`CertificateInfo` lives in :mod:`healthpass.crypto.certificates`, imported with the first certificate
+#: (a verifier of bare keys never creates the class)
+_LAZY = MappingProxyType({"CertificateInfo": "healthpass.crypto.certificates"})
+
 if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
-
-    def __getattr__(name: str) -> Any:
-        """:class:`CertificateInfo` lives in :mod:`healthpass.crypto.certificates`, imported with the first
-        certificate (a verifier of bare keys never creates the class)."""
-        if name == "CertificateInfo":
-            from healthpass.crypto.certificates import CertificateInfo
-
-            return CertificateInfo
-        raise AttributeError(f"module 'healthpass.crypto' has no attribute {name!r}")
+    __getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 def kid_for(der: bytes) -> bytes:
@@ -285,8 +285,6 @@ def _check_public(key: object) -> PublicKey:
 
 def load_certificate(data: bytes) -> CertificateInfo:
     """Parse an X.509 certificate from PEM, DER or bare base64 DER (imports ``cryptography.x509`` lazily)."""
-    from cryptography import x509
-
     try:
         if b"-----BEGIN CERTIFICATE" in data:
             cert = x509.load_pem_x509_certificate(data)
@@ -301,10 +299,6 @@ def load_certificate(data: bytes) -> CertificateInfo:
 
 
 def _cert_info(cert: x509.Certificate) -> CertificateInfo:
-    from cryptography import x509
-
-    from healthpass.crypto.certificates import CertificateInfo
-
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         usages = frozenset(oid.dotted_string for oid in eku)
@@ -319,7 +313,7 @@ def _cert_info(cert: x509.Certificate) -> CertificateInfo:
         if not sm2.is_sm2_spki(spki):
             raise
         sm2.load_spki(spki)  # strictly checked, as a bare SM2 key is
-    return CertificateInfo(
+    return _certificates.CertificateInfo(
         der=cert.public_bytes(serialization.Encoding.DER),
         spki=spki,
         not_before=cert.not_valid_before_utc,

@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from healthpass._lazy import LazyModule
 from healthpass.display.fragment import render_html
 from healthpass.display.i18n import Language, messages
 from healthpass.display.layout import CARD_SIZES
@@ -47,6 +48,10 @@ from healthpass.display.view import (
 
 if TYPE_CHECKING:
     import os
+
+    from healthpass.display import png as _png
+else:  # a name of its own: ``from healthpass.display import png`` still finds the submodule
+    _png = LazyModule("healthpass.display.png")  # Pillow: PNG cards only
 
 __all__ = [
     "CARD_FORMATS",
@@ -81,9 +86,7 @@ CARD_FORMATS: Final = (".svg", ".png", ".html")
 
 def render_png(view: CheckpointView, *, width: int = 480, height: int = 800) -> bytes:
     """The card as PNG bytes (see :func:`healthpass.display.png.render_png`; Pillow imported on first use)."""
-    from healthpass.display.png import render_png as _render_png
-
-    return _render_png(view, width=width, height=height)
+    return _png.render_png(view, width=width, height=height)
 
 
 def card_bytes(view: CheckpointView, card_format: str, *, width: int = 480, height: int = 800) -> bytes:

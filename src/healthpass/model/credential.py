@@ -11,22 +11,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from healthpass._lazy import LazyModule
 from healthpass.model.regions import Region, as_region
 
 if TYPE_CHECKING:
+    import hashlib
     import hmac
-    from hashlib import sha256
-else:  # only the keyed document hash needs them, and hashlib loads OpenSSL (about 3 ms of every start-up)
+else:  # only the keyed document hash needs them, and hashlib loads OpenSSL (start-up: benchmarks/README.md)
+    hashlib = LazyModule("hashlib")
     hmac = LazyModule("hmac")
-
-    def sha256(data: bytes = b"") -> Any:
-        """``hashlib.sha256``, imported on first use."""
-        from hashlib import sha256 as _sha256
-
-        return _sha256(data)
 
 __all__ = [
     "MAX_ENTRIES",
@@ -274,7 +269,7 @@ class DocumentBinding:
     @classmethod
     def keyed_hash_for(cls, number: str, key: bytes) -> bytes:
         """HMAC-SHA-256(key, normalised number), truncated to 16 bytes."""
-        return hmac.new(key, cls._normalise(number).encode("utf-8"), sha256).digest()[:_KEYED_HASH_LEN]
+        return hmac.new(key, cls._normalise(number).encode("utf-8"), hashlib.sha256).digest()[:_KEYED_HASH_LEN]
 
     def matches(self, number: str, *, key: bytes | None = None) -> bool:
         """Whether a presented document number is consistent with this binding.

@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from healthpass.signers.base import Signer
+from healthpass._lazy import lazy_names
+from healthpass.model.signer import Signer
 from healthpass.signers.software import SoftwareSigner
 
 if TYPE_CHECKING:
@@ -15,15 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Pkcs11Config", "Pkcs11Signer", "Signer", "SoftwareSigner", "generate_key"]
 
-_PKCS11_NAMES = frozenset({"Pkcs11Config", "Pkcs11Signer", "generate_key"})
-
+#: the PKCS#11 names, imported on first use (PEP 562): other commands never load the PKCS#11 module
+_LAZY = MappingProxyType(dict.fromkeys(("Pkcs11Config", "Pkcs11Signer", "generate_key"), "healthpass.signers.pkcs11"))
 
 if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
-
-    def __getattr__(name: str) -> Any:
-        """The PKCS#11 names are imported on first use (a few ms of start-up for every other command)."""
-        if name in _PKCS11_NAMES:
-            from healthpass.signers import pkcs11
-
-            return getattr(pkcs11, name)
-        raise AttributeError(f"module 'healthpass.signers' has no attribute {name!r}")
+    __getattr__ = lazy_names(__name__, _LAZY, globals())
