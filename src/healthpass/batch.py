@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
-if TYPE_CHECKING:  # concurrent.futures imports logging: a few ms of start-up, for annotations only
+if TYPE_CHECKING:  # annotations only: concurrent.futures imports logging (gain: benchmarks/README.md, start-up)
     from concurrent.futures import Executor, Future
 
 __all__ = ["ordered_chunks"]

@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # annotations only: a verifier never loads them
 
     from healthpass.model.signer import Signer
     from healthpass.state import StateStore
-else:  # hashlib for the anti-rollback digest only: it loads OpenSSL (about 3 ms of every start-up)
+else:  # hashlib for the anti-rollback digest only: it loads OpenSSL (gain: benchmarks/README.md, start-up)
     hashlib = LazyModule("hashlib")
 
 __all__ = [

@@ -7,7 +7,7 @@ alphanumeric segment (11 bits per 2 characters, against 8 bits per character in 
 Writing uses segno, which lets us pin the mode and the exact error-correction level (``boost_error`` is
 off) and reports the version and mode it chose, which :func:`render_png` checks against the planner.
 Reading uses zxing-cpp (far more robust than zbar on tiny, skewed and perspective-distorted images, and
-about 4x faster), then retries on sharpened, upscaled and smoothed copies, and pyzbar as a fallback
+faster: ``docs/qr.md``), then retries on sharpened, upscaled and smoothed copies, and pyzbar as a fallback
 when it is installed (alone when zxing-cpp is not).  Only QR symbols are read: a 1D barcode printed next
 to the code is never returned.  See ``docs/qr.md`` for the measurements.
 

@@ -37,9 +37,10 @@ if TYPE_CHECKING:
 else:
     _certificates = LazyModule("healthpass.crypto.certificates")
     x509 = LazyModule("cryptography.x509")  # certificates only
-    sm2 = LazyModule("healthpass.crypto.sm2")  # SM2 keys only: it loads ctypes and libcrypto (a few ms)
+    sm2 = LazyModule("healthpass.crypto.sm2")  # SM2 keys only: it loads ctypes and libcrypto
     # SHA-256 for kids: CPython's built-in implementation (what hashlib falls back to), as fast as hashlib's
-    # for keys and certificates, without hashlib's second OpenSSL (about 3 ms of every process start-up).
+    # for keys and certificates, without loading hashlib's second OpenSSL.
+    # gain: about 3 ms of every process start-up (benchmarks/README.md, "Kept optimisations")
     try:
         if sys.version_info >= (3, 12):
             from _sha2 import sha256 as _sha256
@@ -81,7 +82,8 @@ P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _P256_HALF = P256_ORDER // 2
 _ES256_SIG_LEN = 64
 _PSS_SALT = 32
-#: Stateless parameter objects, built once (building them costs about a microsecond per signature).
+#: Stateless parameter objects, built once rather than per signature.
+# gain: about 1 µs per signature check (benchmarks/README.md, "Kept optimisations")
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=_PSS_SALT)
 _SHA256 = hashes.SHA256()
@@ -160,7 +162,8 @@ def key_algorithm(key: PublicKey | PrivateKey) -> Algorithm:
     raise ValueError(f"unsupported key type {type(key).__name__}")
 
 
-@functools.cache  # a memo by key class (a handful in practice): an ABC isinstance check costs ~0.6 µs per call
+# gain: about 0.6 µs per call, an ABC isinstance check (benchmarks/README.md, "Kept optimisations")
+@functools.cache  # a memo by key class (a handful in practice)
 def _key_family(key_type: type) -> Algorithm | None:
     if issubclass(key_type, ec.EllipticCurvePublicKey):
         return Algorithm.ES256

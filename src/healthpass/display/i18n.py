@@ -4,8 +4,8 @@ The catalogues are gettext ``.po`` files kept in the repository beside this modu
 (``locale/<lang>/LC_MESSAGES/healthpass.po``). They are compiled on first use, in memory, with Babel's own
 tooling (``read_po`` then ``write_mo``) into a standard :class:`gettext.GNUTranslations`: no ``.mo`` file is
 generated at build time, none is cached on disk, and a source tree, an editable install and a wheel behave
-the same. Compiling the three catalogues takes a few milliseconds once per process (memoised per language;
-the compiled catalogue is never mutated).
+the same. Each catalogue is compiled once per process (memoised per language; the compiled catalogue is
+never mutated).
 
 Message ids are symbolic (``verdict.pass``, ``error.expired``, ``warning.trust_list_stale``): a missing
 translation is detectable (gettext returns the id) and ``tests/display/test_catalogues.py`` holds every
