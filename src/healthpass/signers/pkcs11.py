@@ -26,7 +26,7 @@ from healthpass.errors import ErrorCode, SignerError, Stage, VerificationError
 from healthpass.model.cose import Algorithm
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from types import TracebackType
 
     from pkcs11._pkcs11 import lib as _P11Lib
@@ -195,23 +195,33 @@ def _load(module: str) -> _P11Lib:
         raise _error(ErrorCode.SIGNER_UNAVAILABLE, f"cannot load the PKCS#11 module {module}: {err}") from err
 
 
-def _find_token(lib: _P11Lib, config: Pkcs11Config) -> _P11Token:
+def _exactly_one(
+    lookup: Callable[[], Any], config: Pkcs11Config, code: ErrorCode, missing: tuple[type[Exception], str],
+    several: tuple[type[Exception], str],
+) -> Any:
+    """``lookup()``'s one result; ``code`` with the ``missing`` or ``several`` message when python-pkcs11 finds
+    none or several (its exception classes given with each message); any other token error translated."""
     import pkcs11
 
     try:
-        return lib.get_token(token_label=config.token_label)
-    except pkcs11.NoSuchToken:
-        raise _error(
-            ErrorCode.SIGNER_UNAVAILABLE,
-            f"no token labelled {config.token_label!r} in the PKCS#11 module {config.module}",
-        ) from None
-    except pkcs11.MultipleTokensReturned:
-        raise _error(
-            ErrorCode.SIGNER_UNAVAILABLE,
-            f"several tokens are labelled {config.token_label!r} in the PKCS#11 module {config.module}",
-        ) from None
+        return lookup()
+    except missing[0]:
+        raise _error(code, missing[1]) from None
+    except several[0]:
+        raise _error(code, several[1]) from None
     except pkcs11.PKCS11Error as err:
         raise _translate(err, config) from err
+
+
+def _find_token(lib: _P11Lib, config: Pkcs11Config) -> _P11Token:
+    import pkcs11
+
+    where = f"labelled {config.token_label!r} in the PKCS#11 module {config.module}"
+    token: _P11Token = _exactly_one(
+        lambda: lib.get_token(token_label=config.token_label), config, ErrorCode.SIGNER_UNAVAILABLE,
+        (pkcs11.NoSuchToken, f"no token {where}"), (pkcs11.MultipleTokensReturned, f"several tokens are {where}"),
+    )
+    return token
 
 
 def _require_mechanisms(token: _P11Token, config: Pkcs11Config, names: Iterable[str]) -> None:
@@ -259,20 +269,12 @@ def _close_quietly(session: _P11Session) -> None:
 def _find_object(session: _P11Session, config: Pkcs11Config, object_class: Any, what: str) -> Any:
     import pkcs11
 
-    try:
-        return session.get_key(object_class=object_class, label=config.key_label, id=config.key_id)
-    except pkcs11.NoSuchKey:
-        raise _error(
-            ErrorCode.SIGNER_KEY_NOT_FOUND,
-            f"no {what} with {config.key_description} in token {config.token_label!r}",
-        ) from None
-    except pkcs11.MultipleObjectsReturned:
-        raise _error(
-            ErrorCode.SIGNER_KEY_NOT_FOUND,
-            f"several {what}s have {config.key_description} in token {config.token_label!r}",
-        ) from None
-    except pkcs11.PKCS11Error as err:
-        raise _translate(err, config) from err
+    where = f"{config.key_description} in token {config.token_label!r}"
+    return _exactly_one(
+        lambda: session.get_key(object_class=object_class, label=config.key_label, id=config.key_id), config,
+        ErrorCode.SIGNER_KEY_NOT_FOUND, (pkcs11.NoSuchKey, f"no {what} with {where}"),
+        (pkcs11.MultipleObjectsReturned, f"several {what}s have {where}"),
+    )
 
 
 def _private_key(session: _P11Session, config: Pkcs11Config) -> _P11PrivateKey:
