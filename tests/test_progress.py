@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from healthpass import Issuer
-from healthpass._progress import Progress, count_lines
+from healthpass.cli._progress import Progress, count_lines
 from healthpass.model.jsonform import payload_from_json
 from healthpass.model.regions import Region
 from healthpass.signers import SoftwareSigner

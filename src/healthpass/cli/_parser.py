@@ -1,0 +1,56 @@
+"""The argparse parser: usage errors exit with code 2, options are added on first use, help shows defaults."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from healthpass.cli._io import EXIT_USAGE, _say
+
+__all__ = ["_HelpFormatter", "_Parser"]
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help with each option's default shown where it has a meaningful one (not None, False or [])."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (default not in (None, False, [], argparse.SUPPRESS) and "%(default)" not in text
+                and action.option_strings and "default" not in text):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with code 2. ``arguments`` adds the parser's options when it is first used (to parse,
+    or to print its usage or help), not when it is built."""
+
+    def __init__(self, *args: Any, arguments: Callable[[_Parser], None] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._arguments = arguments
+
+    def _complete(self) -> None:
+        arguments, self._arguments = self._arguments, None
+        if arguments is not None:
+            arguments(self)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        self._complete()
+        return super().parse_known_args(*args, **kwargs)
+
+    def format_usage(self) -> str:
+        self._complete()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        _say(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
