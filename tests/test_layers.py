@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "healthpass"
 
 #: tier of each top-level module or subpackage; a module may import only lower tiers (or its own package)
 TIERS = {
-    "errors": 0, "batch": 0, "_lazy": 0, "_progress": 0,
+    "errors": 0, "batch": 0, "_lazy": 0,
     "model": 1,
     "codec": 2, "crypto": 2,
     "signers": 3, "cose": 3, "state": 3,
@@ -57,6 +57,16 @@ def _unit(path: Path) -> str:
 LAZY_IMPORTERS = {"LazyModule", "import_module"}
 
 
+def _public_homes() -> dict[str, str]:
+    import healthpass
+
+    return dict(healthpass._LAZY)
+
+
+#: public name of the package -> the module defining it (``from healthpass import Region`` imports the model)
+_PUBLIC_HOMES = _public_homes()
+
+
 def _call_name(node: ast.Call) -> str | None:
     func = node.func
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
@@ -72,8 +82,9 @@ def _imports(path: Path) -> list[tuple[str, int]]:
             found += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.module, node.lineno))
-            if node.module == "healthpass":
-                found += [(f"healthpass.{alias.name}", node.lineno) for alias in node.names]
+            if node.module == "healthpass":  # a public name counts as an import of the module defining it
+                found += [(_PUBLIC_HOMES.get(alias.name, f"healthpass.{alias.name}"), node.lineno)
+                          for alias in node.names]
         elif isinstance(node, ast.Call) and _call_name(node) in LAZY_IMPORTERS:
             if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.append((node.args[0].value, node.lineno))
@@ -263,3 +274,108 @@ def test_issue16_item6_two_lazy_import_mechanisms() -> None:
                             if rel not in OWNERS.get(name.split(".")[0], ()):
                                 offences.append(f"{rel}:{inner.lineno} function-local import of {name}")
     assert offences == []
+
+
+# ---------------------------------------------------------------- the CLI uses the public API only
+
+#: what modules under cli/ may import from healthpass besides the CLI's own modules: ``from healthpass import X``
+#: with X in ``healthpass.__all__``, and the documented public modules below (README "Python API"), each with
+#: the names it documents (None: every name in its ``__all__``). Never a name starting with ``_``.
+CLI_PUBLIC_API: dict[str, frozenset[str] | None] = {
+    "healthpass.errors": None, "healthpass.issue": None, "healthpass.verify": None, "healthpass.trust": None,
+    "healthpass.state": None, "healthpass.status": None, "healthpass.registry": None, "healthpass.unverified": None,
+    "healthpass.rules": None, "healthpass.qr": None, "healthpass.display": None, "healthpass.formats.eu_dcc": None,
+    "healthpass.signers": None, "healthpass.signers.pkcs11": None, "healthpass.batch": None,
+    # the duration syntax of manifests and options; printing untrusted text safely
+    "healthpass.model.jsonform": frozenset({"parse_duration", "format_duration", "payload_from_json"}),
+    "healthpass.model.text": frozenset({"escape_text", "escape_json"}),
+    "healthpass.model.time": None,  # the one time policy (README "Times")
+}
+
+
+def _module_all(module: str) -> frozenset[str]:
+    """A module's ``__all__``, read from its source (nothing imported)."""
+    rel = PACKAGE.joinpath(*module.split(".")[1:])
+    path = rel.with_suffix(".py") if rel != PACKAGE and rel.with_suffix(".py").exists() else rel / "__init__.py"
+    for node in ast.parse(path.read_text("utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return frozenset(ast.literal_eval(node.value))
+    raise AssertionError(f"{module} has no literal __all__")
+
+
+def _cli_api_problems(source: str, where: str) -> list[str]:
+    """Every import in ``source`` (a module under cli/) that is not the public API: a private module, a name
+    outside the module's documented names, a private name; deferred imports and ``import_module("...")`` too."""
+    allowed_top = _module_all("healthpass")
+    problems = []
+
+    def check(module: str, names: list[str], line: int) -> None:
+        if module == "healthpass.cli" or module.startswith("healthpass.cli."):
+            return
+        if module == "healthpass":
+            allowed: frozenset[str] | None = allowed_top
+        elif module in CLI_PUBLIC_API:
+            allowed = CLI_PUBLIC_API[module] or _module_all(module)
+        else:
+            problems.append(f"{where}:{line} imports the private module {module}")
+            return
+        private = [name for name in names if name.startswith("_") and not name.endswith("__")]
+        problems.extend(f"{where}:{line} imports {module}.{name}, not public API" for name in names
+                        if name not in allowed or name in private)
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+                node.module == "healthpass" or node.module.startswith("healthpass.")):
+            check(node.module, [alias.name for alias in node.names], node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            problems.append(f"{where}:{node.lineno} uses a relative import")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("healthpass."):
+                    check(alias.name, [], node.lineno)
+        elif isinstance(node, ast.Call) and _call_name(node) in LAZY_IMPORTERS | {"__import__"}:
+            arg = node.args[0] if node.args else None
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                if arg.value.startswith("healthpass"):
+                    check(arg.value, [], node.lineno)
+            elif not (isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant)
+                      and arg.values[0].value == "healthpass.cli."):
+                problems.append(f"{where}:{node.lineno} imports a computed module name")
+    return problems
+
+
+def test_issue16_item3_cli_uses_the_public_api_only() -> None:
+    sources = sorted((PACKAGE / "cli").rglob("*.py"))
+    assert len(sources) > 10
+    problems = [problem for path in sources
+                for problem in _cli_api_problems(path.read_text("utf-8"), str(path.relative_to(PACKAGE)))]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("line", [
+    "from healthpass.model.regions import Region",  # public as healthpass.Region, but imported from the model
+    "from healthpass import crypto",  # a package module, not a public name
+    "from healthpass.trust import _issuer_key_entry",  # a private name of a public module
+    "from healthpass.model.jsonform import payload_to_json",  # a model function the CLI's list does not name
+    "import healthpass.codec.cbor",
+    "from healthpass.cli._io import _say\nfrom healthpass.cose import verify_sign1",
+    "import importlib\nimportlib.import_module('healthpass.crypto')",
+    "import importlib\nimportlib.import_module(name)",
+    "from .._lazy import LazyModule",
+])
+def test_issue16_item3_cli_api_check_sees_private_imports(line: str) -> None:
+    source = f"def command() -> None:\n    {line.replace(chr(10), chr(10) + '    ')}\n"  # deferred, as the CLI's are
+    assert _cli_api_problems(source, "cli/x.py"), line
+
+
+def test_issue16_item3_cli_api_check_accepts_the_public_api() -> None:
+    source = ("from healthpass import Region, Verifier, qr, __version__\n"
+              "from healthpass.errors import HealthPassError\nfrom healthpass.cli._io import _say\n"
+              "from healthpass.rules import RuleBundle\n")
+    assert _cli_api_problems(source, "cli/x.py") == []
+
+
+def test_issue16_item3_cli_modules_stay_small() -> None:
+    sizes = {path.name: len(path.read_text("utf-8").splitlines()) for path in (PACKAGE / "cli").glob("*.py")}
+    assert not (PACKAGE / "cli.py").exists()
+    assert max(sizes.values()) <= 450, sizes
