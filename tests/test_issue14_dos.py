@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from healthpass import cose
-from healthpass.cli import main
 from healthpass.codec.signed_doc import ContentType, encode_envelope
 from healthpass.errors import ErrorCode, PolicyError, RuleError
 from healthpass.issue import Issuer
@@ -25,19 +24,14 @@ from healthpass.signers import SoftwareSigner
 from healthpass.trust import issuer_key, trust_root
 from healthpass.verify import Verifier
 
+from .test_cli import run
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_RULES = ROOT / "examples" / "rules"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 BUILT = NOW - timedelta(days=1)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---------------------------------------------------------------------------------------------------

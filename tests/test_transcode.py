@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthpass import cose
-from healthpass.cli import main
 from healthpass.codec import Prefix, b45encode, compress
 from healthpass.codec.cbor import encode_ordered
 from healthpass.codec.payload import payload_to_cbor
@@ -410,45 +409,42 @@ def test_eu_certificates_transcode_and_survive_the_round_trip(sample: HealthPayl
 
 
 def test_cli_transcode(tmp_path: Path, capsys: pytest.CaptureFixture[str], sample_json: dict[str, Any]) -> None:
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
+    from .test_cli import run
 
     for name in ("qh", "bj"):
-        assert run("keygen", "--alg", "ES256", "--out", str(tmp_path / name))[0] == 0
+        assert run(capsys, "keygen", "--alg", "ES256", "--out", str(tmp_path / name))[0] == 0
     (tmp_path / "c.json").write_text(json.dumps(sample_json), "utf-8")
-    rc, out, _ = run("mint", "--key", str(tmp_path / "qh.key.pem"), "--issuer", "630000", "--in",
+    rc, out, _ = run(capsys, "mint", "--key", str(tmp_path / "qh.key.pem"), "--issuer", "630000", "--in",
                      str(tmp_path / "c.json"))
     assert rc == 0
     source = out.strip().splitlines()[-1]
     at = datetime.now(UTC).replace(microsecond=0).isoformat()
     trust = ["--trust-key", f"630000={tmp_path / 'qh.pub.pem'}"]
-    rc, out, err = run("transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "CN-BJ", *trust,
+    rc, out, err = run(capsys, "transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "CN-BJ", *trust,
                        "--at", at, "--png", str(tmp_path / "new.png"), source)
     assert rc == 0, err
     new = out.strip().splitlines()[-1]
     assert new.startswith("HP1:") and "630000" in err and (tmp_path / "new.png").stat().st_size > 0
-    rc, out, _ = run("verify", "--trust-key", f"110000={tmp_path / 'bj.pub.pem'}", "--at", at, "--json", new)
+    rc, out, _ = run(capsys, "verify", "--trust-key", f"110000={tmp_path / 'bj.pub.pem'}", "--at", at, "--json", new)
     assert rc == 0
     result = json.loads(out)
     assert result["issuer"] == "110000" and result["transcoded_from"]["origin"] == "630000"
-    rc, out, _ = run("verify", "--trust-key", f"110000={tmp_path / 'bj.pub.pem'}", "--at", at, new)
+    rc, out, _ = run(capsys, "verify", "--trust-key", f"110000={tmp_path / 'bj.pub.pem'}", "--at", at, new)
     assert rc == 0 and "transcoded from a HP1 code of 630000" in out
-    rc, out, _ = run("transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "110000", *trust,
+    rc, out, _ = run(capsys, "transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "110000", *trust,
                      "--at", at, "--json", source)
     assert rc == 0
     both = json.loads(out)
     assert both["code"].startswith("HP1:") and both["source"]["issuer"] == "630000"
     # the source's own error, with exit 1, as verify --json prints it
     late = (datetime.fromisoformat(at) + timedelta(days=30)).isoformat()
-    rc, out, err = run("transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "110000", *trust,
+    rc, out, err = run(capsys, "transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "110000", *trust,
                        "--at", late, "--json", source)
     assert rc == 1 and json.loads(out)["error"]["code"] == "expired" and "REJECTED" in err
-    rc, out, err = run("transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "110000",
+    rc, out, err = run(capsys, "transcode", "--key", str(tmp_path / "bj.key.pem"), "--issuer", "110000",
                        "--trust-key", f"630000={tmp_path / 'bj.pub.pem'}", "--at", at, source)
     assert rc == 1 and out == "" and "key_unknown" in err
-    rc, out, err = run("transcode", "--key", str(tmp_path / "qh.key.pem"), "--issuer", "630000", *trust,
+    rc, out, err = run(capsys, "transcode", "--key", str(tmp_path / "qh.key.pem"), "--issuer", "630000", *trust,
                        "--at", at, "--json", source)
     assert rc == 1 and json.loads(out)["error"]["code"] == "transcode_refused"
 
@@ -482,7 +478,8 @@ def test_checkpoint_view_names_the_source_of_a_transcoded_code(
 def test_cli_transcode_with_status_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A revoked source is refused with its own code (``revoked``); a transcoded code gets an index in the local
     registry, so the local issuer can revoke it and checkpoints see that from Beijing's own list."""
-    from .test_status_cli import SAMPLE, run
+    from .test_cli import run
+    from .test_status_cli import SAMPLE
 
     d = tmp_path
     for name in ("qh", "bj"):
