@@ -294,13 +294,30 @@ CLI_PUBLIC_API: dict[str, frozenset[str] | None] = {
 
 
 def _module_all(module: str) -> frozenset[str]:
-    """A module's ``__all__``, read from its source (nothing imported)."""
+    """A module's ``__all__``, read from its source (nothing imported): a literal list of names, a package's
+    ``submodule.__all__`` (read the same way), ``+`` of those, or a list extended by ``__all__ += ...``."""
     rel = PACKAGE.joinpath(*module.split(".")[1:])
     path = rel.with_suffix(".py") if rel != PACKAGE and rel.with_suffix(".py").exists() else rel / "__init__.py"
-    for node in ast.parse(path.read_text("utf-8")).body:
+    body = ast.parse(path.read_text("utf-8")).body
+    submodules = {alias.asname or alias.name: f"{module}.{alias.name}" for node in body
+                  if isinstance(node, ast.ImportFrom) and node.module == module for alias in node.names}
+
+    def names(node: ast.expr) -> frozenset[str]:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return names(node.left) | names(node.right)
+        if isinstance(node, ast.Attribute) and node.attr == "__all__" and isinstance(node.value, ast.Name):
+            return _module_all(submodules[node.value.id])
+        return frozenset(ast.literal_eval(node))
+
+    found: frozenset[str] | None = None
+    for node in body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            return frozenset(ast.literal_eval(node.value))
-    raise AssertionError(f"{module} has no literal __all__")
+            found = names(node.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == "__all__":
+            assert found is not None, f"{module}: __all__ extended before it is assigned"
+            found |= names(node.value)
+    assert found is not None, f"{module} has no __all__"
+    return found
 
 
 def _cli_api_problems(source: str, where: str) -> list[str]:
@@ -379,3 +396,28 @@ def test_issue16_item3_cli_modules_stay_small() -> None:
     sizes = {path.name: len(path.read_text("utf-8").splitlines()) for path in (PACKAGE / "cli").glob("*.py")}
     assert not (PACKAGE / "cli.py").exists()
     assert max(sizes.values()) <= 450, sizes
+
+
+@pytest.mark.parametrize(("package", "modules"), [
+    ("healthpass.rules", ("healthpass.rules.bundle", "healthpass.rules.certlogic")),
+    ("healthpass.display", ("healthpass.display.view",)),
+])
+def test_issue16_item6_a_package_reexports_its_modules_names_from_their_all(
+        package: str, modules: tuple[str, ...]) -> None:
+    """A package that re-exports a module whole takes the names from that module's ``__all__`` (one list, not
+    two copies): each of them is public in the package, is the module's object, and the source reading of
+    ``__all__`` that the CLI check uses sees the same names as the import does."""
+    import importlib
+
+    pkg = importlib.import_module(package)
+    assert len(set(pkg.__all__)) == len(pkg.__all__)
+    assert _module_all(package) == frozenset(pkg.__all__)
+    for name in pkg.__all__:
+        assert hasattr(pkg, name), name
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        assert set(module.__all__) <= set(pkg.__all__)
+        assert _module_all(module_name) == frozenset(module.__all__)
+        for name in module.__all__:
+            assert getattr(pkg, name) is getattr(module, name), name
+    assert not [name for name in pkg.__all__ if name.startswith("_")]

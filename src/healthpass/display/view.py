@@ -32,6 +32,7 @@ __all__ = [
     "Verdict",
     "ViewProfile",
     "build_view",
+    "region_name",
     "view_profile",
 ]
 
