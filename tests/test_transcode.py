@@ -531,3 +531,137 @@ def test_cli_transcode_with_status_lists(tmp_path: Path, capsys: pytest.CaptureF
     code, _, err = run(capsys, "transcode", "--key", str(d / "bj.key.pem"), "--issuer", "110000",
                        "--trust-key", f"630000={d / 'qh.pub.pem'}", "--registry", str(d / "bj.db"), good)
     assert code == 2 and "--status-uri" in err
+
+
+# ------------------------------------------------- hleft item 1: the source is verified once, not twice
+
+
+class _CountingVerifier(Verifier):
+    """A real Verifier that counts its verifications (each goes through the real pipeline)."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.calls: list[str] = []
+
+    def verify(self, text: str, *, at: datetime | None = None, profile: str | None = None) -> Any:
+        self.calls.append(text)
+        return super().verify(text, at=at, profile=profile)
+
+
+def test_hleft_item1_transcode_verified_returns_the_source_verified_once(
+    qinghai: SoftwareSigner, beijing: SoftwareSigner, beijing_only: Verifier, qinghai_code: str,
+    sample: HealthPayload,
+) -> None:
+    from healthpass.issue import Transcoded
+
+    counting = _CountingVerifier(keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)])
+    local = Issuer(beijing, BEIJING)
+    result = local.transcode_verified(qinghai_code, verifier=counting, now=LATER)
+    assert counting.calls == [qinghai_code]  # once
+    assert isinstance(result, Transcoded) and result.code.startswith("HP1:")
+    # the source is what the verifier says of the code, verified independently here
+    independent = Verifier(keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)]).verify(qinghai_code, at=LATER)
+    assert result.source.to_json() == independent.to_json() and result.source.payload == sample
+    credential = beijing_only.verify(result.code, at=LATER)
+    assert credential.payload == sample and credential.transcoded_from is not None
+    assert credential.transcoded_from.digest == hashlib.sha256(
+        independent.credential_id or b"").digest()[:DIGEST_BYTES]
+    # immutable, and its repr shows neither the code text nor personal data
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.code = "HP1:forged"  # type: ignore[misc]
+    shown = repr(result)
+    assert result.code[4:40] not in shown and "张三" not in shown and "ZHANG" not in shown
+    # transcode() is unchanged: a str, one verification
+    counting.calls.clear()
+    text = local.transcode(qinghai_code, verifier=counting, now=LATER)
+    assert type(text) is str and counting.calls == [qinghai_code]
+    assert beijing_only.verify(text, at=LATER).payload == sample
+    # a refused source: its own error, after one verification; a source refused after verifying: one too
+    counting.calls.clear()
+    with pytest.raises(VerificationError) as info:
+        local.transcode_verified(qinghai_code, verifier=counting, now=NOW + timedelta(days=4))
+    assert info.value.code is ErrorCode.EXPIRED and len(counting.calls) == 1
+    counting.calls.clear()
+    with pytest.raises(IssueError) as refused:
+        Issuer(qinghai, QINGHAI).transcode_verified(qinghai_code, verifier=counting, now=LATER)
+    assert refused.value.code is ErrorCode.TRANSCODE_REFUSED and len(counting.calls) == 1
+    # there is no door for a source verified elsewhere: the method takes the text and a Verifier, nothing else
+    with pytest.raises(TypeError):
+        local.transcode_verified(qinghai_code, verifier=counting, now=LATER, source=independent)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        local.transcode_verified(independent, verifier=counting, now=LATER)  # type: ignore[arg-type]
+
+
+def test_hleft_item1_cli_transcode_verifies_the_source_once_and_prints_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every real verification in the process is counted (the public entry point and the pipeline under it):
+    `transcode` verifies its source once, and prints what it printed with two passes: the source as
+    `verify --json` shows it, the summary line, and on failure exactly `verify --json`'s error object."""
+    from .test_cli import run
+    from .test_status_cli import SAMPLE
+
+    calls: list[str] = []
+    real_verify, real_pipeline = Verifier.verify, Verifier._verify
+
+    def counted_verify(self: Verifier, text: str, **options: Any) -> Any:
+        calls.append("verify")
+        return real_verify(self, text, **options)
+
+    def counted_pipeline(self: Verifier, text: str, now: datetime) -> Any:
+        calls.append("pipeline")
+        return real_pipeline(self, text, now)
+
+    d = tmp_path
+    for name in ("qh", "bj"):
+        assert run(capsys, "keygen", "--alg", "ES256", "--out", str(d / name))[0] == 0
+    assert run(capsys, "status", "new", "--registry", str(d / "qh.db"), "--uri", "hp:630000:3")[0] == 0
+    assert run(capsys, "status", "new", "--registry", str(d / "bj.db"), "--uri", "hp:110000:1")[0] == 0
+    rc, out, err = run(capsys, "mint", "--key", str(d / "qh.key.pem"), "--issuer", "630000", "--in", SAMPLE,
+                       "--registry", str(d / "qh.db"), "--status-uri", "hp:630000:3")
+    assert rc == 0, err
+    source = out.strip()
+    qh_list = d / "qh.cwt"
+    assert run(capsys, "status", "publish", "--registry", str(d / "qh.db"), "--uri", "hp:630000:3", "--key",
+               str(d / "qh.key.pem"), "--valid-for", "1d", "--out", str(qh_list))[0] == 0
+    at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    trust = ("--trust-key", f"630000={d / 'qh.pub.pem'}", "--status-list", str(qh_list), "--at", at)
+    rc, expected, _ = run(capsys, "verify", *trust, "--json", source)
+    assert rc == 0
+    kid = json.loads(expected)["kid"]
+
+    monkeypatch.setattr(Verifier, "verify", counted_verify)
+    monkeypatch.setattr(Verifier, "_verify", counted_pipeline)
+    transcode = ("transcode", "--key", str(d / "bj.key.pem"), "--issuer", "110000", *trust)
+    rc, out, err = run(capsys, *transcode, "--registry", str(d / "bj.db"), "--status-uri", "hp:110000:1", "--json",
+                       source)
+    assert rc == 0, err
+    assert calls == ["verify", "pipeline"]
+    both = json.loads(out)
+    assert set(both) == {"code", "source"} and both["source"] == json.loads(expected)
+    assert both["source"]["credential_status"]["value"] == "valid"
+    from healthpass.registry import open_registry
+
+    with open_registry(str(d / "bj.db")) as registry:
+        assert registry.info("hp:110000:1").allocated == 1  # the new code's index, allocated once
+    calls.clear()
+    rc, out, err = run(capsys, *transcode, source)
+    assert rc == 0 and calls == ["verify", "pipeline"]
+    assert err == f"transcoded HP1 code of 630000 (kid {kid})\n" and out.count("\n") == 1
+    new = out.strip()
+    calls.clear()
+    rc, out, _ = run(capsys, "verify", "--trust-key", f"110000={d / 'bj.pub.pem'}", "--at", at, "--json", new)
+    assert rc == 0 and calls == ["verify", "pipeline"]
+    assert json.loads(out)["transcoded_from"]["origin"] == "630000"
+    assert json.loads(out)["credential"] == json.loads(expected)["credential"]
+    # a source that does not verify: one verification, and verify --json's very output (and exit 1)
+    late = (datetime.fromisoformat(at) + timedelta(days=30)).isoformat()
+    for when in (late, at):
+        key = ("--trust-key", f"630000={d / 'bj.pub.pem'}") if when == at else trust[:2]  # expired; untrusted
+        calls.clear()
+        rc, out, err = run(capsys, *transcode[:5], *key, "--at", when, "--json", source)
+        assert rc == 1 and calls == ["verify", "pipeline"] and "REJECTED" in err
+        assert run(capsys, "verify", *key, "--at", when, "--json", source)[:2] == (1, out)
+        assert json.loads(out)["error"]["code"] in {"expired", "key_unknown"}

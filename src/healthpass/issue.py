@@ -42,7 +42,7 @@ else:  # transcoding only: an issuer that mints never loads the verifier, nor ha
     hashlib = LazyModule("hashlib")
     verify = LazyModule("healthpass.verify")
 
-__all__ = ["DEFAULT_MAX_TRANSCODE_DEPTH", "DEFAULT_VALIDITY", "Issuer"]
+__all__ = ["DEFAULT_MAX_TRANSCODE_DEPTH", "DEFAULT_VALIDITY", "Issuer", "Transcoded"]
 
 DEFAULT_VALIDITY = timedelta(hours=72)
 #: Transcoding a transcoded code is refused beyond this many transcodings (``Issuer.transcode``).
@@ -107,17 +107,17 @@ class Issuer:
         iat, lifetime = self._issue_time(now, valid_for)
         return self._sign(payload, iat=iat, exp=iat + lifetime, credential_id=credential_id, status=status)
 
-    def _issue_time(self, now: datetime | None, valid_for: timedelta | None) -> tuple[int, int]:
-        """The issue time (NumericDate) and the lifetime in seconds, checked."""
+    def _issue_time(self, now: datetime | None, valid_for: timedelta | None, *, epoch: bool = True) -> tuple[int, int]:
+        """The issue time (NumericDate) and the lifetime in seconds, checked (an issue time before 1970 only with
+        ``epoch``: the caller checks it later with :func:`_check_epoch`)."""
         iat = to_numeric_date(datetime.now(UTC) if now is None else now, "now")
         lifetime = valid_for if valid_for is not None else self.validity
         if not isinstance(lifetime, timedelta):
             raise TypeError("valid_for must be a timedelta")
         if lifetime <= timedelta(0):
             raise ValueError("valid_for must be positive")
-        if iat < 0:
-            raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
-                             "the code would be issued before 1970-01-01, which verifiers refuse")
+        if epoch:
+            _check_epoch(iat)
         return iat, int(lifetime.total_seconds())
 
     def transcode(
@@ -154,13 +154,36 @@ class Issuer:
         (an EU certificate without a normalised view), ``out_of_scope``, ``too_large_for_qr``; ValueError for a
         naive ``now`` (as :meth:`issue`).
         """
+        return self.transcode_verified(text, verifier=verifier, now=now, valid_for=valid_for, max_depth=max_depth,
+                                       formats=formats, profile=profile, credential_id=credential_id,
+                                       status=status).code
+
+    def transcode_verified(
+        self,
+        text: str,
+        *,
+        verifier: Verifier,
+        now: datetime | None = None,
+        valid_for: timedelta | None = None,
+        max_depth: int = DEFAULT_MAX_TRANSCODE_DEPTH,
+        formats: frozenset[Prefix] = frozenset(Prefix),
+        profile: str | None = None,
+        credential_id: bytes | None = None,
+        status: StatusReference | Callable[[bytes], StatusReference] | None = None,
+    ) -> Transcoded:
+        """:meth:`transcode`, returning the new code together with the source as it was verified for it
+        (:class:`Transcoded`: ``code`` and ``source``), so that a caller showing the source (``healthpass
+        transcode --json``) does not verify it a second time. Same parameters, checks and exceptions as
+        :meth:`transcode`: the source is verified once, here, with ``verifier`` at ``now``; there is no way to
+        hand in a source verified elsewhere.
+        """
         if not isinstance(text, str):
             raise TypeError("transcode() takes the source code's text")
         if not isinstance(verifier, verify.Verifier):
             raise TypeError("transcode() needs a configured healthpass Verifier")
         if type(max_depth) is not int or not 1 <= max_depth <= MAX_TRANSCODE_DEPTH:
             raise ValueError(f"max_depth must be 1-{MAX_TRANSCODE_DEPTH}")
-        iat, lifetime = self._issue_time(now, valid_for)
+        iat, lifetime = self._issue_time(now, valid_for, epoch=False)  # the source's own error comes first
         issued = from_numeric_date(iat)
         prefix, _ = split_prefix(text, max_text=verifier.policy.limits.max_text)
         if prefix not in formats:
@@ -168,6 +191,7 @@ class Issuer:
         source = verifier.verify(text, at=issued, profile=profile)
         if not isinstance(source, verify.VerifiedCredential):  # a Verifier subclass returning something else
             raise TypeError("the verifier did not return a VerifiedCredential")
+        _check_epoch(iat)
         unsure = sorted(set(source.warnings) & _UNSURE_SOURCE)
         if unsure:  # the copy would carry none of them: it would outlive a revocation or key removal unseen
             raise _refused(f"the source was accepted only with the warning {', '.join(unsure)}; a transcoded "
@@ -184,8 +208,9 @@ class Issuer:
         if callable(status):
             credential_id = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
             status = status(credential_id)
-        return self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
+        code = self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
                           status=status)
+        return Transcoded(code, source)
 
     def _provenance(self, source: VerifiedCredential, max_depth: int) -> Provenance:
         depth = 1 + (source.transcoded_from.depth if source.transcoded_from is not None else 0)
@@ -266,6 +291,19 @@ class Issuer:
         return _map_chunks(executor, _issue_chunk, ((self, stamp), payloads), chunk_size)
 
 
+@dataclass(frozen=True, slots=True, repr=False)  # __repr__ below: the code text carries personal data
+class Transcoded:
+    """The result of :meth:`Issuer.transcode_verified`: the new ``HP1:`` ``code`` and the ``source`` credential
+    exactly as the issuer verified it before re-issuing it (its format, issuer, kid, times, warnings, status,
+    ``to_json()``). Only returned, never taken: nothing in healthpass accepts a Transcoded as input."""
+
+    code: str
+    source: VerifiedCredential
+
+    def __repr__(self) -> str:
+        return f"Transcoded(code=<{len(self.code)} characters>, source={self.source!r})"
+
+
 def _issue_chunk(context: tuple[Issuer, datetime], chunk: list[Any]) -> list[str | IssueError]:
     issuer, now = context
     out: list[str | IssueError] = []
@@ -291,6 +329,12 @@ def _map_chunks(
 #: none of them (it has its own issuer, key and no status reference), so such a source is refused
 _UNSURE_SOURCE = frozenset({WARNING_STATUS_UNCHECKED, WARNING_STATUS_LIST_STALE, WARNING_STATUS_DELTA_NOT_APPLIED,
                            "trust_list_stale"})
+
+
+def _check_epoch(iat: int) -> None:
+    if iat < 0:
+        raise IssueError(ErrorCode.CREDENTIAL_INVALID, Stage.ISSUE,
+                         "the code would be issued before 1970-01-01, which verifiers refuse")
 
 
 def _refused(message: str) -> IssueError:

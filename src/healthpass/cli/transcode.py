@@ -21,7 +21,7 @@ def cmd_transcode(args: argparse.Namespace) -> int:
 
     from healthpass.errors import HealthPassError, IssueError
 
-    at = parse_at(args.at) if args.at else datetime.now(UTC)  # one instant for both passes below
+    at = parse_at(args.at) if args.at else datetime.now(UTC)  # the instant of the whole operation
     issuer = _issuer(args)
     registry = _mint_registry(args)
     try:
@@ -29,16 +29,16 @@ def cmd_transcode(args: argparse.Namespace) -> int:
     except _InputFailure as failure:
         return _report_failure(args, failure.error)
     text = sys.stdin.read(_MAX_LINE * 4).strip() if args.text == "-" else args.text
-    try:
-        # the source is verified here once more inside transcode(); this first pass gives --json its view and
-        # keeps a source that does not verify from taking a status-list index
-        source = verifier.verify(text, at=at, profile=args.profile)
-        def allocate(cti: bytes) -> Any:  # called only once the source is accepted: a refusal takes no index
-            with registry:
-                return registry.allocate(args.status_uri, [cti])[0]
+    def allocate(cti: bytes) -> Any:  # called only once the source is accepted: a refusal takes no index
+        with registry:
+            return registry.allocate(args.status_uri, [cti])[0]
 
-        code = issuer.transcode(text, verifier=verifier, now=at, profile=args.profile, max_depth=args.max_depth,
-                                status=allocate if registry is not None else None)
+    try:
+        # the source is verified once, inside transcode_verified(), which returns it beside the new code for
+        # --json and the summary line
+        transcoded = issuer.transcode_verified(text, verifier=verifier, now=at, profile=args.profile,
+                                               max_depth=args.max_depth,
+                                               status=allocate if registry is not None else None)
     except IssueError as err:
         _say(f"healthpass: {err}", file=sys.stderr)
         if args.json:
@@ -48,6 +48,7 @@ def cmd_transcode(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except HealthPassError as err:  # the source did not verify: its own error
         return _report_failure(args, err)
+    code, source = transcoded.code, transcoded.source
     if args.png:
         from healthpass import qr
 
