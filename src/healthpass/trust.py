@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from healthpass import crypto
+from healthpass._lazy import LazyModule
 from healthpass.codec.cbor import encode
 from healthpass.codec.signed_doc import payload_span
 from healthpass.codec.trust_list import (
@@ -24,7 +25,6 @@ from healthpass.codec.trust_list import (
     entry_version,
     index_trust_list,
 )
-from healthpass.documents import LOAD_TOKEN, TRUST_LIST, newest_per_signer, open_signed, record, require_loaded, seal
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError, VerificationError
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm
 from healthpass.model.credential import Kind
@@ -44,8 +44,11 @@ from healthpass.model.trust import (
 if TYPE_CHECKING:  # Path, Signer, StateStore for annotations only: a verifier never loads them
     from pathlib import Path
 
+    from healthpass import documents
     from healthpass.model.signer import Signer
     from healthpass.state import StateStore
+else:  # gain: with verify.py's, ~4 ms of a one-code verify's start-up: keys given directly need no document layer
+    documents = LazyModule("healthpass.documents")
 
 __all__ = [
     "DCC_KEY_USAGE",
@@ -254,8 +257,10 @@ def newest_per_root(trust_lists: Iterable[TrustList]) -> tuple[TrustList, ...]:
     lists = tuple(trust_lists)
     if not all(isinstance(tl, TrustList) for tl in lists):
         raise TypeError("trust lists must be TrustList values (from TrustList.load)")
-    return newest_per_signer(TRUST_LIST, lists, signer=lambda tl: tl.root.key_der, seq=lambda tl: tl.seq,
-                             content=lambda tl: tl.keys.document)
+    if not lists:  # keys given directly: the document layer is not loaded (start-up)
+        return ()
+    return documents.newest_per_signer(documents.TRUST_LIST, lists, signer=lambda tl: tl.root.key_der,
+                                       seq=lambda tl: tl.seq, content=lambda tl: tl.keys.document)
 
 
 def _parse_entry(entry: IssuerKey) -> crypto.PublicKey:
@@ -429,7 +434,7 @@ class TrustListKeys:
         version: int = 1,
         _proof: object = None,
     ) -> None:
-        require_loaded(_proof, "TrustListKeys", by="TrustList.load")
+        documents.require_loaded(_proof, "TrustListKeys", by="TrustList.load")
         self._data = data
         self._version = version
         self._offsets = offsets
@@ -517,7 +522,7 @@ class TrustListKeys:
 def _restore_keys(data: bytes, offsets: dict[bytes, int], seq: int, issued_at: datetime, not_after: datetime,
                   root: TrustRoot | None, limits: Limits, version: int) -> TrustListKeys:
     return TrustListKeys(data, offsets, seq=seq, issued_at=issued_at, not_after=not_after, root=root, limits=limits,
-                         version=version, _proof=LOAD_TOKEN)
+                         version=version, _proof=documents.LOAD_TOKEN)
 
 
 def _immutable(data: object) -> bytes:
@@ -542,7 +547,7 @@ def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | No
         raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, err.message) from err
     expires = from_numeric_date(not_after)
     keys = TrustListKeys(document, offsets, seq=seq, issued_at=from_numeric_date(issued), not_after=expires,
-                         root=root, limits=limits, version=version, _proof=LOAD_TOKEN)
+                         root=root, limits=limits, version=version, _proof=documents.LOAD_TOKEN)
     return seq, issued, expires, keys
 
 
@@ -567,7 +572,7 @@ class TrustList:
     _proof: InitVar[object] = None
 
     def __post_init__(self, _proof: object) -> None:
-        require_loaded(_proof, "TrustList")
+        documents.require_loaded(_proof, "TrustList")
 
     def __repr__(self) -> str:
         return (f"TrustList(seq={self.seq}, issued_at={self.issued_at.isoformat()}, "
@@ -639,8 +644,8 @@ class TrustList:
                             limits=_LIST_LIMITS, version=version)
             except TrustListError as err:
                 raise ValueError(err.message) from None
-        return seal(signer, TRUST_LIST, seq=seq, issued_at=issued_at, not_after=not_after, body=body,
-                    version=version)
+        return documents.seal(signer, documents.TRUST_LIST, seq=seq, issued_at=issued_at, not_after=not_after,
+                              body=body, version=version)
 
     @classmethod
     def load(
@@ -667,15 +672,16 @@ class TrustList:
         # The signed payload is one byte string holding the whole list: ``max_string`` bounds each entry
         # inside it, not the payload, which the document's own size bounds.
         outer = dataclasses.replace(limits, max_string=max(limits.max_string, len(data)))
-        root, payload = open_signed(data, roots, TRUST_LIST, limits=outer)
+        root, payload = documents.open_signed(data, roots, documents.TRUST_LIST, limits=outer)
         seq, issued, expires_at, keys = _index(data, payload, limits, root)
         if check_all:
             keys.check_all()
         if state is not None:
-            record(state, TRUST_LIST, root.kid, seq=seq, issued_at=issued, data=data)
+            documents.record(state, documents.TRUST_LIST, root.kid, seq=seq, issued_at=issued, data=data)
         # The floor follows the newest accepted list of this root, which this one now is (an older one would
         # have been refused above): a corrected list dated now lifts a floor that a list dated in the future set.
-        return cls(seq, from_numeric_date(issued), expires_at, root, keys, from_numeric_date(issued), LOAD_TOKEN)
+        return cls(seq, from_numeric_date(issued), expires_at, root, keys, from_numeric_date(issued),
+                   documents.LOAD_TOKEN)
 
 
 _MANIFEST_KEY_FIELDS = frozenset({"region", "public_key", "certificate", "kinds", "from", "until", "status",

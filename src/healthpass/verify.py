@@ -20,13 +20,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
-from healthpass._lazy import LazyModule
+from healthpass._lazy import LazyModule, lazy_names
 from healthpass.batch import ordered_chunks
 from healthpass.codec import Prefix, b45decode, decode_claims, decode_sign1, decompress, split_prefix
 from healthpass.codec.payload import payload_from_cbor
-from healthpass.codec.provenance import provenance_from_cbor
-from healthpass.codec.statuslist import decode_status_reference
-from healthpass.documents import TRUST_LIST, Freshness, freshness, freshness_error
 from healthpass.errors import (
     CredentialStatusError,
     DecodeError,
@@ -41,9 +38,7 @@ from healthpass.model.cose import Algorithm, ClaimKey, CoseSign1, CwtClaims
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import format_duration, payload_to_json
 from healthpass.model.policy import Limits
-from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
-from healthpass.model.status import WARNING_STATUS_UNCHECKED, CredentialStatus, StatusReference
 from healthpass.model.time import aware, format_iso, from_numeric_date, optional_numeric_date, to_numeric_date
 from healthpass.model.trust import IssuerKey
 from healthpass.trust import KeyRing, TrustList
@@ -51,8 +46,13 @@ from healthpass.trust import KeyRing, TrustList
 if TYPE_CHECKING:  # annotations only (concurrent.futures costs start-up time)
     from concurrent.futures import Executor
 
-    from healthpass import status, unverified
+    from healthpass import documents, status, unverified
+    from healthpass.codec import provenance as provenance_codec
+    from healthpass.codec import statuslist
     from healthpass.formats import eu_dcc
+    from healthpass.model import status as status_model
+    from healthpass.model.provenance import Provenance
+    from healthpass.model.status import WARNING_STATUS_UNCHECKED, CredentialStatus, StatusReference
     from healthpass.rules import bundle
     from healthpass.rules.bundle import RuleBundle
 else:  # imported on the first HC1 code: an HP1 verifier never loads the EU DCC adapter
@@ -60,6 +60,12 @@ else:  # imported on the first HC1 code: an HP1 verifier never loads the EU DCC 
     status = LazyModule("healthpass.status")  # on the first status list or code with a status reference
     bundle = LazyModule("healthpass.rules.bundle")  # only for a verifier that applies rules
     unverified = LazyModule("healthpass.unverified")  # the deprecated alias's only tie to that module
+    # gain: about 4 ms of start-up (with trust.py's), 6 % of a one-code ``healthpass verify``: codes without a
+    # status reference or provenance, and keys not from a trust list, never load these
+    documents = LazyModule("healthpass.documents")
+    provenance_codec = LazyModule("healthpass.codec.provenance")
+    statuslist = LazyModule("healthpass.codec.statuslist")
+    status_model = LazyModule("healthpass.model.status")
 
 __all__ = [
     "WARNING_STATUS_UNCHECKED",
@@ -73,6 +79,9 @@ __all__ = [
 ]
 
 WARNING_TRUST_LIST_STALE = "trust_list_stale"
+#: re-exported names whose module a verifier loads only for codes with a status reference
+_LAZY = {"WARNING_STATUS_UNCHECKED": "healthpass.model.status"}
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 _HP1_CLAIMS = frozenset({ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE, ClaimKey.STATUS})
 _HEALTHPASS = int(ClaimKey.HEALTHPASS)
 _PROVENANCE = int(ClaimKey.PROVENANCE)
@@ -380,12 +389,13 @@ class Verifier:
         # (a list dated in the future blocks its own root's keys, never another root's), its not-after plus
         # the grace period their expiry.
         usable = []
-        refused: tuple[Freshness, IssuerKey] | None = None
+        refused: tuple[documents.Freshness, IssuerKey] | None = None
         for e in entries:
             if e.list_not_after is not None:
-                state = freshness(issued_at=e.list_issued_at, not_after=e.list_not_after, now=now, grace=grace)
-                if state is Freshness.EXPIRED or state is Freshness.CLOCK_BEHIND:
-                    if refused is None or state is Freshness.CLOCK_BEHIND:
+                state = documents.freshness(issued_at=e.list_issued_at, not_after=e.list_not_after, now=now,
+                                            grace=grace)
+                if state in {documents.Freshness.EXPIRED, documents.Freshness.CLOCK_BEHIND}:
+                    if refused is None or state is documents.Freshness.CLOCK_BEHIND:
                         refused = (state, e)
                     continue
             usable.append(e)
@@ -393,9 +403,10 @@ class Verifier:
             assert refused is not None
             state, e = refused
             assert e.list_not_after is not None  # only listed keys are refused
-            raise freshness_error(TRUST_LIST, state, subject=f"the trust list holding kid {kid.hex()}",
-                                  issued_at=e.list_issued_at, not_after=e.list_not_after,
-                                  now=now, grace=grace)
+            raise documents.freshness_error(documents.TRUST_LIST, state,
+                                            subject=f"the trust list holding kid {kid.hex()}",
+                                            issued_at=e.list_issued_at, not_after=e.list_not_after,
+                                            now=now, grace=grace)
         entry = cose.verify_with(
             sign1, headers.algorithm, ((e, self._ring.public_key(e)) for e in usable), require_low_s=strict
         )
@@ -445,8 +456,8 @@ class Verifier:
                                   f"unknown claims {sorted(map(str, unknown))}")
             if _HEALTHPASS not in other:
                 raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "no healthpass payload claim")
-            ref = decode_status_reference(other[_STATUS]) if _STATUS in other else None
-        provenance = provenance_from_cbor(other[_PROVENANCE]) if _PROVENANCE in other else None
+            ref = statuslist.decode_status_reference(other[_STATUS]) if _STATUS in other else None
+        provenance = provenance_codec.provenance_from_cbor(other[_PROVENANCE]) if _PROVENANCE in other else None
         if provenance is not None and exp > to_numeric_date(provenance.expires_at):
             raise DecodeError(ErrorCode.CLAIMS_INVALID, Stage.CLAIMS, "a transcoded code expires after its source")
         payload = payload_from_cbor(other[_HEALTHPASS], iat=iat)
@@ -495,7 +506,7 @@ class Verifier:
             if self._require_status:
                 raise VerificationError(ErrorCode.STATUS_UNAVAILABLE, Stage.STATUS,
                                         f"no status list {ref.uri} is held, and status is required")
-            return CredentialStatus(ref.uri, ref.idx, None), (WARNING_STATUS_UNCHECKED,)
+            return status_model.CredentialStatus(ref.uri, ref.idx, None), (status_model.WARNING_STATUS_UNCHECKED,)
         policy = self._policy
         return self._status.check(ref, issuer=issuer, now=now, grace=policy.trust_list_grace, leeway=policy.leeway,
                                   require=self._require_status)
