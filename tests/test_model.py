@@ -104,3 +104,25 @@ def test_json_errors_name_the_field_not_the_value() -> None:
 def test_empty_payload_refused() -> None:
     with pytest.raises(ValueError):
         HealthPayload()
+
+
+@pytest.mark.parametrize("bad", ["63000", "990000", "CN-XX", "\uff16\uff13\uff10\uff10\uff10\uff10", ""])
+def test_issue16_item6_json_regions_parse_like_api_regions(bad: str) -> None:
+    """The JSON form reads a region through the API's one parser (``as_region``): the same regions accepted
+    (a code, an ISO alias, an output-shaped ``{"code": ...}`` object), the same message for a bad string, and a
+    value of another type is bad data there (ValueError), never misuse (TypeError)."""
+    from healthpass.model.regions import as_region
+
+    def risk(region: object) -> Region | None:
+        read = payload_from_json({"region_risk": {"region": region, "level": "low"}}).region_risk
+        return None if read is None else read.region
+
+    assert risk("CN-QH") == risk("630000") == risk({"code": "630000", "name_en": "x"}) == as_region("CN-QH", "x")
+    with pytest.raises(ValueError) as api:
+        as_region(bad, "region_risk.region")
+    with pytest.raises(ValueError) as json_form:
+        risk(bad)
+    assert str(json_form.value) == str(api.value)
+    for other in (630000, None, ["630000"], {"code": 630000}):
+        with pytest.raises(ValueError, match=r"^region_risk\.region must be a region code$"):
+            risk(other)

@@ -36,7 +36,7 @@ from healthpass.model.credential import (
     Vaccination,
     VaccineProduct,
 )
-from healthpass.model.regions import Region
+from healthpass.model.regions import Region, as_region
 from healthpass.model.time import format_iso, parse_iso
 
 __all__ = ["format_duration", "parse_duration", "payload_from_json", "payload_to_json"]
@@ -119,12 +119,9 @@ def _enum(enum: type[E], value: object, name: str) -> E:
 def _region(value: object, name: str) -> Region:
     if isinstance(value, Mapping):
         value = value.get("code")
-    if not isinstance(value, str):
+    if not isinstance(value, str):  # JSON input: a wrong type is bad data (ValueError), not misuse
         raise ValueError(f"{name} must be a region code")
-    try:
-        return Region.parse(value)
-    except ValueError as err:
-        raise ValueError(f"{name}: {err}") from None
+    return as_region(value, name)
 
 
 def _obj(value: object, name: str, allowed: frozenset[str]) -> Mapping[str, Any]:
