@@ -332,6 +332,30 @@ def test_issue18_item2_signature_encodings_are_strict() -> None:
             sm2.raw_to_der(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
+@needs_sm2
+def test_issue16_item6_sm2_verify_and_verify_prehashed_refuse_alike() -> None:
+    """The two checks share one frame (key first, signature parsed, failure reported and OpenSSL's error queue
+    cleared): a malformed signature and one that does not verify give the same error from either, and a good
+    check after the failures is unaffected."""
+    key = sm2.generate()
+    public = key.public_key()
+    good = key.sign(b"data")
+    e = hashlib.new("sm3", b"data").digest()  # not SM3(Z || M): no signature made by sign() verifies over it
+    checks = (lambda sig: public.verify(sig, b"datA"), lambda sig: public.verify_prehashed(e, sig))
+    zero_r = bytes(32) + good[32:]
+    for signature, message in ((good, "SM2 signature does not verify"), (good[:-1], None), (zero_r, None)):
+        seen = set()
+        for check in checks:
+            with pytest.raises(VerificationError) as err:
+                check(signature)
+            seen.add((err.value.code, err.value.stage, err.value.message))
+        assert len(seen) == 1, seen
+        code, stage, text = seen.pop()
+        assert (code, stage) == (ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE)
+        assert message is None or text == message
+    public.verify(good, b"data")
+
+
 # ---------------------------------------------------------------- item 3: everywhere a key is used
 
 

@@ -25,6 +25,7 @@ import ctypes
 import functools
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from healthpass.errors import ErrorCode, SignerError, Stage, VerificationError
@@ -337,6 +338,33 @@ def _check_sm2(lib: _Lib, ptr: int | None, what: str) -> _Pkey:
     return pkey
 
 
+def _digest_verify(pkey: _Pkey, der: bytes, data: bytes, distid: bytes) -> bool:
+    """Whether the DER signature verifies over ``data`` (SM3 over Z_A with ``distid``, then the data)."""
+    f = pkey.lib.f
+    ctx = f.EVP_MD_CTX_new()
+    if not ctx:
+        raise MemoryError("EVP_MD_CTX_new")
+    pctx = ctypes.c_void_p()  # owned by ctx
+    try:  # the ID is set after init (OpenSSL 3.0 refuses it among the init parameters)
+        return bool(f.EVP_DigestVerifyInit_ex(ctx, ctypes.byref(pctx), b"SM3", None, None, pkey.ptr, None) == 1
+                    and f.EVP_PKEY_CTX_set1_id(pctx, distid, len(distid)) == 1
+                    and f.EVP_DigestVerify(ctx, der, len(der), data, len(data)) == 1)
+    finally:
+        f.EVP_MD_CTX_free(ctx)
+
+
+def _verify_digest(pkey: _Pkey, der: bytes, e: bytes) -> bool:
+    """Whether the DER signature verifies over the digest ``e`` itself."""
+    f = pkey.lib.f
+    ctx = f.EVP_PKEY_CTX_new_from_pkey(None, pkey.ptr, None)
+    if not ctx:
+        raise MemoryError("EVP_PKEY_CTX_new_from_pkey")
+    try:
+        return bool(f.EVP_PKEY_verify_init(ctx) == 1 and f.EVP_PKEY_verify(ctx, der, len(der), e, len(e)) == 1)
+    finally:
+        f.EVP_PKEY_CTX_free(ctx)
+
+
 class Sm2PublicKey:
     """An SM2 public key on sm2p256v1. Parses without the backend; verifying needs it.
 
@@ -385,45 +413,23 @@ class Sm2PublicKey:
         verify), ``algorithm_unsupported`` (no backend; the message names the extra).
         """
         _check_distid(distid)
-        pkey = self._evp()  # first: without the backend nothing is checked, whatever the signature
-        try:
-            der = raw_to_der(signature)
-        except ValueError as err:
-            raise VerificationError(ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, str(err)) from None
-        f = pkey.lib.f
-        ctx = f.EVP_MD_CTX_new()
-        if not ctx:
-            raise MemoryError("EVP_MD_CTX_new")
-        pctx = ctypes.c_void_p()  # owned by ctx
-        try:  # the ID is set after init (OpenSSL 3.0 refuses it among the init parameters)
-            ok = (f.EVP_DigestVerifyInit_ex(ctx, ctypes.byref(pctx), b"SM3", None, None, pkey.ptr, None) == 1
-                  and f.EVP_PKEY_CTX_set1_id(pctx, distid, len(distid)) == 1
-                  and f.EVP_DigestVerify(ctx, der, len(der), data, len(data)) == 1)
-        finally:
-            f.EVP_MD_CTX_free(ctx)
-        if not ok:
-            f.ERR_clear_error()
-            raise VerificationError(ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, "SM2 signature does not verify")
+        self._check(signature, lambda pkey, der: _digest_verify(pkey, der, data, distid))
 
     def verify_prehashed(self, e: bytes, signature: bytes) -> None:
         """Low level, for known-answer vectors only: verify over the digest ``e`` itself (normally
         ``SM3(Z_A || M)``; vectors that omit Z give ``SM3(M)``). Raises VerificationError like :meth:`verify`."""
+        self._check(signature, lambda pkey, der: _verify_digest(pkey, der, e))
+
+    def _check(self, signature: bytes, verifies: Callable[[_Pkey, bytes], bool]) -> None:
+        """What both checks share: the key is loaded first (without the backend nothing is checked, whatever
+        the signature), a malformed signature and one that ``verifies`` refuses are ``signature_invalid``."""
         pkey = self._evp()
         try:
             der = raw_to_der(signature)
         except ValueError as err:
             raise VerificationError(ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, str(err)) from None
-        f = pkey.lib.f
-        ctx = f.EVP_PKEY_CTX_new_from_pkey(None, pkey.ptr, None)
-        if not ctx:
-            raise MemoryError("EVP_PKEY_CTX_new_from_pkey")
-        try:
-            ok = (f.EVP_PKEY_verify_init(ctx) == 1
-                  and f.EVP_PKEY_verify(ctx, der, len(der), e, len(e)) == 1)
-        finally:
-            f.EVP_PKEY_CTX_free(ctx)
-        if not ok:
-            f.ERR_clear_error()
+        if not verifies(pkey, der):
+            pkey.lib.f.ERR_clear_error()
             raise VerificationError(ErrorCode.SIGNATURE_INVALID, Stage.SIGNATURE, "SM2 signature does not verify")
 
     def __reduce__(self) -> tuple[object, ...]:
