@@ -681,6 +681,19 @@ def test_date_time_formats() -> None:
     assert eu_dcc._check_date(5) and eu_dcc._check_date_time(None)  # formats apply to strings only
 
 
+@pytest.mark.parametrize(("day", "calendar"), [
+    ("2024-02-29", True), ("2000-02-29", True), ("2100-02-29", False), ("2021-04-31", False), ("2021-13-01", False),
+    ("2021-00-10", False), ("2021-01-00", False), ("0000-01-01", False), ("9999-12-31", True), ("0001-01-01", True),
+])
+def test_issue16_item6_date_and_date_time_formats_share_one_calendar_check(day: str, calendar: bool) -> None:
+    """The schema formats ``date`` and ``date-time`` judge the day by the same check, and the time and offset
+    fields of a date-time by their ranges (second 60: a leap second)."""
+    assert eu_dcc._check_date(day) is calendar
+    assert eu_dcc._check_date_time(f"{day}T23:59:60+23:59") is calendar
+    for time in ("24:00:00Z", "23:60:00Z", "23:59:61Z", "12:00:00+24:00", "12:00:00-05:60"):
+        assert eu_dcc._check_date_time(f"{day}T{time}") is False, time
+
+
 def test_schemas_pickle_and_reject_bad_input(tmp_path: Path) -> None:
     schemas = DccSchemas.load(_schema_dir(tmp_path), engine="jsonschema")
     assert schemas.check(VACCINATION).valid

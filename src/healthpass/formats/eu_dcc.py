@@ -377,18 +377,21 @@ def _version_key(text: str) -> tuple[int, int, int] | None:
     return int(major), int(minor), int(patch)
 
 
+def _is_calendar_date(year: str, month: str, day: str) -> bool:
+    """Whether the digits name a day of the calendar (not 2021-02-30)."""
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
 def _check_date(value: object) -> bool:
     """JSON Schema ``date`` (RFC 3339 full-date): ``YYYY-MM-DD``, a calendar date."""
     if not isinstance(value, str):
         return True
     match = _DATE.match(value)
-    if match is None:
-        return False
-    try:
-        date(*map(int, match.groups()))
-    except ValueError:
-        return False
-    return True
+    return match is not None and _is_calendar_date(*match.groups())
 
 
 def _check_date_time(value: object) -> bool:
@@ -399,14 +402,9 @@ def _check_date_time(value: object) -> bool:
     if match is None:
         return False
     year, month, day, hour, minute, second, _, _, off_h, off_m = match.groups()
-    try:
-        date(int(year), int(month), int(day))
-    except ValueError:
-        return False
     # second 60 is a leap second (RFC 3339 §5.7)
-    if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
-        return False
-    return off_h is None or (int(off_h) <= 23 and int(off_m) <= 59)
+    return (_is_calendar_date(year, month, day) and int(hour) <= 23 and int(minute) <= 59 and int(second) <= 60
+            and (off_h is None or (int(off_h) <= 23 and int(off_m) <= 59)))
 
 
 _FORMATS: Mapping[str, Callable[[object], bool]] = {"date": _check_date, "date-time": _check_date_time}
