@@ -6,25 +6,11 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import InitVar, dataclass
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from healthpass import crypto
 from healthpass._lazy import LazyModule
 from healthpass.codec.cbor import encode
-from healthpass.codec.signed_doc import payload_span
-from healthpass.codec.trust_list import (
-    KID_SIZE,
-    KIND_CODES,
-    KIND_CODES_BY_VERSION,
-    SM2_MIN_VERSION,
-    TRUST_LIST_VERSIONS,
-    KeyEntryKey,
-    decode_key_entry,
-    entry_at,
-    entry_version,
-    index_trust_list,
-)
 from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError, VerificationError
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm
 from healthpass.model.credential import Kind
@@ -45,10 +31,15 @@ if TYPE_CHECKING:  # Path, Signer, StateStore for annotations only: a verifier n
     from pathlib import Path
 
     from healthpass import documents
+    from healthpass.codec import signed_doc
+    from healthpass.codec import trust_list as trust_list_codec
+    from healthpass.codec.trust_list import KeyEntryKey
     from healthpass.model.signer import Signer
     from healthpass.state import StateStore
 else:  # gain: with verify.py's, ~4 ms of a one-code verify's start-up: keys given directly need no document layer
     documents = LazyModule("healthpass.documents")
+    signed_doc = LazyModule("healthpass.codec.signed_doc")
+    trust_list_codec = LazyModule("healthpass.codec.trust_list")
 
 __all__ = [
     "DCC_KEY_USAGE",
@@ -293,30 +284,29 @@ def trust_root(data: bytes, *, regions: Iterable[Region | str] | None = None) ->
     return TrustRoot(kid=crypto.kid_for(der), key_der=der, regions=scope)
 
 
-_KIND_TO_CODE = MappingProxyType(dict(KIND_CODES))
-_CODE_TO_KIND = MappingProxyType({code: kind for kind, code in KIND_CODES})
 
 
 def _encode_key(key: IssuerKey) -> bytes:
     """A key's entry (its kid is its key in the body map, not a field)."""
+    entry_key = trust_list_codec.KeyEntryKey
     if key.region is None:
         raise ValueError("every trust-list key needs a region")
     entry: dict[int, Any] = {
-        (KeyEntryKey.CERTIFICATE if key.is_certificate else KeyEntryKey.SPKI).value: key.key_der,
-        KeyEntryKey.REGION.value: int(key.region),
-        KeyEntryKey.KINDS.value: sorted(_KIND_TO_CODE[k] for k in key.kinds),
-        KeyEntryKey.STATUS.value: int(key.status),
+        (entry_key.CERTIFICATE if key.is_certificate else entry_key.SPKI).value: key.key_der,
+        entry_key.REGION.value: int(key.region),
+        entry_key.KINDS.value: sorted(trust_list_codec.CODE_BY_KIND[k] for k in key.kinds),
+        entry_key.STATUS.value: int(key.status),
     }
     if key.valid_from is not None:
-        entry[KeyEntryKey.VALID_FROM.value] = to_numeric_date(key.valid_from)
+        entry[entry_key.VALID_FROM.value] = to_numeric_date(key.valid_from)
     if key.valid_until is not None:
-        entry[KeyEntryKey.VALID_UNTIL.value] = to_numeric_date(key.valid_until)
+        entry[entry_key.VALID_UNTIL.value] = to_numeric_date(key.valid_until)
     if key.retired_at is not None:
-        entry[KeyEntryKey.RETIRED_AT.value] = to_numeric_date(key.retired_at)
+        entry[entry_key.RETIRED_AT.value] = to_numeric_date(key.retired_at)
     if key.max_validity != DEFAULT_MAX_VALIDITY:  # the default is left out: lists stay as they were
         if key.max_validity is None:
             raise ValueError("every trust-list key needs a maximum code validity")
-        entry[KeyEntryKey.MAX_VALIDITY.value] = int(key.max_validity.total_seconds())
+        entry[entry_key.MAX_VALIDITY.value] = int(key.max_validity.total_seconds())
     return encode(entry)
 
 
@@ -329,33 +319,35 @@ def _decode_key(
     Raises TrustListError (``trust_list_invalid``) naming the kid. ``root`` None: the region scope (L3) is
     not checked (an unverified inspection).
     """
+    entry_key = trust_list_codec.KeyEntryKey
+
     def bad(message: str) -> TrustListError:
         return TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, f"key {kid.hex()}: {message}")
 
     try:
-        raw = decode_key_entry(data, limits=limits, stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID,
-                               version=version)
+        raw = trust_list_codec.decode_key_entry(data, limits=limits, stage=Stage.TRUST_LIST,
+                                                code=ErrorCode.TRUST_LIST_INVALID, version=version)
     except DecodeError as err:
         raise bad(err.message) from err
-    spki, cert = raw.get(KeyEntryKey.SPKI), raw.get(KeyEntryKey.CERTIFICATE)
+    spki, cert = raw.get(entry_key.SPKI), raw.get(entry_key.CERTIFICATE)
     if (spki is None) == (cert is None):
         raise bad("needs exactly one of SPKI and certificate")
     der = spki if spki is not None else cert
     if type(der) is not bytes:
         raise bad("key material must be bytes")
     try:
-        region = Region.from_int(raw.get(KeyEntryKey.REGION))  # type: ignore[arg-type]
-        kinds_raw = raw.get(KeyEntryKey.KINDS)
+        region = Region.from_int(raw.get(entry_key.REGION))  # type: ignore[arg-type]
+        kinds_raw = raw.get(entry_key.KINDS)
         if type(kinds_raw) is not list or not kinds_raw:
             raise ValueError("kinds must be a non-empty array")
-        if not all(type(c) is int and c in KIND_CODES_BY_VERSION[version] for c in kinds_raw):
+        if not all(type(c) is int and c in trust_list_codec.KIND_CODES_BY_VERSION[version] for c in kinds_raw):
             raise ValueError(f"a kind code that format version {version} does not have")
-        if not all(c in _CODE_TO_KIND for c in kinds_raw):
+        if not all(c in trust_list_codec.KIND_BY_CODE for c in kinds_raw):
             raise ValueError("kinds must be kind codes (1-6)")
         if kinds_raw != sorted(set(kinds_raw)):
             raise ValueError("kinds must be in increasing order, each once")
-        kinds = frozenset(_CODE_TO_KIND[c] for c in kinds_raw)
-        status_raw = raw.get(KeyEntryKey.STATUS)
+        kinds = frozenset(trust_list_codec.KIND_BY_CODE[c] for c in kinds_raw)
+        status_raw = raw.get(entry_key.STATUS)
         if type(status_raw) is not int:
             raise ValueError("status must be an integer")
         status = KeyStatus(status_raw)
@@ -368,13 +360,13 @@ def _decode_key(
                 raise ValueError(f"{field.name.lower()} must be a NumericDate before 2100")
             return from_numeric_date(value)
 
-        max_validity = raw.get(KeyEntryKey.MAX_VALIDITY, int(DEFAULT_MAX_VALIDITY.total_seconds()))
+        max_validity = raw.get(entry_key.MAX_VALIDITY, int(DEFAULT_MAX_VALIDITY.total_seconds()))
         if type(max_validity) is not int or not 0 < max_validity <= MAX_VALIDITY_CEILING.total_seconds():
             raise ValueError(f"max_validity must be a positive number of seconds, at most "
                              f"{MAX_VALIDITY_CEILING.days} days")
         scope: dict[str, Any] = {
-            "region": region, "kinds": kinds, "status": status, "valid_from": when(KeyEntryKey.VALID_FROM),
-            "valid_until": when(KeyEntryKey.VALID_UNTIL), "retired_at": when(KeyEntryKey.RETIRED_AT),
+            "region": region, "kinds": kinds, "status": status, "valid_from": when(entry_key.VALID_FROM),
+            "valid_until": when(entry_key.VALID_UNTIL), "retired_at": when(entry_key.RETIRED_AT),
             "source": f"trust-list:{seq}", "list_not_after": not_after, "list_issued_at": issued_at,
             "max_validity": timedelta(seconds=max_validity),
         }
@@ -394,8 +386,9 @@ def _decode_key(
         raise bad("key material is not in DER")
     if parsed.kid != kid:
         raise bad(f"kid does not match its key ({parsed.kid.hex()})")
-    if version < SM2_MIN_VERSION and crypto.key_algorithm(public) is Algorithm.SM2:
-        raise bad(f"SM2 key material needs format version {SM2_MIN_VERSION} (the list is version {version})")
+    sm2_min = trust_list_codec.SM2_MIN_VERSION
+    if version < sm2_min and crypto.key_algorithm(public) is Algorithm.SM2:
+        raise bad(f"SM2 key material needs format version {sm2_min} (the list is version {version})")
     try:
         return dataclasses.replace(parsed, **scope), public
     except ValueError as err:  # IssuerKey's own invariants (window order, retired_at exactly when retired)
@@ -472,9 +465,9 @@ class TrustListKeys:
             if offset is None:
                 return None
             try:
-                found = _decode_key(kid, entry_at(self._data, offset), seq=self._seq, issued_at=self._issued_at,
-                                    not_after=self._not_after, root=self._root, limits=self._limits,
-                                    version=self._version)
+                found = _decode_key(kid, trust_list_codec.entry_at(self._data, offset), seq=self._seq,
+                                    issued_at=self._issued_at, not_after=self._not_after, root=self._root,
+                                    limits=self._limits, version=self._version)
             except TrustListError as err:
                 found = err.message
             found = self._cache.setdefault(kid, found)
@@ -503,6 +496,7 @@ class TrustListKeys:
     def __eq__(self, other: object) -> bool:  # the same entries, under the same root and limits
         if not isinstance(other, TrustListKeys):
             return NotImplemented
+        entry_at = trust_list_codec.entry_at
         return (self._offsets.keys() == other._offsets.keys() and self._root == other._root
                 and self._limits == other._limits and self._seq == other._seq
                 and all(entry_at(self._data, self._offsets[kid]) == entry_at(other._data, other._offsets[kid])
@@ -539,8 +533,8 @@ def _index(document: bytes, payload: bytes, limits: Limits, root: TrustRoot | No
     the envelope checked, the kids indexed. The keys keep ``document`` (the bytes received, immutable) and
     offsets into it, not a copy of the payload."""
     try:
-        start, end = payload_span(document, payload)
-        version, seq, issued, not_after, offsets = index_trust_list(
+        start, end = signed_doc.payload_span(document, payload)
+        version, seq, issued, not_after, offsets = trust_list_codec.index_trust_list(
             document, start=start, end=end, max_entries=limits.max_items, max_entry=limits.max_string,
             stage=Stage.TRUST_LIST, code=ErrorCode.TRUST_LIST_INVALID)
     except DecodeError as err:
@@ -614,7 +608,7 @@ class TrustList:
         if not 0 <= issued_at <= not_after <= MAX_NUMERIC_DATE:  # what the envelope carries (and verifiers read)
             raise ValueError("now and now + valid_for are outside the supported range of dates (1970 to 2100)")
         issued, expires = from_numeric_date(issued_at), from_numeric_date(not_after)
-        version = min(TRUST_LIST_VERSIONS)
+        version = min(trust_list_codec.TRUST_LIST_VERSIONS)
         body: dict[bytes, bytes] = {}
         for key in keys:
             if not isinstance(key, IssuerKey):
@@ -624,19 +618,19 @@ class TrustList:
             entry = _encode_key(key)
             if len(entry) > _LIST_LIMITS.max_string:
                 raise ValueError(f"key {key.kid.hex()}: entry longer than {_LIST_LIMITS.max_string} bytes")
-            if len(key.kid) != KID_SIZE:
-                raise ValueError(f"key {key.kid.hex()}: a kid has {KID_SIZE} bytes")
+            if len(key.kid) != trust_list_codec.KID_SIZE:
+                raise ValueError(f"key {key.kid.hex()}: a kid has {trust_list_codec.KID_SIZE} bytes")
             # the lowest format version that holds every entry: a list with no newer feature stays readable by
             # verifiers that read only the older versions
-            newest = max(TRUST_LIST_VERSIONS)
+            newest = max(trust_list_codec.TRUST_LIST_VERSIONS)
             try:
-                entry_map = decode_key_entry(entry, limits=_LIST_LIMITS, stage=Stage.TRUST_LIST,
+                entry_map = trust_list_codec.decode_key_entry(entry, limits=_LIST_LIMITS, stage=Stage.TRUST_LIST,
                                              code=ErrorCode.TRUST_LIST_INVALID, version=newest)
             except DecodeError as err:
                 raise ValueError(f"key {key.kid.hex()}: {err.message}") from None
-            version = max(version, entry_version(entry_map))
+            version = max(version, trust_list_codec.entry_version(entry_map))
             if crypto.key_algorithm(crypto.load_public_key(key.key_der)[0]) is Algorithm.SM2:
-                version = max(version, SM2_MIN_VERSION)
+                version = max(version, trust_list_codec.SM2_MIN_VERSION)
             body[key.kid] = entry
         for kid, entry in body.items():
             try:

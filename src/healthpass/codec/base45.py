@@ -17,8 +17,6 @@ __all__ = ["ALPHABET", "b45decode", "b45encode"]
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _INVALID = 0xFF
 _DECODE_TABLE = bytes(ALPHABET.find(chr(i)) & 0xFF if chr(i) in ALPHABET else _INVALID for i in range(256))
-#: all 2025 two-character strings (low digit first), indexed by value
-_PAIRS = tuple(ALPHABET[i % 45] + ALPHABET[i // 45] for i in range(45 * 45))
 
 
 def _fail(message: str) -> DecodeError:

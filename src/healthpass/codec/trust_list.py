@@ -18,6 +18,7 @@ version 1; a version-1 list holding a version-2 feature is malformed.
 from __future__ import annotations
 
 from enum import IntEnum
+from types import MappingProxyType
 from typing import Any
 
 from healthpass.codec.cbor import canonical_order, cbor_limits, decode
@@ -27,9 +28,11 @@ from healthpass.model.credential import Kind
 from healthpass.model.policy import Limits
 
 __all__ = [
+    "CODE_BY_KIND",
     "ENTRY_FIELDS_BY_VERSION",
     "KID_SIZE",
     "KIND_CODES",
+    "KIND_BY_CODE",
     "KIND_CODES_BY_VERSION",
     "SM2_MIN_VERSION",
     "TRUST_LIST_VERSIONS",
@@ -66,6 +69,8 @@ _ENTRY_FIELDS = frozenset(k.value for k in KeyEntryKey)
 #: Kind <-> its integer code in a trust list.
 KIND_CODES = ((Kind.STATUS, 1), (Kind.NAAT, 2), (Kind.ANTIBODY, 3), (Kind.VACCINATION, 4), (Kind.RECOVERY, 5),
               (Kind.STATUS_LIST, 6))
+CODE_BY_KIND = MappingProxyType(dict(KIND_CODES))
+KIND_BY_CODE = MappingProxyType({code: kind for kind, code in KIND_CODES})
 
 #: Entry field labels each format version allows (version 2: 10 = maximum code validity).
 ENTRY_FIELDS_BY_VERSION = {1: frozenset(range(2, 10)), 2: frozenset(range(2, 11))}
