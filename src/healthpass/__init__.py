@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from healthpass.model.jsonform import payload_from_json, payload_to_json
     from healthpass.model.policy import Limits
     from healthpass.model.regions import Region
-    from healthpass.model.status import CredentialStatus, StatusReference, StatusValue
+    from healthpass.model.status import CredentialStatus, StatusAllocator, StatusReference, StatusValue
     from healthpass.model.trust import IssuerKey, KeyStatus, TrustRoot
     from healthpass.signers import Signer, SoftwareSigner
     from healthpass.state import StateStore
@@ -98,6 +98,7 @@ __all__ = [
     "SoftwareSigner",
     "Stage",
     "StateStore",
+    "StatusAllocator",
     "StatusDelta",
     "StatusList",
     "StatusListError",
@@ -145,7 +146,8 @@ _LAZY: MappingProxyType[str, str] = MappingProxyType({
     "Signer": "healthpass.signers",
     "SoftwareSigner": "healthpass.signers",
     "StateStore": "healthpass.state",
-    **dict.fromkeys(("CredentialStatus", "StatusReference", "StatusValue"), "healthpass.model.status"),
+    **dict.fromkeys(("CredentialStatus", "StatusAllocator", "StatusReference", "StatusValue"),
+                    "healthpass.model.status"),
     **dict.fromkeys(("StatusDelta", "StatusList", "StatusLists"), "healthpass.status"),
     **dict.fromkeys(("KeyRing", "TrustList", "issuer_key", "trust_root"), "healthpass.trust"),
     "decode_unverified": "healthpass.unverified",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +22,7 @@ __all__ = [
     "read_headers",
     "seal_document",
     "sign1",
+    "sign1_measure",
     "verify_with",
 ]
 
@@ -52,6 +54,16 @@ def sign1(signer: Signer, payload: bytes, *, kid: bytes | None = None) -> bytes:
     protected = _protected_header(signer.algorithm, kid or signer.kid)
     signature = signer.sign(sig_structure(protected, payload))
     return encode_sign1(protected, {}, payload, signature)
+
+
+def sign1_measure(signer: Signer, payload: bytes, *, kid: bytes | None = None) -> bytes:
+    """The message :func:`sign1` would return, with random bytes of the signature's length in its place: for
+    measuring a code before signing it (an issuer checks that a code fits its QR symbol before it allocates the
+    code a status-list index). Random, not zeros, so that it compresses as a signature does. Never a valid
+    signature: it is measured and thrown away, never sent."""
+    protected = _protected_header(signer.algorithm, kid or signer.kid)
+    filler = os.urandom(crypto.signature_size(signer.algorithm, signer.public_key_der))
+    return encode_sign1(protected, {}, payload, filler)
 
 
 @functools.lru_cache(maxsize=64)  # an issuer signs every code with the same header: encode it once

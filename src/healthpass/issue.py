@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from healthpass import cose
@@ -27,6 +29,7 @@ from healthpass.model.status import (
     WARNING_STATUS_DELTA_NOT_APPLIED,
     WARNING_STATUS_LIST_STALE,
     WARNING_STATUS_UNCHECKED,
+    StatusAllocator,
     StatusReference,
 )
 from healthpass.model.time import aware, from_numeric_date, to_numeric_date
@@ -54,6 +57,12 @@ _ISS, _EXP, _IAT, _CTI, _HEALTHPASS, _PROVENANCE = (
     k.value for k in (ClaimKey.ISS, ClaimKey.EXP, ClaimKey.IAT, ClaimKey.CTI, ClaimKey.HEALTHPASS, ClaimKey.PROVENANCE)
 )
 _STATUS = ClaimKey.STATUS.value
+#: the index whose reference is longest (a status index is below 2**32): codes are measured with it
+_LARGEST_INDEX = (1 << 32) - 1
+#: a code is measured with this many random fillers in place of its signature, the longest counting: zlib codes
+#: random bytes in a few characters more or less, and the margin spared to the real code must cover the
+#: difference (benchmarks/status_measure.py: one filler is not enough, two are)
+_MEASURES = 2
 _HP1 = Prefix.HP1.value
 
 
@@ -244,7 +253,37 @@ class Issuer:
         credential_id: bytes | None,
         provenance: Provenance | None = None,
         status: StatusReference | None = None,
+        margin: int = _SAFETY_MARGIN,
     ) -> str:
+        claims = self._claims(payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
+                              status=status)
+        text = _HP1 + b45encode(compress(cose.sign1(self.signer, claims, kid=self.kid)))
+        check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
+                       margin=margin)
+        return text
+
+    def _measure(self, payload: HealthPayload, *, iat: int, exp: int, credential_id: bytes, uri: str) -> None:
+        """Raise the IssueError :meth:`_sign` would raise for this code with a reference into ``uri``, without
+        signing: the largest index a reference can hold, a random filler the signature's length, the same margin.
+        """
+        claims = self._claims(payload, iat=iat, exp=exp, credential_id=credential_id,
+                              status=StatusReference(uri, _LARGEST_INDEX))
+        length = len(_HP1) + max(len(b45encode(compress(cose.sign1_measure(self.signer, claims, kid=self.kid))))
+                                 for _ in range(_MEASURES))
+        check_capacity(length, max_version=self.max_qr_version, error_correction=self.error_correction,
+                       margin=_SAFETY_MARGIN)
+
+    def _claims(
+        self,
+        payload: HealthPayload,
+        *,
+        iat: int,
+        exp: int,
+        credential_id: bytes | None,
+        provenance: Provenance | None = None,
+        status: StatusReference | None = None,
+    ) -> bytes:
+        """The CWT claims of a code, checked against this issuer's kinds and the NumericDate range."""
         kinds = payload.kinds()
         if not kinds <= self.kinds:
             outside = kinds - self.kinds
@@ -267,11 +306,7 @@ class Issuer:
         claims[_HEALTHPASS] = payload_to_cbor(payload, iat=iat)
         if provenance is not None:
             claims[_PROVENANCE] = provenance_to_cbor(provenance)
-        message = cose.sign1(self.signer, encode_ordered(claims), kid=self.kid)
-        text = _HP1 + b45encode(compress(message))
-        check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
-                       margin=_SAFETY_MARGIN)
-        return text
+        return encode_ordered(claims)
 
     def issue_many(
         self,
@@ -280,15 +315,59 @@ class Issuer:
         now: datetime | None = None,
         executor: Executor | None = None,
         chunk_size: int = 256,
+        status: StatusAllocator | None = None,
     ) -> Iterator[str | IssueError]:
         """Mint many codes, in input order, streaming; an input rejected yields its IssueError instead.
 
         With an ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or a Dask client's
         executor), chunks of ``chunk_size`` are minted in parallel with at most a few chunks in flight.
         The issuer (and so its signer) must be picklable for process-based executors.
+
+        With ``status`` (a :class:`StatusAllocator`, e.g. ``registry.allocator("hp:630000:3")``), each code
+        carries a status reference into the allocator's list, as :meth:`issue` with ``status=`` does, and a
+        fresh credential id. Each input is first checked as :meth:`issue` would check it (kinds, times, and the
+        QR size with the largest index a reference can hold); then the allocator is called once per chunk, in
+        this process, with the credential ids of exactly the codes that passed; then those are signed. An
+        input refused yields its IssueError and takes no index. What the allocator raises (e.g. RegistryError:
+        the list is full or unknown) is raised from the iterator after every code whose index was allocated
+        before has been yielded; the inputs from that chunk on are not issued. TypeError for a ``status`` that
+        is no StatusAllocator; ValueError (raised likewise) when the allocator returns a different number of
+        references, a reference into another list, or one index twice. Indices are allocated a few chunks
+        ahead of the codes yielded: a caller that stops iterating early leaves those allocated, never reused.
         """
         stamp = datetime.now(UTC) if now is None else aware(now, "now")  # checked at the call, not on first next()
-        return _map_chunks(executor, _issue_chunk, ((self, stamp), payloads), chunk_size)
+        if status is None:
+            return _map_chunks(executor, _issue_chunk, ((self, stamp), payloads), chunk_size)
+        if not isinstance(status, StatusAllocator):
+            raise TypeError("status must be a StatusAllocator (e.g. registry.allocator(uri))")
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        return self._issue_many_with_status(payloads, stamp, executor, chunk_size, status)
+
+    def _issue_many_with_status(
+        self,
+        payloads: Iterable[HealthPayload],
+        now: datetime,
+        executor: Executor | None,
+        chunk_size: int,
+        allocator: StatusAllocator,
+    ) -> Iterator[str | IssueError]:
+        # 1. workers check each input and draw its credential id; 2. this process allocates indices for the inputs
+        # that passed, one call per chunk; 3. workers sign. The inputs wait here between 1 and 2 (in order, at most
+        # the chunks in flight), so each is sent to a worker twice but never comes back.
+        waiting: deque[HealthPayload] = deque()
+
+        def held() -> Iterator[HealthPayload]:
+            for payload in payloads:
+                waiting.append(payload)
+                yield payload
+
+        checked = ordered_chunks(executor, _check_chunk, (self, now, allocator.uri), held(), chunk_size)
+        failed: list[Exception] = []
+        planned = _allocate(checked, waiting, allocator, chunk_size, failed)
+        yield from ordered_chunks(executor, _sign_chunk, (self, now), planned, chunk_size)
+        if failed:  # the codes whose indices were allocated before the allocator failed are all yielded above
+            raise failed[0]
 
 
 @dataclass(frozen=True, slots=True, repr=False)  # __repr__ below: the code text carries personal data
@@ -310,6 +389,76 @@ def _issue_chunk(context: tuple[Issuer, datetime], chunk: list[Any]) -> list[str
     for payload in chunk:
         try:
             out.append(issuer.issue(payload, now=now))
+        except IssueError as err:
+            out.append(err)
+    return out
+
+
+def _check_chunk(context: tuple[Issuer, datetime, str], chunk: list[Any]) -> list[bytes | IssueError]:
+    """A fresh credential id for each input that :meth:`Issuer._sign` would issue, its IssueError otherwise."""
+    issuer, now, uri = context
+    out: list[bytes | IssueError] = []
+    for payload in chunk:
+        if not isinstance(payload, HealthPayload):
+            raise TypeError("issue_many() takes HealthPayloads")
+        try:
+            iat, lifetime = issuer._issue_time(now, None)
+            cti = os.urandom(_CTI_BYTES)
+            issuer._measure(payload, iat=iat, exp=iat + lifetime, credential_id=cti, uri=uri)
+            out.append(cti)
+        except IssueError as err:
+            out.append(err)
+    return out
+
+
+def _allocate(
+    checked: Iterable[bytes | IssueError], waiting: deque[HealthPayload], allocator: StatusAllocator, block: int,
+    failed: list[Exception],
+) -> Iterator[IssueError | tuple[HealthPayload, bytes, StatusReference]]:
+    """Pair each checked input with its payload and, when it passed, an index allocated for it: one allocator call
+    per ``block`` inputs, for those that passed only. When the allocator fails, the stream ends there and the
+    error goes to ``failed`` (to be raised once the codes allocated before are signed and yielded)."""
+    results = iter(checked)
+    while chunk := list(islice(results, block)):
+        items = [(waiting.popleft(), result) for result in chunk]
+        ctis = [result for _, result in items if isinstance(result, bytes)]
+        try:
+            refs = _references(allocator, ctis)
+        except Exception as err:  # raised unchanged by the caller, after the codes allocated before
+            failed.append(err)
+            return
+        allocated = iter(refs)
+        for payload, result in items:
+            yield result if isinstance(result, IssueError) else (payload, result, next(allocated))
+
+
+def _references(allocator: StatusAllocator, ctis: list[bytes]) -> list[StatusReference]:
+    refs = list(allocator.allocate(ctis)) if ctis else []
+    if len(refs) != len(ctis):
+        raise ValueError(f"the allocator returned {len(refs)} references for {len(ctis)} credential ids")
+    if any(not isinstance(ref, StatusReference) or ref.uri != allocator.uri for ref in refs):
+        raise ValueError(f"the allocator returned something else than references into {allocator.uri}")
+    if len({ref.idx for ref in refs}) != len(refs):
+        raise ValueError("the allocator returned one index twice")
+    return refs
+
+
+def _sign_chunk(
+    context: tuple[Issuer, datetime], chunk: list[IssueError | tuple[HealthPayload, bytes, StatusReference]],
+) -> list[str | IssueError]:
+    issuer, now = context
+    out: list[str | IssueError] = []
+    for item in chunk:
+        if isinstance(item, IssueError):
+            out.append(item)
+            continue
+        payload, cti, ref = item
+        try:
+            iat, lifetime = issuer._issue_time(now, None)
+            # measured with a larger index and the margin already: the margin is not asked for twice, so no code
+            # that passed the check fails here (the text differs from the measured one only in the index and
+            # the signature's random bytes, a few characters at most)
+            out.append(issuer._sign(payload, iat=iat, exp=iat + lifetime, credential_id=cti, status=ref, margin=0))
         except IssueError as err:
             out.append(err)
     return out

@@ -13,13 +13,14 @@ publication records the counter it saw, so a delta carries exactly the entries c
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from healthpass.errors import ErrorCode, HealthPassError, Stage
-from healthpass.model.status import STATUS_BITS, StatusReference, StatusValue, check_status_uri
+from healthpass.model.status import STATUS_BITS, StatusAllocator, StatusReference, StatusValue, check_status_uri
 
 __all__ = ["ListInfo", "Registry", "RegistryError", "open_registry"]
 
@@ -181,6 +182,12 @@ class Registry:
                 used += 1
                 out.append(StatusReference(uri, idx))
             return out
+
+    def allocator(self, uri: str) -> StatusAllocator:
+        """A :class:`StatusAllocator` for ``Issuer.issue_many(payloads, status=registry.allocator(uri))``: each
+        call is one :meth:`allocate` (one transaction) for a chunk of codes. ValueError for a malformed URI; a
+        list the registry does not hold is a RegistryError at the first allocation."""
+        return StatusAllocator(check_status_uri(uri), functools.partial(self.allocate, uri))
 
     def _insert(self, list_id: int, idx: int, cti: bytes) -> bool:
         verb = "INSERT" if self._pg else "INSERT OR IGNORE"

@@ -72,6 +72,7 @@ __all__ = [
     "public_key_from_raw_ed25519",
     "public_key_pem",
     "sign",
+    "signature_size",
     "spki_der",
     "verify_signature",
 ]
@@ -432,6 +433,18 @@ def sign(key: PrivateKey, data: bytes) -> bytes:
         return key.sign(data)
     signature: bytes = key.sign(data)  # SM2 (SM3, the default distinguishing ID)
     return signature
+
+
+def signature_size(alg: Algorithm, spki: bytes) -> int:
+    """The length of a COSE signature by the key ``spki`` (SubjectPublicKeyInfo DER) under ``alg``: 64 bytes for
+    ES256 (raw r || s), EdDSA and SM2; the modulus length for PS256. ValueError for an SPKI that is no RSA key
+    under PS256."""
+    if alg is not Algorithm.PS256:
+        return 64
+    key = _public_from_spki(spki)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("PS256 needs an RSA key")
+    return (key.key_size + 7) // 8
 
 
 def verify_signature(

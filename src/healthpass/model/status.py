@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -10,7 +11,8 @@ __all__ = [
     "WARNING_STATUS_DELTA_NOT_APPLIED",
     "WARNING_STATUS_LIST_STALE",
     "WARNING_STATUS_UNCHECKED",
-    "MAX_STATUS_URI", "STATUS_BITS", "CredentialStatus", "StatusReference", "StatusValue", "check_status_uri",
+    "MAX_STATUS_URI", "STATUS_BITS", "CredentialStatus", "StatusAllocator", "StatusReference", "StatusValue",
+    "check_status_uri",
 ]
 
 #: warnings a verification result may carry about a code's status
@@ -65,6 +67,22 @@ class StatusReference:
         check_status_uri(self.uri)
         if type(self.idx) is not int or not 0 <= self.idx < 1 << 32:
             raise ValueError("a status index is an integer in 0 .. 2**32-1")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusAllocator:
+    """Allocates entries of the status list ``uri`` to codes, many at a time (``Issuer.issue_many(status=)``):
+    ``allocate`` takes the credential ids of the codes to be issued and returns one :class:`StatusReference`
+    into ``uri`` for each, in the same order, e.g. ``healthpass.registry.Registry.allocator(uri)`` (one registry
+    transaction per call). It is called in the issuing process only, never in a worker."""
+
+    uri: str
+    allocate: Callable[[Sequence[bytes]], Sequence[StatusReference]]
+
+    def __post_init__(self) -> None:
+        check_status_uri(self.uri)
+        if not callable(self.allocate):
+            raise TypeError("StatusAllocator.allocate must be callable (credential ids -> StatusReferences)")
 
 
 @dataclass(frozen=True, slots=True)
