@@ -412,26 +412,26 @@ class Verifier:
         )
         return (entry, *(e for e in usable if e is not entry and e.key_der == entry.key_der))
 
-    @staticmethod
-    def _governing(entries: tuple[IssuerKey, ...], scope_error: Any) -> tuple[IssuerKey, ...]:
+    def _govern(self, entries: tuple[IssuerKey, ...], scope_error: Any, claims: CwtClaims, now: datetime, iat: int,
+                exp: int) -> tuple[IssuerKey, datetime, datetime, tuple[str, ...]]:
         """Of the entries trusting the signing key (several roots, or a root and the caller, may), those whose
-        scope covers the code; raises the first entry's scope error when none does. Every one of them must then
-        pass the key's bounds on the code (usage window, retirement, certificate, maximum validity), so the
-        outcome never depends on the order the lists were handed over, and a root that retired the key for
-        codes in its scope is honoured even when another root still lists it."""
-        allowed = tuple(e for e in entries if scope_error(e) is None)
-        if not allowed:
-            raise scope_error(entries[0])
-        return allowed
+        scope covers the code govern it; the first entry's scope error is raised when none does. Every one of
+        them must then pass the key's bounds on the code (usage window, retirement, certificate, maximum
+        validity), so the outcome never depends on the order the lists were handed over, and a root that retired
+        the key for codes in its scope is honoured even when another root still lists it.
 
-    def _check_bounds(self, entries: tuple[IssuerKey, ...], claims: CwtClaims, now: datetime, iat: int, exp: int,
-                      issued_at: datetime, expires_at: datetime) -> tuple[str, ...]:
-        for e in entries:
+        Returns the first governing entry, the code's issue and expiry times, and its warnings."""
+        governing = tuple(e for e in entries if scope_error(e) is None)
+        if not governing:
+            raise scope_error(entries[0])
+        issued_at, expires_at = from_numeric_date(iat), from_numeric_date(exp)
+        for e in governing:
             self._check_key_window(e, iat, exp, issued_at, expires_at)
-        for e in entries:
+        for e in governing:
             self._check_validity(claims, now, e)
-        stale = entries[0].list_not_after is not None and now > entries[0].list_not_after
-        return (WARNING_TRUST_LIST_STALE,) if stale else ()
+        entry = governing[0]
+        stale = entry.list_not_after is not None and now > entry.list_not_after
+        return entry, issued_at, expires_at, (WARNING_TRUST_LIST_STALE,) if stale else ()
 
     def _finish_hp1(
         self,
@@ -482,10 +482,7 @@ class Verifier:
                 )
             return None
 
-        governing = self._governing(entries, scope_error)
-        entry = governing[0]
-        issued_at, expires_at = from_numeric_date(iat), from_numeric_date(exp)
-        warnings = self._check_bounds(governing, claims, now, iat, exp, issued_at, expires_at)
+        entry, issued_at, expires_at, warnings = self._govern(entries, scope_error, claims, now, iat, exp)
         self._check_transcoded(provenance)
         checked = None
         if ref is not None:
@@ -544,10 +541,7 @@ class Verifier:
                 )
             return None
 
-        governing = self._governing(entries, scope_error)
-        entry = governing[0]
-        issued_at, expires_at = from_numeric_date(iat), from_numeric_date(exp)
-        warnings = self._check_bounds(governing, claims, now, iat, exp, issued_at, expires_at)
+        entry, issued_at, expires_at, warnings = self._govern(entries, scope_error, claims, now, iat, exp)
         self._check_transcoded(None)
         return VerifiedCredential(
             format=Prefix.HC1, issuer=claims.iss, kid=entry.kid, algorithm=headers.algorithm,
