@@ -24,7 +24,7 @@ from healthpass.signers import SoftwareSigner
 from healthpass.trust import issuer_key, trust_root
 from healthpass.verify import Verifier
 
-from .test_cli import run
+from .cli._run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_RULES = ROOT / "examples" / "rules"

@@ -646,3 +646,22 @@ def test_issue14_item5_a_regional_root_never_governs_other_regions(
     with pytest.raises(TrustListError) as rollback:
         RuleBundle.load(older, roots, state=state)
     assert rollback.value.code is ErrorCode.TRUST_LIST_ROLLBACK
+
+
+def test_issue15_item9_rule_file_json_errors_give_line_and_column(tmp_path: Path) -> None:
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from healthpass import SoftwareSigner
+    from healthpass.errors import RuleError
+    from healthpass.rules import RuleBundle
+
+    from .conftest import ROOT
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "examples" / "rules", rules)
+    rule_file = rules / "HP-STATUS-0001" / "rule.json"
+    rule_file.write_text(rule_file.read_text("utf-8").replace('"ValidFrom"', '"ValidFrom" "'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"is not valid JSON: Expecting ':' delimiter at line \d+ column \d+"):
+        RuleBundle.build(SoftwareSigner.generate(), rules, seq=1, valid_for=timedelta(days=1),
+                         now=datetime(2026, 11, 25, tzinfo=UTC))

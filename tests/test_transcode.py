@@ -409,7 +409,7 @@ def test_eu_certificates_transcode_and_survive_the_round_trip(sample: HealthPayl
 
 
 def test_cli_transcode(tmp_path: Path, capsys: pytest.CaptureFixture[str], sample_json: dict[str, Any]) -> None:
-    from .test_cli import run
+    from .cli._run import run
 
     for name in ("qh", "bj"):
         assert run(capsys, "keygen", "--alg", "ES256", "--out", str(tmp_path / name))[0] == 0
@@ -478,8 +478,7 @@ def test_checkpoint_view_names_the_source_of_a_transcoded_code(
 def test_cli_transcode_with_status_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A revoked source is refused with its own code (``revoked``); a transcoded code gets an index in the local
     registry, so the local issuer can revoke it and checkpoints see that from Beijing's own list."""
-    from .test_cli import run
-    from .test_status_cli import SAMPLE
+    from .cli._run import SAMPLE, run
 
     d = tmp_path
     for name in ("qh", "bj"):
@@ -600,8 +599,7 @@ def test_hleft_item1_cli_transcode_verifies_the_source_once_and_prints_the_same(
     """Every real verification in the process is counted (the public entry point and the pipeline under it):
     `transcode` verifies its source once, and prints what it printed with two passes: the source as
     `verify --json` shows it, the summary line, and on failure exactly `verify --json`'s error object."""
-    from .test_cli import run
-    from .test_status_cli import SAMPLE
+    from .cli._run import SAMPLE, run
 
     calls: list[str] = []
     real_verify, real_pipeline = Verifier.verify, Verifier._verify

@@ -9,7 +9,7 @@ import pytest
 
 from healthpass.signers import SoftwareSigner
 
-from ..test_cli import run
+from ..cli._run import run
 
 AT = "2026-11-25T12:00:00Z"
 LATE = "2026-12-05T12:00:00Z"  # after the code's 72 h

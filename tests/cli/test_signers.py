@@ -1,5 +1,5 @@
-"""The PKCS#11 options of the command line, against a real SoftHSM2 token: keygen inside the token, mint,
-batch mint and trust build through it, each verified by the ordinary verifier."""
+"""The PKCS#11 options of the command line (cli/_signers.py), against a real SoftHSM2 token: keygen inside the
+token, mint, batch mint and trust build through it, each verified by the ordinary verifier."""
 
 from __future__ import annotations
 
@@ -8,21 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from healthpass.cli import main
-
-from .conftest import ROOT
-from .test_pkcs11 import PIN, PIN_ENV, TOKEN, SoftHsm, softhsm  # noqa: F401  (fixture)
-
-SAMPLE = str(ROOT / "examples" / "credential.json")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from ..test_pkcs11 import PIN, PIN_ENV, TOKEN, SoftHsm, softhsm  # noqa: F401  (fixture)
+from ._run import SAMPLE, run
 
 
 def _hsm(softhsm: SoftHsm, label: str) -> list[str]:  # noqa: F811

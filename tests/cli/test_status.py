@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_cli import SAMPLE, run
+from ._run import SAMPLE, run
 
 
 @pytest.fixture()

@@ -19,7 +19,7 @@ from healthpass.model.jsonform import payload_from_json
 from healthpass.model.regions import Region
 from healthpass.signers import SoftwareSigner
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 class _Terminal(io.StringIO):
