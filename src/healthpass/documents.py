@@ -28,7 +28,7 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from healthpass import cose, crypto
 from healthpass._lazy import LazyModule
@@ -64,6 +64,7 @@ __all__ = [
     "newest_per_signer",
     "open_signed",
     "record",
+    "refuse_subclass",
     "require_fresh",
     "require_loaded",
     "seal",
@@ -134,6 +135,14 @@ def require_loaded(proof: object, what: str, *, by: str | None = None) -> None:
     if proof is not LOAD_TOKEN:
         raise TypeError(f"{what} values are built only by {by or what + '.load'}, which checks the signature "
                         "(healthpass.unverified decodes without checking, into plain records)")
+
+
+def refuse_subclass(cls: type) -> NoReturn:
+    """Raise TypeError: verified documents are final (a subclass could skip the proof of load in its own
+    ``__post_init__`` or ``__init__`` and still pass every ``isinstance`` check of the verifying APIs). Called
+    from their ``__init_subclass__``."""
+    raise TypeError(f"{cls.__mro__[1].__name__} cannot be subclassed: verified values are built only by its "
+                    "load, which checks the signature")
 
 
 def invalid(kind: DocumentKind, message: str) -> TrustListError:

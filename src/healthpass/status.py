@@ -16,7 +16,7 @@ Anti-rollback (per URI, by iat, in the state directory) and freshness are the sh
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import InitVar, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,7 @@ from healthpass.codec.statuslist import (
     pack,
     unpack_lst,
 )
-from healthpass.documents import STATUS_LIST, Freshness
+from healthpass.documents import LOAD_TOKEN, STATUS_LIST, Freshness, refuse_subclass, require_loaded
 from healthpass.errors import (
     CredentialStatusError,
     DecodeError,
@@ -173,13 +173,14 @@ def _ring(keys: KeyRing | Iterable[IssuerKey]) -> KeyRing:
 # ---------------------------------------------------------------- on the signed-document layer
 
 
-def _record(state: StateStore, uri: str, issued_at: int, digest: bytes) -> None:
-    """Record the effective list of ``uri`` (iat as its sequence number) in the state directory
-    (:func:`healthpass.documents.record`, namespace per URI). Raises StatusListError
-    (``status_list_rollback``) for an older list, or another one with the same iat."""
+def _record(state: StateStore, uri: str, region: Region, issued_at: int, digest: bytes) -> None:
+    """Record the effective list of ``uri`` signed for ``region`` (iat as its sequence number) in the state
+    directory (:func:`healthpass.documents.record`, namespace per URI and signer region: another region's key
+    publishing under the URI never moves the owner's record). Raises StatusListError (``status_list_rollback``)
+    for an older list, or another one with the same iat."""
     try:
-        documents.record(state, STATUS_LIST, hashlib.sha256(uri.encode()).digest()[:16], seq=issued_at,
-                         issued_at=issued_at, data=digest)
+        documents.record(state, STATUS_LIST, hashlib.sha256(f"{region.code} {uri}".encode()).digest()[:16],
+                         seq=issued_at, issued_at=issued_at, data=digest)
     except TrustListError as err:
         if err.code is ErrorCode.TRUST_LIST_ROLLBACK:
             raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
@@ -225,6 +226,13 @@ class StatusList:
     raw: bytes
     base_issued_at: datetime
     delta_digest: bytes | None = None
+    _proof: InitVar[object] = None
+
+    def __post_init__(self, _proof: object) -> None:
+        require_loaded(_proof, "StatusList")
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        refuse_subclass(cls)
 
     def __repr__(self) -> str:
         applied = ", delta applied" if self.delta_digest else ""
@@ -266,7 +274,7 @@ class StatusList:
         return cls(claims.uri, claims.bits, len(raw) * 8 // claims.bits, issued,
                    from_numeric_date(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), signer,
-                   hashlib.sha256(data).digest(), raw, issued)
+                   hashlib.sha256(data).digest(), raw, issued, None, LOAD_TOKEN)
 
     def apply(self, delta: StatusDelta) -> StatusList:
         """This list with ``delta`` applied: its entries changed, its iat, exp and ttl the delta's.
@@ -294,7 +302,7 @@ class StatusList:
             at, offset = idx // per_byte, (idx % per_byte) * bits
             raw[at] = (raw[at] & ~(top << offset)) | (value << offset)
         return replace(self, issued_at=delta.issued_at, expires_at=delta.expires_at, ttl=delta.ttl,
-                       raw=bytes(raw), delta_digest=delta.digest)
+                       raw=bytes(raw), delta_digest=delta.digest, _proof=LOAD_TOKEN)
 
     @staticmethod
     def build(
@@ -343,6 +351,13 @@ class StatusDelta:
     changes: tuple[tuple[int, int], ...]
     signer: IssuerKey
     digest: bytes
+    _proof: InitVar[object] = None
+
+    def __post_init__(self, _proof: object) -> None:
+        require_loaded(_proof, "StatusDelta")
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        refuse_subclass(cls)
 
     def __repr__(self) -> str:
         return (f"StatusDelta(uri={self.uri!r}, iat={self.issued_at.isoformat()}, base_iat={self.base_iat}, "
@@ -361,7 +376,7 @@ class StatusDelta:
         _check_signer_window(signer, claims.issued_at, claims.expires_at)
         return cls(claims.uri, claims.bits, from_numeric_date(claims.issued_at), from_numeric_date(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), claims.base_iat,
-                   claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest())
+                   claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest(), LOAD_TOKEN)
 
     @staticmethod
     def build(
@@ -403,13 +418,18 @@ class StatusDelta:
 
 
 class StatusLists:
-    """The status lists a verifier holds, by URI, with the deltas applied that fit them exactly.
+    """The status lists a verifier holds, by URI and signer region, with the deltas applied that fit them exactly.
 
-    Of several lists for one URI the newest (by iat) is kept (two different ones with the same iat are
-    ``status_list_rollback``: the publisher equivocates). Each delta applies to the list it names (URI,
-    iat, SHA-256 of the token); of several, the newest applies. A delta whose base the verifier does not hold
-    is not applied, and every code of its URI then carries the warning ``status_delta_not_applied``. With a
-    ``state`` directory the effective list of each URI is recorded: an older one later is
+    A list speaks only for the codes its signer's region covers, so lists are held per URI *and signer region*:
+    another region's key publishing under a URI never displaces, blocks or rolls back the owner's list (it
+    speaks only for its own region's codes). Of several lists for one URI from one signer region the newest
+    (by iat) is kept (two different ones with the same iat are ``status_list_rollback``: the publisher
+    equivocates). A code is judged on the newest list of every signer region covering its issuer (each must
+    allow it). Each delta applies to the list it names (URI, iat, SHA-256 of the token); of several, the newest
+    applies. A delta whose base the verifier does not hold, or whose signer's region does not cover its base's
+    signer's, is not applied, and every code of its URI that the delta's signer speaks for then carries the
+    warning ``status_delta_not_applied``. With a ``state`` directory
+    the effective list of each URI and signer region is recorded: an older one later is
     ``status_list_rollback``. Immutable, thread-safe, picklable.
     """
 
@@ -422,58 +442,73 @@ class StatusLists:
         *,
         state: StateStore | None = None,
     ) -> None:
-        by_uri: dict[str, StatusList] = {}
+        held: dict[tuple[str, Region], StatusList] = {}
         for sl in lists:
             if not isinstance(sl, StatusList):
                 raise TypeError("StatusLists holds StatusList values (StatusList.load)")
-            held = by_uri.get(sl.uri)
-            if held is None or sl.issued_at > held.issued_at:
-                by_uri[sl.uri] = sl
-            elif sl.issued_at == held.issued_at and sl.digest != held.digest:  # the publisher equivocates
+            key = (sl.uri, _region(sl.signer))
+            current = held.get(key)
+            if current is None or sl.issued_at > current.issued_at:
+                held[key] = sl
+            elif sl.issued_at == current.issued_at and sl.digest != current.digest:  # the publisher equivocates
                 raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
-                                      f"two different status lists {sl.uri} with the same iat: neither is used")
-        unapplied: set[str] = set()
-        best: dict[str, StatusDelta] = {}
+                                      f"two different status lists {sl.uri} with the same iat from signers of "
+                                      f"region {key[1].code}: neither is used")
+        by_digest = {sl.digest: key for key, sl in held.items()}
+        unapplied: set[tuple[str, Region]] = set()
+        best: dict[tuple[str, Region], StatusDelta] = {}
         for delta in deltas:
             if not isinstance(delta, StatusDelta):
                 raise TypeError("StatusLists applies StatusDelta values (StatusDelta.load)")
-            base = by_uri.get(delta.uri)
-            fits = (base is not None and delta.base_sha256 == base.digest
-                    and delta.base_iat == to_numeric_date(base.base_issued_at))
-            if not fits:
-                unapplied.add(delta.uri)
-            elif delta.uri not in best or delta.issued_at > best[delta.uri].issued_at:
-                best[delta.uri] = delta
-        for uri, delta in best.items():
-            by_uri[uri] = by_uri[uri].apply(delta)
-        floor: datetime | None = max((sl.issued_at for sl in by_uri.values()), default=None)
+            target = by_digest.get(delta.base_sha256)
+            base = held[target] if target is not None else None
+            # a delta whose signer may not speak for its base's region is not applied (as a delta with no base
+            # held would not be): another region's key never blocks the loading of every list
+            if (target is None or base is None or delta.uri != base.uri
+                    or delta.base_iat != to_numeric_date(base.base_issued_at)
+                    or not _region(delta.signer).covers(_region(base.signer))):
+                unapplied.add((delta.uri, _region(delta.signer)))
+            elif target not in best or delta.issued_at > best[target].issued_at:
+                best[target] = delta
+        for key, delta in best.items():
+            held[key] = held[key].apply(delta)
+        floor: datetime | None = max((sl.issued_at for sl in held.values()), default=None)
         if state is not None:
-            for uri, sl in by_uri.items():
-                _record(state, uri, to_numeric_date(sl.issued_at), sl.delta_digest or sl.digest)
-        self._lists: Mapping[str, StatusList] = by_uri
-        self._unapplied = frozenset(unapplied - set(best))
+            for (uri, region), sl in held.items():
+                _record(state, uri, region, to_numeric_date(sl.issued_at), sl.delta_digest or sl.digest)
+        by_uri: dict[str, tuple[StatusList, ...]] = {}
+        for (uri, _), sl in sorted(held.items(), key=lambda item: (item[0][1], -item[1].issued_at.timestamp())):
+            by_uri[uri] = (*by_uri.get(uri, ()), sl)
+        applied = {uri for uri, _ in best}
+        self._lists: Mapping[str, tuple[StatusList, ...]] = by_uri
+        self._unapplied = frozenset(item for item in unapplied if item[0] not in applied)
         self._floor = floor
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        refuse_subclass(cls)
+
     def __reduce__(self) -> tuple[object, ...]:
-        return (_restore, (tuple(self._lists.values()), self._unapplied, self._floor))
+        return (_restore, (self.lists, self._unapplied, self._floor))
 
     def __len__(self) -> int:
-        return len(self._lists)
+        return sum(len(held) for held in self._lists.values())
 
     def __repr__(self) -> str:
-        return f"StatusLists({len(self._lists)} lists, {len(self._unapplied)} deltas not applied)"
+        return f"StatusLists({len(self)} lists, {len(self.unapplied)} deltas not applied)"
 
     def get(self, uri: str) -> StatusList | None:
-        return self._lists.get(uri)
+        """The newest list held for ``uri`` (of any signer region; None when none)."""
+        held = self._lists.get(uri, ())
+        return max(held, key=lambda sl: sl.issued_at) if held else None
 
     @property
     def lists(self) -> tuple[StatusList, ...]:
-        return tuple(self._lists.values())
+        return tuple(sl for held in self._lists.values() for sl in held)
 
     @property
     def unapplied(self) -> frozenset[str]:
         """URIs with a delta that was not applied (its base is not held)."""
-        return self._unapplied
+        return frozenset(uri for uri, _ in self._unapplied)
 
     @property
     def clock_floor(self) -> datetime | None:
@@ -491,41 +526,59 @@ class StatusLists:
         leeway: timedelta,
         require: bool,
     ) -> tuple[CredentialStatus, tuple[str, ...]]:
-        """The status of the code of ``issuer`` referencing ``ref`` at ``now``, with the warnings to report.
+        """The status of the code of ``issuer`` referencing ``ref`` at ``now``, with the warnings to report: the
+        newest list for ``ref.uri`` of every signer region covering ``issuer`` must allow the code.
 
         Raises CredentialStatusError (``revoked``, ``suspended``, ``superseded``, carrying the entry checked),
         VerificationError (``status_unavailable`` when
-        ``require`` and the list is not held) and StatusListError (``status_list_invalid``: the list's signer
-        may not speak for ``issuer``, the index is beyond the list, an unknown value; ``status_list_expired``;
-        ``clock_untrusted`` when ``now`` precedes the list's iat)."""
-        warnings: tuple[str, ...] = ((WARNING_STATUS_DELTA_NOT_APPLIED,) if ref.uri in self._unapplied else ())
-        sl = self._lists.get(ref.uri)
-        if sl is None:
+        ``require`` and the list is not held) and StatusListError (``status_list_invalid``: only lists whose
+        signer may not speak for ``issuer`` are held, the index is beyond the list, an unknown value;
+        ``status_list_expired``; ``clock_untrusted`` when ``now`` precedes the list's iat)."""
+        late = any(uri == ref.uri and region.covers(issuer) for uri, region in self._unapplied)
+        warnings: tuple[str, ...] = (WARNING_STATUS_DELTA_NOT_APPLIED,) if late else ()
+        held = self._lists.get(ref.uri)
+        if held is None:
             if require:
                 raise VerificationError(ErrorCode.STATUS_UNAVAILABLE, Stage.STATUS,
                                         f"no status list {ref.uri} is held, and status is required")
             return CredentialStatus(ref.uri, ref.idx, None), (*warnings, WARNING_STATUS_UNCHECKED)
-        signer_region = sl.signer.region
-        if signer_region is None or not signer_region.covers(issuer):
-            raise _invalid(f"status list {ref.uri} is signed for region "
-                           f"{signer_region.code if signer_region else '-'}, not the code's issuer {issuer.code}")
-        if sl.signer.list_not_after is not None and now > sl.signer.list_not_after + grace:
-            raise StatusListError(ErrorCode.STATUS_LIST_EXPIRED, Stage.STATUS,
-                                  f"the trust list holding status list {ref.uri}'s signer has expired")
-        warnings += _freshness(sl, now, grace, leeway)
-        if ref.idx >= sl.size:
-            raise _invalid(f"index {ref.idx} is beyond status list {ref.uri} ({sl.size} entries)")
-        value = sl.status(ref.idx)
-        if value == StatusValue.VALID:
-            return CredentialStatus(ref.uri, ref.idx, StatusValue.VALID), warnings
-        if value <= StatusValue.SUPERSEDED:
-            status = StatusValue(value)
-            raise CredentialStatusError(_FAILURE[status], Stage.STATUS, f"the code is {status.label} ({ref.uri})",
-                                        CredentialStatus(ref.uri, ref.idx, status).to_json())
-        raise _invalid(f"status list {ref.uri} holds the unknown value {value} for this code")
+        speaking = [sl for sl in held if _region(sl.signer).covers(issuer)]
+        if not speaking:
+            regions = ",".join(sorted({_region(sl.signer).code for sl in held}))
+            raise _invalid(f"status list {ref.uri} is signed for region {regions}, not the code's issuer "
+                           f"{issuer.code}")
+        for sl in speaking:
+            warnings += _check_one(sl, ref, now=now, grace=grace, leeway=leeway)
+        return CredentialStatus(ref.uri, ref.idx, StatusValue.VALID), tuple(dict.fromkeys(warnings))
 
 
-def _restore(lists: tuple[StatusList, ...], unapplied: frozenset[str], floor: datetime | None) -> StatusLists:
+def _region(signer: IssuerKey) -> Region:
+    """The region a status document's signer speaks for (``_open`` admits only keys with one)."""
+    assert signer.region is not None
+    return signer.region
+
+
+def _check_one(sl: StatusList, ref: StatusReference, *, now: datetime, grace: timedelta,
+               leeway: timedelta) -> tuple[str, ...]:
+    """One list's verdict on the code at ``ref`` (see :meth:`StatusLists.check`): its warnings, or an error."""
+    if sl.signer.list_not_after is not None and now > sl.signer.list_not_after + grace:
+        raise StatusListError(ErrorCode.STATUS_LIST_EXPIRED, Stage.STATUS,
+                              f"the trust list holding status list {ref.uri}'s signer has expired")
+    warnings = _freshness(sl, now, grace, leeway)
+    if ref.idx >= sl.size:
+        raise _invalid(f"index {ref.idx} is beyond status list {ref.uri} ({sl.size} entries)")
+    value = sl.status(ref.idx)
+    if value == StatusValue.VALID:
+        return warnings
+    if value <= StatusValue.SUPERSEDED:
+        status = StatusValue(value)
+        raise CredentialStatusError(_FAILURE[status], Stage.STATUS, f"the code is {status.label} ({ref.uri})",
+                                    CredentialStatus(ref.uri, ref.idx, status).to_json())
+    raise _invalid(f"status list {ref.uri} holds the unknown value {value} for this code")
+
+
+def _restore(lists: tuple[StatusList, ...], unapplied: frozenset[tuple[str, Region]],
+             floor: datetime | None) -> StatusLists:
     out = StatusLists(lists)
     out._unapplied = unapplied
     out._floor = floor

@@ -439,6 +439,9 @@ class TrustListKeys:
         #: kid -> (key, parsed public key), or the message of why its entry is malformed
         self._cache: dict[bytes, tuple[IssuerKey, crypto.PublicKey] | str] = {}
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        documents.refuse_subclass(cls)
+
     def __len__(self) -> int:
         return len(self._offsets)
 
@@ -567,6 +570,9 @@ class TrustList:
 
     def __post_init__(self, _proof: object) -> None:
         documents.require_loaded(_proof, "TrustList")
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        documents.refuse_subclass(cls)
 
     def __repr__(self) -> str:
         return (f"TrustList(seq={self.seq}, issued_at={self.issued_at.isoformat()}, "

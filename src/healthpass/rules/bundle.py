@@ -39,7 +39,16 @@ from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar
 
 from healthpass.codec import decode_sign1
 from healthpass.codec.signed_doc import ContentType, decode_envelope, encode_envelope
-from healthpass.documents import LOAD_TOKEN, RULE_BUNDLE, open_signed, record, require_fresh, require_loaded, seal
+from healthpass.documents import (
+    LOAD_TOKEN,
+    RULE_BUNDLE,
+    open_signed,
+    record,
+    refuse_subclass,
+    require_fresh,
+    require_loaded,
+    seal,
+)
 from healthpass.errors import DecodeError, ErrorCode, HealthPassError, PolicyError, RuleError, Stage, TrustListError
 from healthpass.model.cose import HeaderLabel
 from healthpass.model.credential import HealthPayload
@@ -598,6 +607,9 @@ class RuleBundle:
 
     def __post_init__(self, _proof: object) -> None:
         require_loaded(_proof, "RuleBundle")
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        refuse_subclass(cls)
 
     def __repr__(self) -> str:
         return (f"RuleBundle(seq={self.seq}, issued_at={self.issued_at.isoformat()}, "

@@ -1,0 +1,202 @@
+"""Adversarial review of what issue 16 built (hred2): signed documents, the unverified helpers, the CLI split.
+
+Each test reproduces a finding with real keys and signatures and holds the fix for its class; names are
+``test_hred2_<class>_...``. What was tried and held keeps a regression test where it is cheap.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from healthpass import unverified
+from healthpass.errors import CredentialStatusError, ErrorCode, StatusListError
+from healthpass.issue import Issuer
+from healthpass.model.credential import HealthPayload
+from healthpass.model.regions import Region
+from healthpass.model.status import StatusReference
+from healthpass.rules import RuleBundle
+from healthpass.signers import SoftwareSigner
+from healthpass.state import StateStore
+from healthpass.status import StatusDelta, StatusList, StatusLists, load_all
+from healthpass.trust import KeyRing, TrustList, TrustListKeys, issuer_key, trust_root
+from healthpass.verify import Verifier
+
+from .conftest import NOW
+
+QINGHAI, BEIJING = Region("630000"), Region("110000")
+URI = "hp:630000:3"
+SIZE = 131072
+AT = NOW + timedelta(hours=1)
+RULES = Path(__file__).resolve().parents[1] / "examples" / "rules"
+
+
+@pytest.fixture(scope="module")
+def root() -> SoftwareSigner:
+    return SoftwareSigner.generate()
+
+
+@pytest.fixture(scope="module")
+def qinghai() -> SoftwareSigner:
+    return SoftwareSigner.generate()
+
+
+@pytest.fixture(scope="module")
+def beijing() -> SoftwareSigner:
+    return SoftwareSigner.generate()
+
+
+@pytest.fixture(scope="module")
+def keys(qinghai: SoftwareSigner, beijing: SoftwareSigner) -> list[Any]:
+    """Both provinces' keys, each trusted (for every kind, status lists included) for its own region only."""
+    return [issuer_key(qinghai.public_key_pem(), region=QINGHAI), issuer_key(beijing.public_key_pem(), region=BEIJING)]
+
+
+def _status_list(signer: SoftwareSigner, entries: dict[int, int], *, uri: str = URI,
+                 delay: timedelta = timedelta(0)) -> bytes:
+    return StatusList.build(signer, uri=uri, size=SIZE, entries=entries.items(), valid_for=timedelta(days=1),
+                            now=NOW + delay)
+
+
+def _code(signer: SoftwareSigner, sample: HealthPayload, idx: int, *, region: Region = QINGHAI,
+          uri: str = URI) -> str:
+    return Issuer(signer, region).issue(sample, now=NOW, status=StatusReference(uri, idx))
+
+
+# -- verified values built without verification -----------------------------------------------------------------
+
+def test_hred2_forged_status_documents_are_refused(qinghai: SoftwareSigner, keys: list[Any],
+                                                    sample: HealthPayload) -> None:
+    """StatusList and StatusDelta had no proof of load: a status list built from nothing (or a verified one with
+    its entries replaced, dataclasses.replace) was accepted by Verifier(status_lists=...), so a revoked code
+    passed. Like TrustList and RuleBundle they are now built only by their load."""
+    data = _status_list(qinghai, {4: 1})
+    held = StatusList.load(data, keys)
+    with pytest.raises(CredentialStatusError):
+        Verifier(keys=keys, status_lists=[held]).verify(_code(qinghai, sample, 4), at=AT)
+    with pytest.raises(TypeError, match=r"built only by StatusList\.load"):
+        StatusList(URI, 2, SIZE, NOW, NOW + timedelta(days=1), None, keys[0], held.digest, bytes(SIZE // 4), NOW)
+    with pytest.raises(TypeError, match=r"built only by StatusList\.load"):
+        dataclasses.replace(held, raw=bytes(len(held.raw)))  # every revocation undone
+    with pytest.raises(TypeError, match=r"built only by StatusDelta\.load"):
+        StatusDelta(URI, 2, AT, AT + timedelta(days=1), None, int(NOW.timestamp()), held.digest, ((4, 0),), keys[0],
+                    b"\0" * 32)
+    delta = StatusDelta.load(StatusDelta.build(qinghai, base=data, changes={4: 0, 5: 2}, valid_for=timedelta(days=1),
+                                               now=AT), keys)
+    with pytest.raises(TypeError, match=r"built only by StatusDelta\.load"):
+        dataclasses.replace(delta, changes=((4, 0),))
+    # what load built keeps working: a delta applied, copies, pickles (worker processes)
+    applied = held.apply(delta)
+    assert applied.status(4) == 0 and applied.status(5) == 2
+    for value in (held, delta, applied, StatusLists([held], [delta])):
+        assert repr(copy.copy(value)) == repr(value) == repr(pickle.loads(pickle.dumps(value)))
+    assert pickle.loads(pickle.dumps(applied)) == applied
+
+
+@pytest.mark.parametrize("cls", [TrustList, TrustListKeys, RuleBundle, StatusList, StatusDelta, StatusLists])
+def test_hred2_forged_documents_by_subclassing_are_refused(cls: type) -> None:
+    """A subclass overriding __post_init__ (or __init__) skipped the proof of load: a TrustList subclass holding
+    a TrustListKeys subclass that resolves any kid to a key of the caller's choice passed every isinstance
+    check of Verifier(trust_lists=...). The verified document classes are final."""
+    with pytest.raises(TypeError, match="cannot be subclassed"):
+        type("Forged", (cls,), {"__post_init__": lambda self, _proof=None: None,
+                                "__init__": lambda self, *a, **k: None})
+
+
+def test_hred2_forged_documents_copies_of_verified_ones_stay_verified(root: SoftwareSigner, qinghai: SoftwareSigner,
+                                                                      sample: HealthPayload) -> None:
+    """Held: copy.copy, copy.deepcopy and pickle of a verified trust list or bundle give an equal verified value
+    (nothing new is trusted), and the records of healthpass.unverified stay refused by every verifying API."""
+    roots = [trust_root(root.public_key_pem())]
+    data = TrustList.build(root, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)],
+                           valid_for=timedelta(days=7), now=NOW)
+    tl = TrustList.load(data, roots)
+    bundle = RuleBundle.load(RuleBundle.build(root, RULES, seq=1, valid_for=timedelta(days=7), now=NOW), roots)
+    for value in (tl, bundle):
+        for clone in (copy.copy(value), copy.deepcopy(value), pickle.loads(pickle.dumps(value))):
+            assert clone == value and type(clone) is type(value)
+    record = unverified.inspect_trust_list_unverified(data)
+    for call in (lambda: Verifier(keys=record.keys), lambda: Verifier(trust_lists=[record]),
+                 lambda: KeyRing(record.keys), lambda: StatusList.load(_status_list(qinghai, {}), record.keys),
+                 lambda: load_all([_status_list(qinghai, {})], [], record.keys),
+                 lambda: Verifier(status_lists=[record]), lambda: Verifier(rules=tl)):  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            call()
+
+
+# -- a status list of one region displacing another region's ------------------------------------------------------
+
+def test_hred2_status_scope_another_regions_newer_list_does_not_displace_the_owners(
+    qinghai: SoftwareSigner, beijing: SoftwareSigner, keys: list[Any], sample: HealthPayload
+) -> None:
+    """Lists were held per URI whoever signed them: Beijing's key (trusted for status lists of Beijing only)
+    signing a newer list under Qinghai's URI displaced Qinghai's list, so every Qinghai code of that list was
+    refused (status_list_invalid): one region's key switched off another region's status checking. Of the lists
+    for a URI, a code is now judged on the newest whose signer may speak for the code's issuer."""
+    revoked = _code(qinghai, sample, 4)
+    lists = [_status_list(qinghai, {4: 1}), _status_list(beijing, {}, delay=timedelta(minutes=1))]
+    for order in (lists, lists[::-1]):
+        with pytest.raises(CredentialStatusError) as err:
+            Verifier(keys=keys, status_lists=load_all(order, [], keys)).verify(revoked, at=AT)
+        assert err.value.code is ErrorCode.REVOKED
+        assert Verifier(keys=keys, status_lists=load_all(order, [], keys)).verify(
+            _code(qinghai, sample, 5), at=AT).credential_status is not None
+    # a Beijing code under that URI is judged on Beijing's list (its key may speak for it)
+    beijing_code = _code(beijing, sample, 4, region=BEIJING)
+    assert Verifier(keys=keys, status_lists=load_all(lists, [], keys)).verify(beijing_code, at=AT).warnings == ()
+
+
+def test_hred2_status_scope_another_regions_list_with_the_same_iat_blocks_nothing(
+    qinghai: SoftwareSigner, beijing: SoftwareSigner, keys: list[Any], sample: HealthPayload
+) -> None:
+    """Two different lists for one URI with the same iat were taken for the publisher equivocating, whoever signed
+    them: Beijing's key signing a list under Qinghai's URI at the iat of Qinghai's made loading the status lists
+    fail as a whole (status_list_rollback), every URI of every region. Only one signer region's two lists are
+    an equivocation now."""
+    others = _status_list(qinghai, {}, uri="hp:630000:4")
+    lists = [_status_list(qinghai, {4: 1}), _status_list(beijing, {7: 1}), others]
+    verifier = Verifier(keys=keys, status_lists=load_all(lists, [], keys))
+    with pytest.raises(CredentialStatusError):
+        verifier.verify(_code(qinghai, sample, 4), at=AT)
+    assert verifier.verify(_code(qinghai, sample, 1, uri="hp:630000:4"), at=AT).credential_status is not None
+    with pytest.raises(StatusListError) as err:  # the same region's two lists: still an equivocation
+        load_all([lists[0], _status_list(qinghai, {4: 2})], [], keys)
+    assert err.value.code is ErrorCode.STATUS_LIST_ROLLBACK
+
+
+def test_hred2_status_scope_another_regions_list_does_not_poison_the_rollback_record(
+    qinghai: SoftwareSigner, beijing: SoftwareSigner, keys: list[Any], sample: HealthPayload, tmp_path: Path
+) -> None:
+    """The rollback record was kept per URI: once Beijing's list under Qinghai's URI (dated later, up to 2100)
+    had been accepted with a state directory, every later Qinghai list for it was status_list_rollback, and
+    load_all failed for every URI. The record is now per URI and signer region; rollback within a region holds."""
+    state = StateStore(tmp_path)
+    load_all([_status_list(beijing, {}, delay=timedelta(days=300))], [], keys, state=state)
+    verifier = Verifier(keys=keys, status_lists=load_all([_status_list(qinghai, {4: 1})], [], keys, state=state))
+    with pytest.raises(CredentialStatusError):
+        verifier.verify(_code(qinghai, sample, 4), at=AT)
+    load_all([_status_list(qinghai, {}, delay=timedelta(minutes=2))], [], keys, state=state)
+    with pytest.raises(StatusListError) as err:  # Qinghai's own older list: still a rollback
+        load_all([_status_list(qinghai, {4: 1}, delay=timedelta(minutes=1))], [], keys, state=state)
+    assert err.value.code is ErrorCode.STATUS_LIST_ROLLBACK
+
+
+def test_hred2_status_scope_another_regions_delta_blocks_nothing(
+    qinghai: SoftwareSigner, beijing: SoftwareSigner, keys: list[Any], sample: HealthPayload
+) -> None:
+    """A delta signed by Beijing's key on Qinghai's list (its signer may not speak for the list's region) made
+    load_all fail as a whole (status_list_invalid): every list of every region unloaded by one region's key.
+    It is now not applied, and only the codes its signer speaks for hear of it (status_delta_not_applied)."""
+    base = _status_list(qinghai, {4: 1})
+    forged = StatusDelta.build(beijing, base=base, changes={4: 0}, valid_for=timedelta(days=1), now=AT)
+    verifier = Verifier(keys=keys, status_lists=load_all([base], [forged], keys))
+    with pytest.raises(CredentialStatusError) as err:
+        verifier.verify(_code(qinghai, sample, 4), at=AT)
+    assert err.value.code is ErrorCode.REVOKED
+    assert verifier.verify(_code(qinghai, sample, 5), at=AT).warnings == ()
