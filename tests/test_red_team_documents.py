@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from healthpass import unverified
-from healthpass.errors import CredentialStatusError, ErrorCode, StatusListError
+from healthpass.errors import CredentialStatusError, ErrorCode, HealthPassError, StatusListError
 from healthpass.issue import Issuer
 from healthpass.model.credential import HealthPayload
 from healthpass.model.regions import Region
@@ -200,3 +200,29 @@ def test_hred2_status_scope_another_regions_delta_blocks_nothing(
         verifier.verify(_code(qinghai, sample, 4), at=AT)
     assert err.value.code is ErrorCode.REVOKED
     assert verifier.verify(_code(qinghai, sample, 5), at=AT).warnings == ()
+
+
+def test_hred2_status_order_a_root_that_retired_the_signer_is_honoured_whatever_the_order(
+    qinghai: SoftwareSigner, sample: HealthPayload
+) -> None:
+    """Codes honour every root's bounds on a key (R10), status lists did not: with root A retiring Qinghai's key
+    and root B still listing it, a status list the key signed after its retirement (every entry valid: the
+    revocations undone) was accepted when B's list came first. Every entry trusting the signer must allow it."""
+    from healthpass.model.trust import KeyStatus
+
+    root_a, root_b = SoftwareSigner.generate(), SoftwareSigner.generate()
+    key = issuer_key(qinghai.public_key_pem(), region=QINGHAI)
+    retired = dataclasses.replace(key, status=KeyStatus.RETIRED, retired_at=NOW - timedelta(days=1))
+    lists = [TrustList.load(TrustList.build(root, seq=1, keys=[k], valid_for=timedelta(days=7),
+                                            now=NOW - timedelta(days=2)), [trust_root(root.public_key_pem())])
+             for root, k in ((root_a, retired), (root_b, key))]
+    after = _status_list(qinghai, {})
+    delta = StatusDelta.build(qinghai, base=after, changes={4: 0}, valid_for=timedelta(days=1), now=AT)
+    for order in (lists, lists[::-1]):
+        ring = KeyRing(trust_lists=order)
+        with pytest.raises(StatusListError, match="retired"):
+            load_all([after], [], ring)
+        with pytest.raises(StatusListError, match="retired"):
+            StatusDelta.load(delta, ring)
+        with pytest.raises(HealthPassError, match="retired"):  # as for codes
+            Verifier(trust_lists=order).verify(_code(qinghai, sample, 4), at=AT)

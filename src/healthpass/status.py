@@ -119,9 +119,11 @@ def _seal(signer: Signer, typ: str, claims: bytes, kid: bytes | None) -> bytes:
     return encode_sign1(protected, {}, claims, signer.sign(sig_structure(protected, claims)))
 
 
-def _open(data: bytes, typ: str, keys: KeyRing, limits: Limits) -> tuple[IssuerKey, bytes]:
+def _open(data: bytes, typ: str, keys: KeyRing, limits: Limits) -> tuple[tuple[IssuerKey, ...], bytes]:
     """Check the COSE structure and typ, find the signing key (trusted for ``status_list`` and a region) and
-    verify the signature. Returns the key's entry and the claims bytes. Raises StatusListError."""
+    verify the signature. Returns the entries trusting the signing key for status lists (the one that verified
+    first, then every other with the same key material: several roots may list one key, and each one's bounds
+    must hold, whatever the order of the lists) and the claims bytes. Raises StatusListError."""
     try:
         msg = decode_sign1(data, limits=replace(limits, max_string=max(limits.max_string, len(data))), strict=False)
         headers = cose.read_headers(msg, allowed=frozenset(Algorithm), kid_protected=False)
@@ -145,7 +147,14 @@ def _open(data: bytes, typ: str, keys: KeyRing, limits: Limits) -> tuple[IssuerK
                                   require_low_s=False)
     except (VerificationError, TrustListError) as err:
         raise _invalid(f"signature check failed: {err.message}") from err
-    return signer, msg.payload
+    return (signer, *(e for e in allowed if e is not signer and e.key_der == signer.key_der)), msg.payload
+
+
+def _check_signer_windows(signers: tuple[IssuerKey, ...], iat: int, exp: int) -> None:
+    """Every entry trusting the signing key must allow the document (as ``specs/trust-list.md`` R10 for codes: a
+    root that retired the key is honoured even when another root, handed over first, still lists it)."""
+    for signer in signers:
+        _check_signer_window(signer, iat, exp)
 
 
 def _check_signer_window(signer: IssuerKey, iat: int, exp: int) -> None:
@@ -263,13 +272,14 @@ class StatusList:
         """
         data = _immutable(data, "status list")
         limits = limits or _LIMITS
-        signer, payload = _open(data, STATUS_LIST_TYP, _ring(keys), limits)
+        signers, payload = _open(data, STATUS_LIST_TYP, _ring(keys), limits)
+        signer = signers[0]
         try:
             claims = decode_token_claims(payload, max_string=max(limits.max_string, len(data)))
             raw = unpack_lst(claims.lst, max_size=limits.max_decompressed)
         except DecodeError as err:
             raise _invalid(err.message) from err
-        _check_signer_window(signer, claims.issued_at, claims.expires_at)
+        _check_signer_windows(signers, claims.issued_at, claims.expires_at)
         issued = from_numeric_date(claims.issued_at)
         return cls(claims.uri, claims.bits, len(raw) * 8 // claims.bits, issued,
                    from_numeric_date(claims.expires_at),
@@ -368,12 +378,13 @@ class StatusDelta:
         """Verify a delta against trusted issuer keys (those trusted for ``status_list``). Raises
         StatusListError (``status_list_invalid``)."""
         data = _immutable(data, "status delta")
-        signer, payload = _open(data, DELTA_TYP, _ring(keys), _LIMITS)
+        signers, payload = _open(data, DELTA_TYP, _ring(keys), _LIMITS)
+        signer = signers[0]
         try:
             claims = decode_delta_claims(payload, max_changes=MAX_DELTA_CHANGES)
         except DecodeError as err:
             raise _invalid(err.message) from err
-        _check_signer_window(signer, claims.issued_at, claims.expires_at)
+        _check_signer_windows(signers, claims.issued_at, claims.expires_at)
         return cls(claims.uri, claims.bits, from_numeric_date(claims.issued_at), from_numeric_date(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), claims.base_iat,
                    claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest(), LOAD_TOKEN)
