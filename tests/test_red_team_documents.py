@@ -226,3 +226,58 @@ def test_hred2_status_order_a_root_that_retired_the_signer_is_honoured_whatever_
             StatusDelta.load(delta, ring)
         with pytest.raises(HealthPassError, match="retired"):  # as for codes
             Verifier(trust_lists=order).verify(_code(qinghai, sample, 4), at=AT)
+
+
+# -- the command line: files named as documents and keys -----------------------------------------------------------
+
+def _cli_bounded(*argv: str) -> tuple[int, str]:
+    """Run the command line in a process whose address space is capped at 1 GiB (a file read whole from
+    /dev/zero exhausts it at once instead of the machine's memory)."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    proc = subprocess.run([sys.executable, "-m", "healthpass", *argv], capture_output=True, text=True, timeout=120,
+                          preexec_fn=cap, stdin=subprocess.DEVNULL)
+    return proc.returncode, proc.stderr + proc.stdout
+
+
+def test_hred2_cli_files_device_files_and_huge_files_are_read_in_bounded_memory(
+    root: SoftwareSigner, qinghai: SoftwareSigner, sample: HealthPayload, tmp_path: Path
+) -> None:
+    """Every file option was read whole: `--trust-list /dev/zero` (or `--status-list`, `--rules`, `--root`,
+    `--trust-key`, `trust show`, `status show`) grew until the kernel killed the process (exit -9; other work on
+    the machine with it), and a 5 GB file was read into memory whole. Documents are now refused beyond
+    MAX_DOCUMENT_BYTES (64 MiB, the command line reads no more than that plus one byte: exit 1 with the
+    document's error), keys and credentials beyond 1 MiB (a usage error, exit 2)."""
+    from healthpass.trust import MAX_DOCUMENT_BYTES
+
+    (tmp_path / "root.pub.pem").write_bytes(root.public_key_pem())
+    (tmp_path / "qh.pub.pem").write_bytes(qinghai.public_key_pem())
+    tl = tmp_path / "tl.cbor"
+    tl.write_bytes(TrustList.build(root, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)],
+                                   valid_for=timedelta(days=7), now=NOW))
+    huge = tmp_path / "huge"
+    with huge.open("wb") as handle:  # sparse: 5 GB that take no disk
+        handle.truncate(5 << 30)
+    code = _code(qinghai, sample, 4)
+    trusted = ["--root", str(tmp_path / "root.pub.pem"), "--trust-list", str(tl)]
+    for bad in ("/dev/zero", str(huge)):
+        cases = {
+            ("verify", "--root", str(tmp_path / "root.pub.pem"), "--trust-list", bad, code): (1, "trust_list_invalid"),
+            ("verify", *trusted, "--rules", bad, code): (1, "trust_list_invalid"),
+            ("verify", *trusted, "--status-list", bad, code): (1, "status_list_invalid"),
+            ("verify", *trusted, "--status-list", bad, code): (1, "status_list_invalid"),
+            ("verify", "--root", bad, "--trust-list", str(tl), code): (2, "larger than"),
+            ("verify", "--trust-key", f"630000={bad}", code): (2, "larger than"),
+            ("trust", "show", bad): (1, "trust_list_invalid"),
+            ("status", "show", bad): (1, "status_list_invalid"),
+            ("mint", "--key", bad, "--issuer", "630000", "--in", "-"): (2, "larger than"),
+        }
+        for argv, (status, message) in cases.items():
+            rc, output = _cli_bounded(*argv)
+            assert (rc, message in output, "Traceback" in output) == (status, True, False), (argv, rc, output[-300:])
+    assert f"larger than {MAX_DOCUMENT_BYTES} bytes" in _cli_bounded("trust", "show", "/dev/zero")[1]

@@ -37,7 +37,7 @@ from healthpass.codec.signed_doc import MAX_SEQ, ContentType, encode_envelope
 from healthpass.codec.trust_list import TRUST_LIST_VERSIONS
 from healthpass.errors import ErrorCode, HealthPassError, Stage, TrustListError, VerificationError
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, HeaderLabel
-from healthpass.model.policy import Limits
+from healthpass.model.policy import MAX_DOCUMENT_BYTES, Limits
 from healthpass.model.time import format_iso
 from healthpass.model.trust import TrustRoot
 
@@ -176,7 +176,8 @@ def open_signed(
     """Verify a document of ``kind`` against configured roots; return the root that signed it and the payload
     (the envelope, still to be decoded by the kind).
 
-    Any defect (undecodable, another content type, unknown root, bad signature) raises
+    Any defect (larger than :data:`~healthpass.model.policy.MAX_DOCUMENT_BYTES`, undecodable, another content
+    type, unknown root, bad signature) raises
     TrustListError(``trust_list_invalid``) at the kind's stage: such a document is never used, in part or
     whole. Raises TypeError for roots that are not :class:`TrustRoot` values, ValueError for a kind not
     signed by roots.
@@ -186,6 +187,8 @@ def open_signed(
     roots = tuple(roots)
     if not all(isinstance(root, TrustRoot) for root in roots):
         raise TypeError("roots must be TrustRoot values (healthpass.trust_root)")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise invalid(kind, f"larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
         msg = decode_sign1(data, limits=limits, strict=True)
         headers = cose.read_headers(msg, allowed=frozenset(Algorithm), kid_protected=True)

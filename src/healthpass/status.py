@@ -50,7 +50,7 @@ from healthpass.errors import (
 )
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, CoseTag, HeaderLabel
 from healthpass.model.credential import Kind
-from healthpass.model.policy import Limits
+from healthpass.model.policy import MAX_DOCUMENT_BYTES, Limits
 from healthpass.model.regions import Region
 from healthpass.model.status import (
     WARNING_STATUS_DELTA_NOT_APPLIED,
@@ -75,6 +75,7 @@ else:  # loads OpenSSL: only when a status list is read or written, never to ver
 
 __all__ = [
     "DEFAULT_MIN_ENTRIES",
+    "MAX_DOCUMENT_BYTES",
     "MAX_DELTA_CHANGES",
     "WARNING_STATUS_DELTA_NOT_APPLIED",
     "WARNING_STATUS_LIST_STALE",
@@ -124,6 +125,8 @@ def _open(data: bytes, typ: str, keys: KeyRing, limits: Limits) -> tuple[tuple[I
     verify the signature. Returns the entries trusting the signing key for status lists (the one that verified
     first, then every other with the same key material: several roots may list one key, and each one's bounds
     must hold, whatever the order of the lists) and the claims bytes. Raises StatusListError."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise _invalid(f"larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
         msg = decode_sign1(data, limits=replace(limits, max_string=max(limits.max_string, len(data))), strict=False)
         headers = cose.read_headers(msg, allowed=frozenset(Algorithm), kid_protected=False)

@@ -15,7 +15,7 @@ from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError, Ver
 from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm
 from healthpass.model.credential import Kind
 from healthpass.model.jsonform import parse_duration
-from healthpass.model.policy import Limits
+from healthpass.model.policy import MAX_DOCUMENT_BYTES, Limits
 from healthpass.model.regions import Region, as_region, as_regions
 from healthpass.model.time import from_numeric_date, parse_iso, to_numeric_date
 from healthpass.model.trust import (
@@ -43,6 +43,7 @@ else:  # gain: with verify.py's, ~4 ms of a one-code verify's start-up: keys giv
 
 __all__ = [
     "DCC_KEY_USAGE",
+    "MAX_DOCUMENT_BYTES",
     "KeyRing",
     "TrustList",
     "TrustListKeys",

@@ -31,7 +31,7 @@ from healthpass.errors import DecodeError, ErrorCode, Stage, TrustListError
 from healthpass.model.cose import ClaimKey, HeaderLabel
 from healthpass.model.credential import Kind
 from healthpass.model.jsonform import payload_to_json
-from healthpass.model.policy import Limits
+from healthpass.model.policy import MAX_DOCUMENT_BYTES, Limits
 from healthpass.model.regions import Region
 from healthpass.model.time import format_iso, from_numeric_date
 from healthpass.model.trust import KeyStatus
@@ -89,6 +89,8 @@ def inspect_trust_list_unverified(data: bytes) -> UnverifiedTrustList:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("a trust list is bytes")
     data = bytes(data)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise TrustListError(ErrorCode.TRUST_LIST_INVALID, Stage.TRUST_LIST, f"larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
         msg = decode_sign1(data, limits=dataclasses.replace(_LIST_LIMITS, max_string=max(_LIST_LIMITS.max_string,
                                                                                         len(data))), strict=True)
@@ -148,6 +150,8 @@ def inspect_status_list_unverified(data: bytes) -> tuple[str, datetime, datetime
     """UNVERIFIED: ``(uri, iat, exp, kind, summary)`` of a status list (kind ``list``) or delta (``delta``),
     without checking its signature (``healthpass status show`` without trust). Raises StatusListError."""
     data = _status_immutable(data, "status list")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise _status_invalid(f"larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
         bounds = dataclasses.replace(_STATUS_LIMITS, max_string=max(_STATUS_LIMITS.max_string, len(data)))
         msg = decode_sign1(data, limits=bounds, strict=False)

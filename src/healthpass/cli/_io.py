@@ -15,14 +15,19 @@ if TYPE_CHECKING:
     from healthpass.cli._progress import Progress
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "_InputFailure", "_MAX_DURATION", "_MAX_LINE",
+           "_MAX_KEY_FILE", "_MAX_MANIFEST",
            "_bounded_lines", "_dumps", "_executor", "_json_default", "_lines", "_open_text", "_password",
-           "_progress", "_read", "_say", "parse_at", "parse_duration"]
+           "_progress", "_read", "_read_small", "_say", "parse_at", "parse_duration"]
 
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 _MAX_LINE = 65536
+#: bounds on files named as options (documents: healthpass.trust.MAX_DOCUMENT_BYTES): a key, certificate or
+#: credential file is a few KiB; a trust-list manifest names one file per key
+_MAX_KEY_FILE = 1 << 20
+_MAX_MANIFEST = 1 << 26
 _MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a typo, and codes must expire before 2100
 
 
@@ -54,13 +59,23 @@ def parse_at(text: str) -> datetime:
         raise UsageError(str(err)) from None
 
 
-def _read(path: str, what: str, *, limit: int | None = None) -> bytes:
-    """The file's bytes (at most ``limit + 1`` of them: enough for the reader to refuse an oversized file)."""
+def _read(path: str, what: str, *, limit: int) -> bytes:
+    """The file's bytes, at most ``limit + 1`` of them: enough for the reader (a document's load, the image
+    scanner) to refuse an oversized file, never a device file or a file of gigabytes read whole."""
     try:
         with open(path, "rb") as handle:
-            return handle.read(-1 if limit is None else limit + 1)
+            return handle.read(limit + 1)
     except OSError as err:
         raise UsageError(f"cannot read {what} {path!r}: {err.strerror}") from None
+
+
+def _read_small(path: str, what: str, *, limit: int = _MAX_KEY_FILE) -> bytes:
+    """A small file's bytes (a key, a certificate, credential JSON); one larger than ``limit`` is a usage
+    error, read no further."""
+    data = _read(path, what, limit=limit)
+    if len(data) > limit:
+        raise UsageError(f"{what} {path!r} is larger than {limit} bytes")
+    return data
 
 
 def _password(var: str | None) -> bytes | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from healthpass.cli._io import UsageError, _password, _read
+from healthpass.cli._io import UsageError, _password, _read_small
 
 if TYPE_CHECKING:
     from healthpass.signers import Signer
@@ -61,4 +61,4 @@ def _signer(args: argparse.Namespace, key_option: str) -> Signer:
         return signer
     if not key_path:
         raise UsageError(f"--{key_option.replace('_', '-')} (or --pkcs11-module) is required")
-    return SoftwareSigner.from_pem(_read(key_path, "key"), _password(args.password_env))
+    return SoftwareSigner.from_pem(_read_small(key_path, "key"), _password(args.password_env))

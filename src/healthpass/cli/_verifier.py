@@ -11,7 +11,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from healthpass.cli._io import UsageError, _InputFailure, _read, _say, parse_duration
+from healthpass.cli._io import UsageError, _InputFailure, _read, _read_small, _say, parse_duration
 
 if TYPE_CHECKING:
     from healthpass.verify import Verifier
@@ -93,7 +93,7 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
         except ValueError as err:
             raise UsageError(f"--trust-key: {err}") from None
         try:
-            keys.append(issuer_key(_read(path, "key"), region=region, max_validity=max_validity))
+            keys.append(issuer_key(_read_small(path, "key"), region=region, max_validity=max_validity))
         except ValueError as err:
             raise UsageError(f"--trust-key {path}: {err}") from None
     for spec in args.dsc:
@@ -102,7 +102,7 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
             raise UsageError(f"--dsc: unknown option {sorted(set(extras) - {'max_validity'})[0]}")
         max_validity = parse_duration(extras["max_validity"]) if "max_validity" in extras else None
         try:
-            keys.append(issuer_key(_read(path, "certificate"), source="dsc", max_validity=max_validity))
+            keys.append(issuer_key(_read_small(path, "certificate"), source="dsc", max_validity=max_validity))
         except ValueError as err:
             raise UsageError(f"--dsc {path}: {err}") from None
     roots = []
@@ -113,7 +113,7 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
             raise UsageError(f"--root: unknown option {sorted(unknown)[0]}")
         regions = _regions(extras["regions"], "--root") if "regions" in extras else None
         try:
-            roots.append(trust_root(_read(path, "root key"), regions=regions))
+            roots.append(trust_root(_read_small(path, "root key"), regions=regions))
         except ValueError as err:
             raise UsageError(f"--root {path}: {err}") from None
     state = None
@@ -130,9 +130,10 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
     rules = None
     if args.rules:
         from healthpass.rules import RuleBundle
+        from healthpass.trust import MAX_DOCUMENT_BYTES
 
         try:
-            rules = RuleBundle.load(_read(args.rules, "rule bundle"), roots, state=state)
+            rules = RuleBundle.load(_read(args.rules, "rule bundle", limit=MAX_DOCUMENT_BYTES), roots, state=state)
         except HealthPassError as err:
             raise _InputFailure(err) from None
     schemas = None
@@ -147,12 +148,12 @@ def build_verifier(args: argparse.Namespace) -> Verifier:
     status_lists: Any = ()
     list_files, delta_files = getattr(args, "status_list", []), getattr(args, "status_delta", [])
     if list_files or delta_files:
-        from healthpass.status import load_all
+        from healthpass.status import MAX_DOCUMENT_BYTES, load_all
         from healthpass.trust import KeyRing
 
         try:
-            status_lists = load_all([_read(p, "status list") for p in list_files],
-                                    [_read(p, "status delta") for p in delta_files],
+            status_lists = load_all([_read(p, "status list", limit=MAX_DOCUMENT_BYTES) for p in list_files],
+                                    [_read(p, "status delta", limit=MAX_DOCUMENT_BYTES) for p in delta_files],
                                     KeyRing(keys, trust_lists=lists), state=state)
         except HealthPassError as err:
             raise _InputFailure(err) from None
@@ -165,10 +166,11 @@ def _load_trust_lists(paths: list[str], roots: list[Any], state: Any) -> list[An
     given beside a newer one from the same root is never used, nor checked against the state (a note on
     stderr says so). Raises _InputFailure for a list that does not verify or rolls back."""
     from healthpass.errors import HealthPassError
-    from healthpass.trust import TrustList, newest_per_root
+    from healthpass.trust import MAX_DOCUMENT_BYTES, TrustList, newest_per_root
 
     try:
-        loaded = [(path, data, TrustList.load(data, roots)) for path in paths for data in [_read(path, "trust list")]]
+        loaded = [(path, data, TrustList.load(data, roots)) for path in paths
+                  for data in [_read(path, "trust list", limit=MAX_DOCUMENT_BYTES)]]
         newest = newest_per_root(tl for _, _, tl in loaded)
         for path, _, tl in loaded:
             if not any(tl is kept for kept in newest):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from healthpass.cli._io import (
+    _MAX_KEY_FILE,
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
@@ -17,7 +18,7 @@ from healthpass.cli._io import (
     _executor,
     _open_text,
     _progress,
-    _read,
+    _read_small,
     _say,
     parse_duration,
 )
@@ -79,7 +80,12 @@ def cmd_mint(args: argparse.Namespace) -> int:
         raise UsageError("--in CREDENTIAL.json is required (or --batch)")
     issuer = _issuer(args)
     registry = _mint_registry(args)
-    source = sys.stdin.buffer.read() if args.input == "-" else _read(args.input, "credential")
+    if args.input == "-":
+        source = sys.stdin.buffer.read(_MAX_KEY_FILE + 1)
+        if len(source) > _MAX_KEY_FILE:
+            raise UsageError(f"the credential on standard input is larger than {_MAX_KEY_FILE} bytes")
+    else:
+        source = _read_small(args.input, "credential")
     try:
         payload = _load_credential(source, "standard input" if args.input == "-" else args.input)
         if registry is None:

@@ -104,13 +104,13 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
 
     from healthpass.errors import HealthPassError
     from healthpass.model.time import to_numeric_date
-    from healthpass.status import StatusDelta
+    from healthpass.status import MAX_DOCUMENT_BYTES, StatusDelta
     from healthpass.unverified import inspect_status_list_unverified as inspect_unverified
 
     signer = _signer(args, "key")
     valid_for = parse_duration(args.valid_for)
     ttl = parse_duration(args.ttl) if args.ttl else None
-    base = _read(args.base, "base status list")
+    base = _read(args.base, "base status list", limit=MAX_DOCUMENT_BYTES)
     try:
         uri, issued = inspect_unverified(base)[:2]
     except HealthPassError as err:
@@ -129,11 +129,11 @@ def cmd_status_delta(args: argparse.Namespace) -> int:
 
 def cmd_status_show(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
-    from healthpass.status import StatusDelta, StatusList
+    from healthpass.status import MAX_DOCUMENT_BYTES, StatusDelta, StatusList
     from healthpass.trust import KeyRing
     from healthpass.unverified import inspect_status_list_unverified as inspect_unverified
 
-    data = _read(args.file, "status list")
+    data = _read(args.file, "status list", limit=MAX_DOCUMENT_BYTES)
     trusted = bool(args.trust_key or args.trust_list)
     try:
         uri, iat, exp, kind, summary = inspect_unverified(data)

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from healthpass.cli._io import EXIT_FAILED, EXIT_OK, UsageError, _read, _say, parse_duration
+from healthpass.cli._io import _MAX_MANIFEST, EXIT_FAILED, EXIT_OK, UsageError, _read, _read_small, _say, parse_duration
 from healthpass.cli._parser import _Parser
 from healthpass.cli._signers import _add_pkcs11_options, _signer
 from healthpass.cli._verifier import _split_spec
@@ -35,7 +35,7 @@ def _issuer_key_spec(spec: str) -> Any:
         valid_from = parse_iso(extras["from"], name="from") if "from" in extras else None
         valid_until = parse_iso(extras["until"], name="until") if "until" in extras else None
         max_validity = parse_duration(extras["max_validity"]) if "max_validity" in extras else None
-        key = issuer_key(_read(path, "issuer key"), region=region, max_validity=max_validity)
+        key = issuer_key(_read_small(path, "issuer key"), region=region, max_validity=max_validity)
     except ValueError as err:
         raise UsageError(f"--issuer-key {spec!r}: {err}") from None
     import dataclasses
@@ -52,7 +52,7 @@ def cmd_trust_build(args: argparse.Namespace) -> int:
     seq, valid_for = args.seq, parse_duration(args.valid_for) if args.valid_for else None
     if args.manifest:
         try:
-            manifest = json.loads(_read(args.manifest, "manifest"))
+            manifest = json.loads(_read_small(args.manifest, "manifest", limit=_MAX_MANIFEST))
             m_keys, m_seq, m_valid = keys_from_manifest(manifest, base=Path(args.manifest).parent)
         except ValueError as err:
             raise UsageError(f"--manifest: {err}") from None
@@ -75,13 +75,13 @@ def cmd_trust_build(args: argparse.Namespace) -> int:
 def cmd_trust_show(args: argparse.Namespace) -> int:
     from healthpass.errors import HealthPassError
     from healthpass.model.jsonform import format_duration
-    from healthpass.trust import TrustList, trust_root
+    from healthpass.trust import MAX_DOCUMENT_BYTES, TrustList, trust_root
     from healthpass.unverified import inspect_trust_list_unverified
 
-    data = _read(args.file, "trust list")
+    data = _read(args.file, "trust list", limit=MAX_DOCUMENT_BYTES)
     if args.root:
         try:
-            root = trust_root(_read(args.root, "root key"))
+            root = trust_root(_read_small(args.root, "root key"))
         except ValueError as err:
             raise UsageError(f"--root: {err}") from None
         try:

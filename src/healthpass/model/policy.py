@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-__all__ = ["Limits"]
+__all__ = ["MAX_DOCUMENT_BYTES", "Limits"]
+
+#: The largest signed document (trust list, rule bundle, status list or delta) a verifier reads, in bytes:
+#: larger ones are refused before anything is decoded, and the command line reads no more than this (plus
+#: one byte) of a file named as one, so that a device file or a file of gigabytes never exhausts memory.
+MAX_DOCUMENT_BYTES: Final = 1 << 26
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)  # every bound is keyword-only
