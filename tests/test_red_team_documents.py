@@ -283,3 +283,78 @@ def test_hred2_cli_files_device_files_and_huge_files_are_read_in_bounded_memory(
             rc, output = _cli_bounded(*argv)
             assert (rc, message in output, "Traceback" in output) == (status, True, False), (argv, rc, output[-300:])
     assert f"larger than {MAX_DOCUMENT_BYTES} bytes" in _cli_bounded("trust", "show", "/dev/zero")[1]
+
+
+# -- document confusion: held ----------------------------------------------------------------------------------------
+
+def test_hred2_confusion_every_document_loads_only_as_its_own_kind(
+    root: SoftwareSigner, qinghai: SoftwareSigner, sample: HealthPayload
+) -> None:
+    """Held (regression): each kind of signed document, and a code's COSE_Sign1, handed to every loader, with one
+    key that is both a root and an issuer key trusted for status lists (so only the content type, typ and body
+    tell the kinds apart): only the document's own loader accepts it; every other refuses it with its own error,
+    never a TypeError or anything but a HealthPassError."""
+    from healthpass.codec import b45decode, decompress
+    from healthpass.errors import HealthPassError
+
+    roots = [trust_root(root.public_key_pem()), trust_root(qinghai.public_key_pem())]
+    keys = [issuer_key(qinghai.public_key_pem(), region=QINGHAI), issuer_key(root.public_key_pem(), region=QINGHAI)]
+    status_list = _status_list(root, {})
+    docs = {
+        "trust list": TrustList.build(root, seq=1, keys=[keys[0]], valid_for=timedelta(days=7), now=NOW),
+        "trust list signed by an issuer key": TrustList.build(qinghai, seq=1, keys=[keys[1]],
+                                                              valid_for=timedelta(days=7), now=NOW),
+        "rule bundle": RuleBundle.build(root, RULES, seq=1, valid_for=timedelta(days=7), now=NOW),
+        "status list": status_list,
+        "status delta": StatusDelta.build(root, base=status_list, changes={1: 1}, valid_for=timedelta(days=1), now=AT),
+        "code": decompress(b45decode(_code(root, sample, 1, uri=URI)[4:]), max_size=1 << 16),
+    }
+    loaders = {
+        "trust list": lambda d: TrustList.load(d, roots),
+        "rule bundle": lambda d: RuleBundle.load(d, roots),
+        "status list": lambda d: StatusList.load(d, keys),
+        "status delta": lambda d: StatusDelta.load(d, keys),
+        "inspect trust list": unverified.inspect_trust_list_unverified,
+        "inspect status list": unverified.inspect_status_list_unverified,
+    }
+    accepted = {("trust list", "trust list"), ("trust list signed by an issuer key", "trust list"),
+                ("rule bundle", "rule bundle"), ("status list", "status list"), ("status delta", "status delta"),
+                ("trust list", "inspect trust list"), ("trust list signed by an issuer key", "inspect trust list"),
+                ("status list", "inspect status list"), ("status delta", "inspect status list")}
+    for doc, data in docs.items():
+        for loader, load in loaders.items():
+            if (doc, loader) in accepted:
+                load(data)
+                continue
+            with pytest.raises(HealthPassError) as err:
+                load(data)
+            assert err.value.code.value.endswith("_invalid"), (doc, loader, err.value)
+
+
+# -- the state directory -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("plant", ["dangling symlink", "symlink to a file", "fifo"])
+def test_hred2_state_lock_planted_symlink_or_fifo_fails_closed(root: SoftwareSigner, qinghai: SoftwareSigner,
+                                                               tmp_path: Path, plant: str) -> None:
+    """The state directory's lock file was opened through symlinks with O_CREAT: a symlink planted under its name
+    made the verifier (often root) create an empty file wherever the link pointed, or open an existing file (a
+    device) for writing. The lock is now opened without following links and must be a regular file; otherwise
+    the load fails closed (trust_list_invalid), touching nothing."""
+    import os
+
+    state_dir, outside = tmp_path / "state", tmp_path / "outside"
+    state_dir.mkdir()
+    outside.mkdir()
+    lock, target = state_dir / ".healthpass-state.lock", outside / "target"
+    if plant == "fifo":
+        os.mkfifo(lock)
+    else:
+        if plant == "symlink to a file":
+            target.write_bytes(b"precious")
+        lock.symlink_to(target)
+    data = TrustList.build(root, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)],
+                           valid_for=timedelta(days=7), now=NOW)
+    with pytest.raises(HealthPassError) as err:
+        TrustList.load(data, [trust_root(root.public_key_pem())], state=StateStore(state_dir))
+    assert err.value.code is ErrorCode.TRUST_LIST_INVALID and "cannot be used" in str(err.value)
+    assert (target.read_bytes() == b"precious") if plant == "symlink to a file" else not target.exists()

@@ -92,9 +92,16 @@ class StateStore:
     def _locked(self, stage: Stage) -> Iterator[None]:
         try:
             self._dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._dir / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+            # never through a symlink (one planted under the lock's name made the verifier create, or open for
+            # writing, any file it can reach), nor anything but a regular file (a FIFO, a device)
+            fd = os.open(self._dir / _LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY,
+                         0o600)
         except OSError as err:
             raise _unusable(f"state directory {str(self._dir)!r} cannot be used ({err.strerror})", stage) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise _unusable(f"state directory {str(self._dir)!r} cannot be used (its lock {_LOCK_NAME} is not a "
+                            "regular file)", stage)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
