@@ -6,7 +6,8 @@ picture or pasted text, verifies it offline and shows the result card (``healthp
 
 The configuration directory (re-read whenever a file in it changes: no restart)::
 
-    kiosk.json          optional {"profile": "clinic", "language": "zh-Hans"}
+    kiosk.json          optional {"profile": "clinic", "language": "zh-Hans"} (the page starts in that
+                        language; without one, in the browser's preferred language, else zh-Hans)
     roots/*.pem         trust-list root public keys
     trust-lists/*       signed trust lists (per root the newest is used; rollback refused via .state/)
     keys/<REGION>.pem   issuer public keys trusted directly (e.g. keys/630000.pem)
@@ -38,7 +39,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -57,6 +58,8 @@ MAX_UPLOAD_BYTES = qr.MAX_IMAGE_BYTES
 MAX_CONCURRENT = 4
 #: A pasted code may be this long (a code is at most a few hundred characters; verify reads 256 KiB).
 MAX_TEXT_BYTES = 256 * 1024
+#: the page's root element as static/index.html has it; the configured language replaces it
+_PAGE_LANGUAGE = '<html lang="zh-Hans" data-language="">'
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
@@ -110,13 +113,17 @@ class LoopbackOnly:
 
 @dataclass(frozen=True)
 class KioskConfig:
-    """One loaded configuration: the verifier and the checkpoint's profile and default language."""
+    """One loaded configuration: the verifier and the checkpoint's profile and default language.
+
+    ``language`` answers API requests without ``lang``; ``language_configured`` says whether kiosk.json set it:
+    the page then starts in it, and otherwise in the browser's preferred language (``static/kiosk.js``)."""
 
     fingerprint: tuple[tuple[str, int, int, int], ...]
     verifier: Verifier | None
     profile: str | None = None
     language: Language = Language.ZH_HANS
     problems: tuple[str, ...] = field(default=())
+    language_configured: bool = False
 
 
 def _files(directory: Path) -> list[Path]:
@@ -199,11 +206,13 @@ def load_config(config_dir: Path) -> KioskConfig:
             problems.append("rules: no rule bundle loads, every code is refused until one does")
             keys, lists = [], []
     verifier = Verifier(keys=keys, trust_lists=lists, rules=rules) if (keys or lists) else None
-    language = settings.get("language", Language.ZH_HANS.value)
+    language = settings.get("language")
+    configured = next((x for x in Language if x.value == language), None)
+    if language is not None and configured is None:
+        problems.append("kiosk.json: language must be zh-Hans, zh-Hant or en (the page follows the browser)")
     profile = settings.get("profile")
     return KioskConfig(stamp, verifier, profile if isinstance(profile, str) else None,
-                       Language(language) if language in {x.value for x in Language} else Language.ZH_HANS,
-                       tuple(problems))
+                       configured or Language.ZH_HANS, tuple(problems), configured is not None)
 
 
 class ConfigWatcher:
@@ -276,7 +285,12 @@ def create_app(config_dir: Path, *, clock: Callable[[], datetime] | None = None)
     slots = asyncio.Semaphore(MAX_CONCURRENT)
 
     async def index(_: Request) -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS)
+        config = await run_in_threadpool(watcher.current)
+        page = (STATIC / "index.html").read_text("utf-8")
+        if config.language_configured:  # the page starts in it (kiosk.js); else in the browser's preferred one
+            tag = config.language.value  # one of three fixed values: nothing from the file reaches the page
+            page = page.replace(_PAGE_LANGUAGE, f'<html lang="{tag}" data-language="{tag}">', 1)
+        return HTMLResponse(page, headers=_SECURITY_HEADERS)
 
     async def script(_: Request) -> Response:
         return FileResponse(STATIC / "kiosk.js", media_type="text/javascript; charset=utf-8",

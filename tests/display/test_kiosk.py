@@ -242,3 +242,36 @@ def test_hred_kiosk_rules_fail_closed(tmp_path: Path) -> None:
         (rules_dir / "a.bundle").write_bytes(newer)  # a good bundle again: service restored
         assert verdict(base, old_test, kind="text")["error_code"] == "policy_rejected"
         assert verdict(base, setup.green.encode(), kind="text")["verdict"] == "pass"
+
+
+def _page(base: str) -> tuple[str, Any]:
+    with urllib.request.urlopen(base + "/", timeout=30) as response:
+        return response.read().decode("utf-8"), response.headers  # case-insensitive
+
+
+def test_hleft_item3_kiosk_page_carries_the_configured_language(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    """The page names kiosk.json's language on <html> (kiosk.js starts in it), re-read when the file changes;
+    without one, or with one the cards do not speak, it names none (kiosk.js follows the browser). API
+    requests without ``lang`` keep their default (the configured language, else zh-Hans)."""
+    setup = Setup(tmp_path, language="zh-Hant")
+    with serve(kiosk_module().create_app(setup.dir, clock=fixed_clock())) as base:
+        page, headers = _page(base)
+        assert '<html lang="zh-Hant" data-language="zh-Hant">' in page and 'data-language=""' not in page
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+        assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert headers["Cache-Control"] == "no-store"
+        status, data, _ = post(base, setup.expired.encode(), kind="text", lang="")
+        assert status == 200 and "碼已過期" in json.loads(data)["card"]
+        for written, expected in (({"language": "en"}, "en"), ({"profile": "clinic"}, None), ({"language": "fr"}, None),
+                                  ({"language": '"><script>alert(1)</script>'}, None)):
+            (setup.dir / "kiosk.json").write_text(json.dumps(written), "utf-8")
+            with caplog.at_level(logging.INFO, logger="healthpass.kiosk"):
+                page, _ = _page(base)
+            if expected is None:
+                assert '<html lang="zh-Hans" data-language="">' in page and "<script>alert" not in page
+            else:
+                assert f'<html lang="{expected}" data-language="{expected}">' in page
+        status, data, _ = post(base, setup.expired.encode(), kind="text", lang="")
+        assert status == 200 and "码已过期" in json.loads(data)["card"]  # not configured: zh-Hans, as before
+    assert "kiosk.json: language must be zh-Hans, zh-Hant or en" in caplog.text

@@ -192,7 +192,8 @@ def test_issue19_browser_fake_camera_reads_the_code(kiosk: tuple[str, Setup, Pat
     url, setup, base = kiosk
     video = write_y4m(setup.green, base / "camera.y4m")
     chrome = browser(tmp_path / "camera-profile", "--use-fake-device-for-media-stream",
-                     "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}")
+                     "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}",
+                     "--accept-lang=zh-CN,zh")  # the page starts in the browser's language: the Chinese name shows
     try:
         chrome.get(url + "/")
         chrome.find_element(By.ID, "camera").click()
@@ -202,3 +203,104 @@ def test_issue19_browser_fake_camera_reads_the_code(kiosk: tuple[str, Setup, Pat
         screenshot(chrome, tmp_path / "kiosk-camera.png")
     finally:
         chrome.quit()
+
+
+# ------------------------------------------- hleft item 3: the language the page starts in
+
+
+def page_language(driver: Any, url: str) -> str:
+    """Load the page; the language it starts in, checked to agree in the picker, on <html> and on the first card."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(url + "/")
+    chosen = Select(driver.find_element(By.ID, "lang")).first_selected_option.get_attribute("value")
+    assert driver.execute_script("return document.documentElement.lang") == chosen
+    return str(chosen)
+
+
+def paste(driver: Any, text: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    seq = int(driver.find_element(By.ID, "card").get_attribute("data-seq"))
+    box = driver.find_element(By.ID, "text")
+    box.clear()
+    box.send_keys(text)
+    driver.find_element(By.ID, "verify-text").click()
+    return wait_for_card(driver, seq + 1)
+
+
+def prefer(driver: Any, accept_language: str) -> None:
+    """Make the browser prefer these languages (navigator.languages and Accept-Language), as its settings do."""
+    agent = driver.execute_script("return navigator.userAgent")
+    driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": accept_language})
+
+
+EXPIRED = {"zh-Hans": "码已过期", "zh-Hant": "碼已過期", "en": "Code expired"}
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    ("zh-TW,zh;q=0.9,en;q=0.8", "zh-Hant"),
+    ("zh-HK", "zh-Hant"),
+    ("zh-Hant-MO", "zh-Hant"),
+    ("zh-CN,en", "zh-Hans"),
+    ("zh-SG", "zh-Hans"),
+    ("zh", "zh-Hans"),
+    ("en-GB,zh-TW", "en"),
+    ("fr-FR,de,zh-TW,en", "zh-Hant"),  # the first language the cards speak, in the browser's order
+    ("fr-FR,de", "zh-Hans"),  # none: simplified Chinese
+    ("yue-HK,ja", "zh-Hans"),
+])
+def test_hleft_item3_browser_page_starts_in_the_browser_language(driver: Any, kiosk: tuple[str, Setup, Path],
+                                                                 tmp_path: Path, accept: str, expected: str) -> None:
+    url, setup, _ = kiosk  # kiosk.json sets no language
+    prefer(driver, accept)
+    try:
+        first = accept.partition(",")[0].partition(";")[0]
+        assert driver.execute_script("return navigator.languages[0]") == first  # the browser prefers it now
+        assert page_language(driver, url) == expected
+        card = paste(driver, setup.expired)  # the first card speaks it too
+        assert card.get_attribute("lang") == expected and EXPIRED[expected] in card.text
+        screenshot(driver, tmp_path / f"kiosk-start-{expected}.png")
+    finally:
+        prefer(driver, "en-US,en")  # the other tests' browser, as Chromium starts here
+
+
+def test_hleft_item3_browser_page_starts_in_the_configured_language(tmp_path: Path) -> None:
+    """kiosk.json's language wins over the browser's (a checkpoint's tablet set up in English still shows the
+    card in the region's language); a change to it applies at the next page load; a language the cards do not
+    speak is ignored and the browser's is used. The guard can still switch with the picker."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    setup = Setup(tmp_path, language="zh-Hant")
+    with serve(kiosk_module().create_app(setup.dir, clock=fixed_clock())) as url:
+        chrome = browser(tmp_path / "profile", "--accept-lang=en-US,en")  # the browser's own setting, no override
+        try:
+            assert chrome.execute_script("return navigator.language") == "en-US"
+            assert page_language(chrome, url) == "zh-Hant"
+            card = paste(chrome, setup.expired)
+            assert card.get_attribute("lang") == "zh-Hant" and EXPIRED["zh-Hant"] in card.text
+            screenshot(chrome, tmp_path / "kiosk-configured-zh-Hant.png")
+            Select(chrome.find_element(By.ID, "lang")).select_by_value("en")  # the picker still switches
+            assert chrome.execute_script("return document.documentElement.lang") == "en"
+            card = paste(chrome, setup.expired)
+            assert card.get_attribute("lang") == "en" and EXPIRED["en"] in card.text
+            (setup.dir / "kiosk.json").write_text(json.dumps({"language": "zh-Hans", "profile": "clinic"}), "utf-8")
+            assert page_language(chrome, url) == "zh-Hans"
+            (setup.dir / "kiosk.json").write_text(json.dumps({"language": "de"}), "utf-8")
+            assert page_language(chrome, url) == "en"  # not a card language: the browser's
+            (setup.dir / "kiosk.json").unlink()
+            assert page_language(chrome, url) == "en"
+        finally:
+            chrome.quit()
+        chrome = browser(tmp_path / "profile-tw", "--accept-lang=zh-TW,en")  # no override: Chromium's own setting
+        try:
+            assert page_language(chrome, url) == "zh-Hant"
+            card = paste(chrome, setup.green)
+            assert card.get_attribute("lang") == "zh-Hant" and card.get_attribute("data-verdict") == "pass"
+            assert "通過" in card.text and "张*三" in card.text  # the name as issued, masked
+        finally:
+            chrome.quit()

@@ -8,6 +8,31 @@
   let stream = null;
   let timer = null;
 
+  // The page starts in the checkpoint's language when kiosk.json sets one (the server writes it on <html>),
+  // otherwise in the browser's preferred language among the three the cards speak, otherwise in zh-Hans.
+  const LANGUAGES = ["zh-Hans", "zh-Hant", "en"];
+
+  function preferred(tags) {
+    for (const tag of tags) {
+      let locale;
+      try {
+        locale = new Intl.Locale(tag).maximize(); // zh-TW, zh-HK -> script Hant; zh, zh-CN, zh-SG -> Hans
+      } catch (err) {
+        continue; // not a language tag
+      }
+      if (locale.language === "en") return "en";
+      if (locale.language === "zh") return locale.script === "Hant" ? "zh-Hant" : "zh-Hans";
+    }
+    return "zh-Hans";
+  }
+
+  const configured = document.documentElement.dataset.language;
+  const browser = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""];
+  const initial = LANGUAGES.includes(configured) ? configured : preferred(browser);
+  $("lang").value = initial;
+  document.documentElement.lang = initial;
+  $("lang").addEventListener("change", () => { document.documentElement.lang = $("lang").value; });
+
   async function send(body, kind) {
     busy = true;
     status.textContent = "…";
