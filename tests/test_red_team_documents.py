@@ -358,3 +358,30 @@ def test_hred2_state_lock_planted_symlink_or_fifo_fails_closed(root: SoftwareSig
         TrustList.load(data, [trust_root(root.public_key_pem())], state=StateStore(state_dir))
     assert err.value.code is ErrorCode.TRUST_LIST_INVALID and "cannot be used" in str(err.value)
     assert (target.read_bytes() == b"precious") if plant == "symlink to a file" else not target.exists()
+
+
+def test_hred2_status_order_a_partner_root_listing_the_signer_elsewhere_blocks_nothing(
+    qinghai: SoftwareSigner, sample: HealthPayload
+) -> None:
+    """The region a status list speaks for was that of the first trust-list entry whose key verified it: with a
+    partner root (scoped to Beijing) listing Qinghai's key for Beijing handed over before the national list,
+    Qinghai's list spoke for Beijing only, and every Qinghai code of it was status_list_invalid. A list now speaks
+    for the regions of every entry trusting its signer for status lists, whatever the order of the lists."""
+    national, partner = SoftwareSigner.generate(), SoftwareSigner.generate()
+    lists = [TrustList.load(TrustList.build(national, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)],
+                                            valid_for=timedelta(days=7), now=NOW),
+                            [trust_root(national.public_key_pem())]),
+             TrustList.load(TrustList.build(partner, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=BEIJING)],
+                                            valid_for=timedelta(days=7), now=NOW),
+                            [trust_root(partner.public_key_pem(), regions=[BEIJING])])]
+    base = _status_list(qinghai, {4: 1})
+    delta = StatusDelta.build(qinghai, base=base, changes={4: 1, 6: 2}, valid_for=timedelta(days=1), now=AT)
+    for order in (lists, lists[::-1]):
+        ring = KeyRing(trust_lists=order)
+        held = StatusLists([StatusList.load(base, ring)], [StatusDelta.load(delta, ring)])
+        verifier = Verifier(trust_lists=order, status_lists=held)
+        for idx, code in ((4, ErrorCode.REVOKED), (6, ErrorCode.SUSPENDED)):
+            with pytest.raises(CredentialStatusError) as err:
+                verifier.verify(_code(qinghai, sample, idx), at=AT + timedelta(minutes=1))
+            assert err.value.code is code
+        assert verifier.verify(_code(qinghai, sample, 5), at=AT + timedelta(minutes=1)).warnings == ()

@@ -223,8 +223,10 @@ class StatusList:
     """A verified Status List Token (with a delta applied when :meth:`apply` made it).
 
     ``digest`` is the SHA-256 of the base token's bytes (what a delta names); ``delta_digest`` the SHA-256
-    of the delta applied, if any. ``signer`` is the key that signed it: its region bounds the codes the list
-    may speak for. Lookups (:meth:`status`) read the decompressed byte array directly.
+    of the delta applied, if any. ``signer`` is the key that signed it, ``signers`` every trusted entry for that
+    key allowed to sign status lists (``signer`` first; several roots may list one key): their regions
+    (:attr:`regions`) bound the codes the list may speak for. Lookups (:meth:`status`) read the decompressed
+    byte array directly.
     """
 
     uri: str
@@ -238,10 +240,17 @@ class StatusList:
     raw: bytes
     base_issued_at: datetime
     delta_digest: bytes | None = None
+    signers: tuple[IssuerKey, ...] = ()
     _proof: InitVar[object] = None
 
     def __post_init__(self, _proof: object) -> None:
         require_loaded(_proof, "StatusList")
+
+    @property
+    def regions(self) -> frozenset[Region]:
+        """The regions the list speaks for: those of every entry trusting its signing key for status lists
+        (whatever the order in which the trust lists naming them were handed over)."""
+        return frozenset(_region(e) for e in self.signers or (self.signer,))
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         refuse_subclass(cls)
@@ -287,7 +296,7 @@ class StatusList:
         return cls(claims.uri, claims.bits, len(raw) * 8 // claims.bits, issued,
                    from_numeric_date(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), signer,
-                   hashlib.sha256(data).digest(), raw, issued, None, LOAD_TOKEN)
+                   hashlib.sha256(data).digest(), raw, issued, None, signers, LOAD_TOKEN)
 
     def apply(self, delta: StatusDelta) -> StatusList:
         """This list with ``delta`` applied: its entries changed, its iat, exp and ttl the delta's.
@@ -302,10 +311,9 @@ class StatusList:
             raise _invalid("a delta is applied to a full list only")
         if delta.bits != self.bits:
             raise _invalid("the delta's bits differ from the list's")
-        assert self.signer.region is not None and delta.signer.region is not None
-        if not delta.signer.region.covers(self.signer.region):
-            raise _invalid(f"the delta's signer (region {delta.signer.region.code}) may not speak for a list of "
-                           f"region {self.signer.region.code}")
+        if not _covers(delta.regions, self.regions):
+            raise _invalid(f"the delta's signer (region {_codes(delta.regions)}) may not speak for a list of "
+                           f"region {_codes(self.regions)}")
         if delta.changes and delta.changes[-1][0] >= self.size:
             raise _invalid(f"the delta changes index {delta.changes[-1][0]}, beyond the list's {self.size}")
         raw = bytearray(self.raw)
@@ -364,10 +372,16 @@ class StatusDelta:
     changes: tuple[tuple[int, int], ...]
     signer: IssuerKey
     digest: bytes
+    signers: tuple[IssuerKey, ...] = ()
     _proof: InitVar[object] = None
 
     def __post_init__(self, _proof: object) -> None:
         require_loaded(_proof, "StatusDelta")
+
+    @property
+    def regions(self) -> frozenset[Region]:
+        """The regions the delta speaks for (as :attr:`StatusList.regions`)."""
+        return frozenset(_region(e) for e in self.signers or (self.signer,))
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         refuse_subclass(cls)
@@ -390,7 +404,7 @@ class StatusDelta:
         _check_signer_windows(signers, claims.issued_at, claims.expires_at)
         return cls(claims.uri, claims.bits, from_numeric_date(claims.issued_at), from_numeric_date(claims.expires_at),
                    None if claims.ttl is None else timedelta(seconds=claims.ttl), claims.base_iat,
-                   claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest(), LOAD_TOKEN)
+                   claims.base_sha256, claims.changes, signer, hashlib.sha256(data).digest(), signers, LOAD_TOKEN)
 
     @staticmethod
     def build(
@@ -460,42 +474,43 @@ class StatusLists:
         for sl in lists:
             if not isinstance(sl, StatusList):
                 raise TypeError("StatusLists holds StatusList values (StatusList.load)")
-            key = (sl.uri, _region(sl.signer))
-            current = held.get(key)
-            if current is None or sl.issued_at > current.issued_at:
-                held[key] = sl
-            elif sl.issued_at == current.issued_at and sl.digest != current.digest:  # the publisher equivocates
-                raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
-                                      f"two different status lists {sl.uri} with the same iat from signers of "
-                                      f"region {key[1].code}: neither is used")
-        by_digest = {sl.digest: key for key, sl in held.items()}
+            for region in sorted(sl.regions):
+                key = (sl.uri, region)
+                current = held.get(key)
+                if current is None or sl.issued_at > current.issued_at:
+                    held[key] = sl
+                elif sl.issued_at == current.issued_at and sl.digest != current.digest:  # the publisher equivocates
+                    raise StatusListError(ErrorCode.STATUS_LIST_ROLLBACK, Stage.STATUS,
+                                          f"two different status lists {sl.uri} with the same iat from signers of "
+                                          f"region {region.code}: neither is used")
+        bases = {sl.digest: sl for sl in held.values() if sl.delta_digest is None}
         unapplied: set[tuple[str, Region]] = set()
-        best: dict[tuple[str, Region], StatusDelta] = {}
+        best: dict[bytes, StatusDelta] = {}
         for delta in deltas:
             if not isinstance(delta, StatusDelta):
                 raise TypeError("StatusLists applies StatusDelta values (StatusDelta.load)")
-            target = by_digest.get(delta.base_sha256)
-            base = held[target] if target is not None else None
-            # a delta whose signer may not speak for its base's region is not applied (as a delta with no base
+            base = bases.get(delta.base_sha256)
+            # a delta whose signer may not speak for its base's regions is not applied (as a delta with no base
             # held would not be): another region's key never blocks the loading of every list
-            if (target is None or base is None or delta.uri != base.uri
-                    or delta.base_iat != to_numeric_date(base.base_issued_at)
-                    or not _region(delta.signer).covers(_region(base.signer))):
-                unapplied.add((delta.uri, _region(delta.signer)))
-            elif target not in best or delta.issued_at > best[target].issued_at:
-                best[target] = delta
-        for key, delta in best.items():
-            held[key] = held[key].apply(delta)
+            if (base is None or delta.uri != base.uri or delta.base_iat != to_numeric_date(base.base_issued_at)
+                    or not _covers(delta.regions, base.regions)):
+                unapplied.update((delta.uri, region) for region in delta.regions)
+            elif base.digest not in best or delta.issued_at > best[base.digest].issued_at:
+                best[base.digest] = delta
+        applied = {digest: bases[digest].apply(delta) for digest, delta in best.items()}
+        for key, sl in held.items():
+            if sl.delta_digest is None and sl.digest in applied:
+                held[key] = applied[sl.digest]
         floor: datetime | None = max((sl.issued_at for sl in held.values()), default=None)
         if state is not None:
             for (uri, region), sl in held.items():
                 _record(state, uri, region, to_numeric_date(sl.issued_at), sl.delta_digest or sl.digest)
-        by_uri: dict[str, tuple[StatusList, ...]] = {}
-        for (uri, _), sl in sorted(held.items(), key=lambda item: (item[0][1], -item[1].issued_at.timestamp())):
-            by_uri[uri] = (*by_uri.get(uri, ()), sl)
-        applied = {uri for uri, _ in best}
-        self._lists: Mapping[str, tuple[StatusList, ...]] = by_uri
-        self._unapplied = frozenset(item for item in unapplied if item[0] not in applied)
+        by_uri: dict[str, tuple[tuple[Region, StatusList], ...]] = {}
+        for (uri, region), sl in sorted(held.items(), key=lambda item: item[0][1]):
+            by_uri[uri] = (*by_uri.get(uri, ()), (region, sl))
+        with_delta = {delta.uri for delta in best.values()}
+        self._lists: Mapping[str, tuple[tuple[Region, StatusList], ...]] = by_uri
+        self._unapplied = frozenset(item for item in unapplied if item[0] not in with_delta)
         self._floor = floor
 
     def __init_subclass__(cls, **kwargs: object) -> None:
@@ -505,19 +520,21 @@ class StatusLists:
         return (_restore, (self.lists, self._unapplied, self._floor))
 
     def __len__(self) -> int:
-        return sum(len(held) for held in self._lists.values())
+        return len(self.lists)
 
     def __repr__(self) -> str:
         return f"StatusLists({len(self)} lists, {len(self.unapplied)} deltas not applied)"
 
     def get(self, uri: str) -> StatusList | None:
         """The newest list held for ``uri`` (of any signer region; None when none)."""
-        held = self._lists.get(uri, ())
+        held = [sl for _, sl in self._lists.get(uri, ())]
         return max(held, key=lambda sl: sl.issued_at) if held else None
 
     @property
     def lists(self) -> tuple[StatusList, ...]:
-        return tuple(sl for held in self._lists.values() for sl in held)
+        """Every list held (one that speaks for several regions once)."""
+        unique = {id(sl): sl for held in self._lists.values() for _, sl in held}
+        return tuple(unique.values())
 
     @property
     def unapplied(self) -> frozenset[str]:
@@ -551,18 +568,17 @@ class StatusLists:
         late = any(uri == ref.uri and region.covers(issuer) for uri, region in self._unapplied)
         warnings: tuple[str, ...] = (WARNING_STATUS_DELTA_NOT_APPLIED,) if late else ()
         held = self._lists.get(ref.uri)
-        if held is None:
+        if not held:
             if require:
                 raise VerificationError(ErrorCode.STATUS_UNAVAILABLE, Stage.STATUS,
                                         f"no status list {ref.uri} is held, and status is required")
             return CredentialStatus(ref.uri, ref.idx, None), (*warnings, WARNING_STATUS_UNCHECKED)
-        speaking = [sl for sl in held if _region(sl.signer).covers(issuer)]
+        speaking = {id(sl): sl for region, sl in held if region.covers(issuer)}
         if not speaking:
-            regions = ",".join(sorted({_region(sl.signer).code for sl in held}))
-            raise _invalid(f"status list {ref.uri} is signed for region {regions}, not the code's issuer "
-                           f"{issuer.code}")
-        for sl in speaking:
-            warnings += _check_one(sl, ref, now=now, grace=grace, leeway=leeway)
+            raise _invalid(f"status list {ref.uri} is signed for region {_codes(r for r, _ in held)}, not the code's "
+                           f"issuer {issuer.code}")
+        for sl in speaking.values():
+            warnings += _check_one(sl, ref, issuer=issuer, now=now, grace=grace, leeway=leeway)
         return CredentialStatus(ref.uri, ref.idx, StatusValue.VALID), tuple(dict.fromkeys(warnings))
 
 
@@ -572,10 +588,21 @@ def _region(signer: IssuerKey) -> Region:
     return signer.region
 
 
-def _check_one(sl: StatusList, ref: StatusReference, *, now: datetime, grace: timedelta,
+def _covers(speakers: frozenset[Region], regions: frozenset[Region]) -> bool:
+    """Whether every region of ``regions`` is covered by one of ``speakers``."""
+    return all(any(speaker.covers(region) for speaker in speakers) for region in regions)
+
+
+def _codes(regions: Iterable[Region]) -> str:
+    return ",".join(sorted({region.code for region in regions}))
+
+
+def _check_one(sl: StatusList, ref: StatusReference, *, issuer: Region, now: datetime, grace: timedelta,
                leeway: timedelta) -> tuple[str, ...]:
-    """One list's verdict on the code at ``ref`` (see :meth:`StatusLists.check`): its warnings, or an error."""
-    if sl.signer.list_not_after is not None and now > sl.signer.list_not_after + grace:
+    """One list's verdict on the code at ``ref`` (see :meth:`StatusLists.check`): its warnings, or an error.
+    The list is expired when every trust list holding an entry that lets its signer speak for ``issuer`` is."""
+    covering = [e for e in sl.signers or (sl.signer,) if _region(e).covers(issuer)]
+    if covering and all(e.list_not_after is not None and now > e.list_not_after + grace for e in covering):
         raise StatusListError(ErrorCode.STATUS_LIST_EXPIRED, Stage.STATUS,
                               f"the trust list holding status list {ref.uri}'s signer has expired")
     warnings = _freshness(sl, now, grace, leeway)
