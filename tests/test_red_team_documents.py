@@ -368,12 +368,12 @@ def test_hred2_status_order_a_partner_root_listing_the_signer_elsewhere_blocks_n
     Qinghai's list spoke for Beijing only, and every Qinghai code of it was status_list_invalid. A list now speaks
     for the regions of every entry trusting its signer for status lists, whatever the order of the lists."""
     national, partner = SoftwareSigner.generate(), SoftwareSigner.generate()
-    lists = [TrustList.load(TrustList.build(national, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)],
-                                            valid_for=timedelta(days=7), now=NOW),
-                            [trust_root(national.public_key_pem())]),
-             TrustList.load(TrustList.build(partner, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=BEIJING)],
-                                            valid_for=timedelta(days=7), now=NOW),
-                            [trust_root(partner.public_key_pem(), regions=[BEIJING])])]
+    def listed(root: SoftwareSigner, region: Region, scope: list[Region] | None) -> TrustList:
+        data = TrustList.build(root, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=region)],
+                               valid_for=timedelta(days=7), now=NOW)
+        return TrustList.load(data, [trust_root(root.public_key_pem(), regions=scope)])
+
+    lists = [listed(national, QINGHAI, None), listed(partner, BEIJING, [BEIJING])]
     base = _status_list(qinghai, {4: 1})
     delta = StatusDelta.build(qinghai, base=base, changes={4: 1, 6: 2}, valid_for=timedelta(days=1), now=AT)
     for order in (lists, lists[::-1]):
