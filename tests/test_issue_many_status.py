@@ -218,3 +218,37 @@ def test_hleft_item2_a_code_that_passes_the_check_fits_when_signed(signer: Softw
             issuer._sign(payload, iat=iat, exp=iat + 3600, credential_id=cti, status=StatusReference(URI, idx),
                          margin=0)
     assert fitted > 20 and refused > 20  # both sides of the limit were exercised
+
+
+def test_hleft_item2_codes_refused_for_their_times_take_no_index(signer: SoftwareSigner, registry: Registry) -> None:
+    """The sibling refusals of issue(): an issue time before 1970 or an expiry after 2100 are refused before
+    any allocation, like a kind out of scope or a code too large."""
+    from datetime import UTC, datetime
+
+    calls: list[int] = []
+    for now, validity in ((datetime(1969, 12, 31, 23, 0, tzinfo=UTC), timedelta(hours=72)),
+                          (datetime(2099, 12, 31, 12, 0, tzinfo=UTC), timedelta(days=2))):
+        results = list(Issuer(signer, QINGHAI, validity=validity).issue_many(
+            [_small(0), _small(1)], now=now, status=_counting(registry, calls)))
+        assert [r.code for r in results] == [ErrorCode.CREDENTIAL_INVALID] * 2  # type: ignore[union-attr]
+    assert calls == [] and registry.info(URI).allocated == 0
+
+
+def test_hleft_item2_signature_size_of_each_algorithm() -> None:
+    """The filler a code is measured with is as long as the signature: 64 bytes for ES256, EdDSA (and SM2), the
+    modulus for PS256."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from healthpass import Algorithm
+    from healthpass.crypto import signature_size
+
+    for alg in (Algorithm.ES256, Algorithm.EDDSA):
+        key = SoftwareSigner.generate(alg)
+        assert signature_size(alg, key.public_key_der) == 64 == len(key.sign(b"x"))
+    for bits in (2048, 3072):
+        spki = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        assert signature_size(Algorithm.PS256, spki) == bits // 8
+    with pytest.raises(ValueError):
+        signature_size(Algorithm.PS256, SoftwareSigner.generate().public_key_der)

@@ -663,3 +663,55 @@ def test_hleft_item1_cli_transcode_verifies_the_source_once_and_prints_the_same(
         assert rc == 1 and calls == ["verify", "pipeline"] and "REJECTED" in err
         assert run(capsys, "verify", *key, "--at", when, "--json", source)[:2] == (1, out)
         assert json.loads(out)["error"]["code"] in {"expired", "key_unknown"}
+
+
+def test_hleft_item2_transcode_takes_an_index_only_for_a_code_it_issues(
+    beijing: SoftwareSigner, at_beijing: Verifier, qinghai_code: str, tmp_path: Path,
+) -> None:
+    """The sibling of issue_many(status=): transcoding allocates the new code's index only once the new code is
+    known to be issuable (kinds, times, and with a StatusAllocator the QR size with the reference)."""
+    from healthpass import StatusAllocator, StatusList, StatusReference, StatusValue
+    from healthpass.model.credential import Kind
+    from healthpass.model.trust import ALL_KINDS
+    from healthpass.registry import open_registry
+
+    uri = "hp:110000:1"
+    with open_registry(str(tmp_path / "bj.db")) as registry:
+        registry.create_list(uri, size=131072)
+        asked: list[int] = []
+
+        def counted(ctis: Any) -> Any:
+            asked.append(len(ctis))
+            return registry.allocate(uri, ctis)
+
+        allocator = StatusAllocator(uri, counted)
+        bare = lambda cti: counted([cti])[0]  # noqa: E731 - the callable form transcode() always took
+        no_antibody = Issuer(beijing, BEIJING, kinds=ALL_KINDS - {Kind.ANTIBODY})
+        for status in (allocator, bare):
+            with pytest.raises(IssueError) as info:
+                no_antibody.transcode(qinghai_code, verifier=at_beijing, now=LATER, status=status)
+            assert info.value.code is ErrorCode.OUT_OF_SCOPE
+        assert asked == [] and registry.info(uri).allocated == 0
+        # QR version 14 at M holds the transcoded sample, but not once it carries a status reference
+        tight = Issuer(beijing, BEIJING, max_qr_version=14)
+        tight.transcode(qinghai_code, verifier=at_beijing, now=LATER)
+        with pytest.raises(IssueError) as info:
+            tight.transcode(qinghai_code, verifier=at_beijing, now=LATER, status=StatusReference(uri, 70000))
+        assert info.value.code is ErrorCode.TOO_LARGE_FOR_QR
+        with pytest.raises(IssueError) as info:
+            tight.transcode(qinghai_code, verifier=at_beijing, now=LATER, status=allocator)
+        assert info.value.code is ErrorCode.TOO_LARGE_FOR_QR and asked == []
+        # the bare callable's list is unknown before the call: this one code is refused after its allocation
+        with pytest.raises(IssueError) as info:
+            tight.transcode(qinghai_code, verifier=at_beijing, now=LATER, status=bare)
+        assert info.value.code is ErrorCode.TOO_LARGE_FOR_QR and asked == [1]
+        # issued: one index, and the code verifies against the list the registry publishes
+        new = Issuer(beijing, BEIJING).transcode(qinghai_code, verifier=at_beijing, now=LATER, status=allocator)
+        assert asked == [1, 1] and registry.info(uri).allocated == 2
+        info_, entries = registry.snapshot(uri)
+        keys = [issuer_key(beijing.public_key_pem(), region=BEIJING)]
+        data = StatusList.build(beijing, uri=uri, size=info_.size, entries=entries, valid_for=timedelta(hours=6),
+                                now=LATER)
+        credential = Verifier(keys=keys, status_lists=[StatusList.load(data, keys)]).verify(new, at=LATER)
+        assert credential.credential_status is not None and credential.credential_status.value is StatusValue.VALID
+        assert credential.transcoded_from is not None and credential.transcoded_from.origin == "630000"

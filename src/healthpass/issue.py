@@ -140,7 +140,7 @@ class Issuer:
         formats: frozenset[Prefix] = frozenset(Prefix),
         profile: str | None = None,
         credential_id: bytes | None = None,
-        status: StatusReference | Callable[[bytes], StatusReference] | None = None,
+        status: StatusReference | StatusAllocator | Callable[[bytes], StatusReference] | None = None,
     ) -> str:
         """Re-issue a foreign code (``HP1:`` of another region, or an EU ``HC1:`` certificate) as a local
         ``HP1:`` code that names its source in a provenance claim (``specs/credential.md`` §10).
@@ -151,9 +151,13 @@ class Issuer:
         code is issued at ``now`` by this issuer's region and key; it expires at the earlier of ``now +
         valid_for`` (default: this issuer's validity) and the source's expiry, never later. It carries the
         source's payload (for EU certificates, the normalised view) and, with ``status``, a status reference:
-        either one already allocated for ``credential_id``, or an allocator called with the new code's credential
-        id once the source has been accepted (e.g. ``lambda cti: registry.allocate(uri, [cti])[0]``), so that
-        a refused source takes no index of the list.
+        either one already allocated for ``credential_id``, or one allocated for the new code's credential id
+        once the source has been accepted and the new code checked (kinds, times, size), so that neither a
+        refused source nor a refused code takes an index of the list: by a :class:`StatusAllocator` (e.g.
+        ``registry.allocator(uri)``; the size is checked with the reference), or by a callable taking the
+        credential id (e.g. ``lambda cti: registry.allocate(uri, [cti])[0]``; its list is not known before
+        the call, so the size is checked without the reference, and a code that fits only without it is refused
+        after its index is allocated).
 
         Raises, besides the source's errors, IssueError: ``transcode_refused`` (a format not in ``formats``,
         a code of this issuer's own region, a chain longer than ``max_depth`` transcodings, a source expiring
@@ -178,7 +182,7 @@ class Issuer:
         formats: frozenset[Prefix] = frozenset(Prefix),
         profile: str | None = None,
         credential_id: bytes | None = None,
-        status: StatusReference | Callable[[bytes], StatusReference] | None = None,
+        status: StatusReference | StatusAllocator | Callable[[bytes], StatusReference] | None = None,
     ) -> Transcoded:
         """:meth:`transcode`, returning the new code together with the source as it was verified for it
         (:class:`Transcoded`: ``code`` and ``source``), so that a caller showing the source (``healthpass
@@ -214,11 +218,22 @@ class Issuer:
         if exp <= iat:
             raise _refused(f"the source code expires at {provenance.expires_at.isoformat()}, "
                            "before the new code would be issued")
-        if callable(status):
+        margin = _SAFETY_MARGIN
+        if isinstance(status, StatusAllocator) or callable(status):
+            # the new code must be issuable before it takes an index: kinds, times and size are checked first
+            # (with an allocator, with the longest reference into its list; with a bare callable, whose list is
+            # not known yet, without a reference, which refuses early what would be too large anyway)
             credential_id = credential_id if credential_id is not None else os.urandom(_CTI_BYTES)
-            status = status(credential_id)
+            uri = status.uri if isinstance(status, StatusAllocator) else None
+            self._measure(source.payload, iat=iat, exp=exp, credential_id=credential_id, uri=uri,
+                          provenance=provenance)
+            if isinstance(status, StatusAllocator):
+                status = _references(status, [credential_id])[0]
+                margin = 0  # measured with the largest index and the margin already (as issue_many)
+            else:
+                status = status(credential_id)
         code = self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
-                          status=status)
+                          status=status, margin=margin)
         return Transcoded(code, source)
 
     def _provenance(self, source: VerifiedCredential, max_depth: int) -> Provenance:
@@ -262,12 +277,13 @@ class Issuer:
                        margin=margin)
         return text
 
-    def _measure(self, payload: HealthPayload, *, iat: int, exp: int, credential_id: bytes, uri: str) -> None:
-        """Raise the IssueError :meth:`_sign` would raise for this code with a reference into ``uri``, without
-        signing: the largest index a reference can hold, a random filler the signature's length, the same margin.
-        """
-        claims = self._claims(payload, iat=iat, exp=exp, credential_id=credential_id,
-                              status=StatusReference(uri, _LARGEST_INDEX))
+    def _measure(self, payload: HealthPayload, *, iat: int, exp: int, credential_id: bytes, uri: str | None,
+                 provenance: Provenance | None = None) -> None:
+        """Raise the IssueError :meth:`_sign` would raise for this code with a reference into ``uri`` (None: no
+        reference), without signing: the largest index a reference can hold, a random filler the signature's
+        length, the same margin."""
+        claims = self._claims(payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
+                              status=None if uri is None else StatusReference(uri, _LARGEST_INDEX))
         length = len(_HP1) + max(len(b45encode(compress(cose.sign1_measure(self.signer, claims, kid=self.kid))))
                                  for _ in range(_MEASURES))
         check_capacity(length, max_version=self.max_qr_version, error_correction=self.error_correction,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from healthpass.cli._io import _MAX_LINE, EXIT_FAILED, EXIT_OK, _dumps, _InputFailure, _say, parse_at
@@ -19,6 +20,7 @@ __all__ = ["_transcode_arguments", "cmd_transcode"]
 def cmd_transcode(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from healthpass import StatusAllocator
     from healthpass.errors import HealthPassError, IssueError
 
     at = parse_at(args.at) if args.at else datetime.now(UTC)  # the instant of the whole operation
@@ -29,16 +31,24 @@ def cmd_transcode(args: argparse.Namespace) -> int:
     except _InputFailure as failure:
         return _report_failure(args, failure.error)
     text = sys.stdin.read(_MAX_LINE * 4).strip() if args.text == "-" else args.text
-    def allocate(cti: bytes) -> Any:  # called only once the source is accepted: a refusal takes no index
+
+    def allocate(ctis: Sequence[bytes]) -> Any:  # called only once the source and the new code pass their checks
         with registry:
-            return registry.allocate(args.status_uri, [cti])[0]
+            return registry.allocate(args.status_uri, ctis)
+
+    status: Any = None
+    if registry is not None:
+        try:
+            status = StatusAllocator(args.status_uri, allocate)
+        except ValueError:  # no list URI: no list of the registry either (RegistryError once the source passed)
+            status = lambda cti: allocate([cti])[0]  # noqa: E731
 
     try:
         # the source is verified once, inside transcode_verified(), which returns it beside the new code for
         # --json and the summary line
         transcoded = issuer.transcode_verified(text, verifier=verifier, now=at, profile=args.profile,
                                                max_depth=args.max_depth,
-                                               status=allocate if registry is not None else None)
+                                               status=status)
     except IssueError as err:
         _say(f"healthpass: {err}", file=sys.stderr)
         if args.json:
