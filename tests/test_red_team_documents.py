@@ -385,3 +385,30 @@ def test_hred2_status_order_a_partner_root_listing_the_signer_elsewhere_blocks_n
                 verifier.verify(_code(qinghai, sample, idx), at=AT + timedelta(minutes=1))
             assert err.value.code is code
         assert verifier.verify(_code(qinghai, sample, 5), at=AT + timedelta(minutes=1)).warnings == ()
+
+
+def test_hred2_cli_empty_option_values_are_usage_errors(root: SoftwareSigner, qinghai: SoftwareSigner,
+                                                        sample: HealthPayload, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """An option given an empty value was taken as absent: `verify --rules "$BUNDLE"` with the variable unset
+    accepted a code the rules refuse, `--state ""` verified without the rollback record, `--at ""` at the current
+    time, and `trust show FILE --root ""` printed the list UNVERIFIED with exit 0 (a script gating a deployment
+    on it went ahead); `status show FILE --root R` without --trust-list likewise. Each is now a usage error."""
+    from .cli._run import run
+
+    (tmp_path / "root.pub.pem").write_bytes(root.public_key_pem())
+    tl, sl = tmp_path / "tl.cbor", tmp_path / "sl.cbor"
+    tl.write_bytes(TrustList.build(root, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)],
+                                   valid_for=timedelta(days=7), now=NOW))
+    sl.write_bytes(_status_list(qinghai, {}))
+    trusted = ["--root", str(tmp_path / "root.pub.pem"), "--trust-list", str(tl)]
+    code = _code(qinghai, sample, 4)
+    for argv in (["verify", *trusted, "--rules", "", code], ["verify", *trusted, "--state", "", code],
+                 ["verify", *trusted, "--at", "", code], ["verify", *trusted, "--status-list", "", code],
+                 ["transcode", "--key", "", "--issuer", "110000", *trusted, code],
+                 ["trust", "show", str(tl), "--root", ""],
+                 ["status", "show", str(sl), "--root", str(tmp_path / "root.pub.pem")]):
+        status, out, err = run(capsys, *argv)
+        assert status == 2 and "VERIFIED" not in out, (argv, status, out, err)
+    # an empty code text stays a rejected code (exit 1), not a usage error
+    assert run(capsys, "verify", *trusted, "")[0] == 1

@@ -71,6 +71,14 @@ class _Parser(argparse.ArgumentParser):
         self._complete()
         return super().format_help()
 
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        # An option given an empty value is a usage error, never taken as absent: `--rules "$BUNDLE"` or
+        # `--state "$DIR"` with the variable unset used to verify without rules or rollback state, `--at ""` at
+        # the current time, `trust show FILE --root ""` without a root (UNVERIFIED, exit 0).
+        if arg_string == "" and action.option_strings and arg_string is not action.default:
+            raise argparse.ArgumentError(action, "an empty value (an unset variable?)")
+        return super()._get_value(action, arg_string)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         _say(f"{self.prog}: error: {message}", file=sys.stderr)

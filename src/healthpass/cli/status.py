@@ -134,7 +134,7 @@ def cmd_status_show(args: argparse.Namespace) -> int:
     from healthpass.unverified import inspect_status_list_unverified as inspect_unverified
 
     data = _read(args.file, "status list", limit=MAX_DOCUMENT_BYTES)
-    trusted = bool(args.trust_key or args.trust_list)
+    trusted = bool(args.trust_key or args.trust_list or args.root)  # --root alone: a usage error, not UNVERIFIED
     try:
         uri, iat, exp, kind, summary = inspect_unverified(data)
     except HealthPassError as err:
