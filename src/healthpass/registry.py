@@ -13,6 +13,7 @@ publication records the counter it saw, so a delta carries exactly the entries c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import secrets
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from healthpass.errors import ErrorCode, HealthPassError, Stage
+from healthpass.model.cose import MAX_NUMERIC_DATE
 from healthpass.model.status import STATUS_BITS, StatusAllocator, StatusReference, StatusValue, check_status_uri
 
 __all__ = ["ListInfo", "Registry", "RegistryError", "open_registry"]
@@ -79,12 +81,25 @@ class Registry:
     Open one with :func:`open_registry`; close it (or use it as a context manager) when done.
     """
 
-    __slots__ = ("_conn", "_dsn", "_pg")
+    __slots__ = ("_conn", "_dsn", "_failures", "_misuse", "_pg")
 
-    def __init__(self, conn: Any, dsn: str, *, postgres: bool) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        dsn: str,
+        *,
+        postgres: bool,
+        failures: tuple[type[Exception], ...] = (),
+        misuse: tuple[type[Exception], ...] = (),
+    ) -> None:
         self._conn = conn
         self._dsn = dsn
         self._pg = postgres
+        # the driver's errors that a database not as we wrote it raises (a file that is not ours, corrupted, locked
+        # too long, read-only, a schema of other columns): RegistryError; ``misuse``: the calling program's (a closed
+        # registry, another thread), raised unchanged
+        self._failures = failures
+        self._misuse = misuse
 
     def __repr__(self) -> str:
         return f"Registry({'postgresql' if self._pg else 'sqlite'})"
@@ -126,7 +141,13 @@ class Registry:
         row = self._run(query, (uri,)).fetchone()
         if row is None:
             raise RegistryError(f"no status list {uri} in the registry (healthpass status new)")
-        return tuple(int(x) for x in row)  # type: ignore[return-value]
+        if len(row) != 6 or any(type(x) is not int for x in row):
+            raise _malformed(f"the record of status list {uri}")
+        list_id, size, bits, allocated, version, last_iat = row
+        if not (0 < size <= _MAX_SIZE and size % 8 == 0 and bits in STATUS_BITS and 0 <= allocated <= size
+                and version >= 0 and 0 <= last_iat <= MAX_NUMERIC_DATE):
+            raise _malformed(f"the record of status list {uri}")
+        return list_id, size, bits, allocated, version, last_iat
 
     def setup(self) -> None:
         """Create the tables (idempotent)."""
@@ -156,7 +177,9 @@ class Registry:
             list_id, size, bits, allocated, version, last_iat = self._list(uri)
             rows = self._run("SELECT status, COUNT(*) FROM status_entries WHERE list_id = ? GROUP BY status "
                              "ORDER BY status", (list_id,)).fetchall()
-        counts = tuple((StatusValue(s) if s in StatusValue._value2member_map_ else int(s), int(n)) for s, n in rows)
+            if any(type(s) is not int or not 0 <= s < 1 << bits or type(n) is not int for s, n in rows):
+                raise _malformed(f"the entries of status list {uri}")
+        counts = tuple((StatusValue(s) if s in StatusValue._value2member_map_ else s, n) for s, n in rows)
         return ListInfo(uri, size, bits, allocated, version, last_iat, counts)
 
     # -- allocation -------------------------------------------------------------------------------
@@ -212,9 +235,11 @@ class Registry:
                 return idx
         # the list is nearly full: the r-th unused index, for r uniform among the unused
         rank = secrets.randbelow(size - used)
-        taken = (int(r[0]) for r in self._run(
-            "SELECT idx FROM status_entries WHERE list_id = ? ORDER BY idx", (list_id,)).fetchall())
-        idx = _nth_unused(taken, rank)
+        taken = [r[0] for r in self._run(
+            "SELECT idx FROM status_entries WHERE list_id = ? ORDER BY idx", (list_id,)).fetchall()]
+        if any(type(i) is not int or not 0 <= i < size for i in taken):
+            raise _malformed("the entries of a status list")
+        idx = _nth_unused(iter(taken), rank)
         if not self._insert(list_id, idx, cti):  # cannot happen under the transaction's lock
             raise RegistryError("index allocation raced")
         return idx
@@ -238,7 +263,7 @@ class Registry:
                 list_id, _, bits, _, _, _ = self._list(ref.uri, lock=True)
                 row = self._run("SELECT idx, credential_id, status FROM status_entries WHERE list_id = ? AND idx = ?",
                                 (list_id, ref.idx)).fetchone()
-                if row is None or (credential_id is not None and bytes(row[1]) != credential_id):
+                if row is None or (credential_id is not None and _blob(row[1]) != credential_id):
                     raise RegistryError(f"no credential at index {ref.idx} of {ref.uri} (or another credential id)")
                 uri = ref.uri
             else:
@@ -246,12 +271,16 @@ class Registry:
                                 "ON l.id = e.list_id WHERE e.credential_id = ?", (credential_id,)).fetchone()
                 if row is None:
                     raise RegistryError("no credential with this id in the registry")
-                uri = str(row[0])
+                if type(row[0]) is not str:
+                    raise _malformed("the record of a status list")
+                uri = row[0]
                 list_id, _, bits, _, _, _ = self._list(uri, lock=True)
                 row = (row[2], credential_id, row[3])
             if int(value) >= 1 << bits:
                 raise RegistryError(f"status list {uri} has {bits}-bit entries: {value.label} does not fit")
-            idx, previous = int(row[0]), int(row[2])
+            if type(row[0]) is not int or type(row[2]) is not int or not 0 <= row[2] < 1 << bits:
+                raise _malformed(f"an entry of status list {uri}")
+            idx, previous = row[0], row[2]
             version = self._run("UPDATE status_lists SET version = version + 1 WHERE id = ? RETURNING version",
                                 (list_id,)).fetchone()[0]
             self._run("UPDATE status_entries SET status = ?, changed = ? WHERE list_id = ? AND idx = ?",
@@ -267,7 +296,7 @@ class Registry:
             list_id, size, bits, allocated, version, last_iat = self._list(uri)
             rows = self._run("SELECT idx, status FROM status_entries WHERE list_id = ? AND status <> 0",
                              (list_id,)).fetchall()
-        return ListInfo(uri, size, bits, allocated, version, last_iat), [(int(i), int(s)) for i, s in rows]
+        return ListInfo(uri, size, bits, allocated, version, last_iat), _entries(rows, uri, size, bits)
 
     def record_publication(self, uri: str, *, iat: int, sha256: bytes, version: int) -> None:
         """Remember a published token (its iat, digest and the change counter it covers). Raises RegistryError
@@ -287,11 +316,13 @@ class Registry:
             list_id, size, bits, allocated, version, last_iat = self._list(uri)
             row = self._run("SELECT sha256, version FROM status_publications WHERE list_id = ? AND iat = ?",
                             (list_id, iat)).fetchone()
-            if row is None or bytes(row[0]) != sha256:
+            if row is None or _blob(row[0]) != sha256:
                 raise RegistryError(f"the base is not a publication of {uri} recorded in this registry")
+            if type(row[1]) is not int:
+                raise _malformed(f"a publication of status list {uri}")
             rows = self._run("SELECT idx, status FROM status_entries WHERE list_id = ? AND changed > ?",
-                             (list_id, int(row[1]))).fetchall()
-        return ListInfo(uri, size, bits, allocated, version, last_iat), {int(i): int(s) for i, s in rows}
+                             (list_id, row[1])).fetchall()
+        return ListInfo(uri, size, bits, allocated, version, last_iat), dict(_entries(rows, uri, size, bits))
 
 
 class _Tx:
@@ -302,13 +333,55 @@ class _Tx:
         self._write = write
 
     def __enter__(self) -> None:
-        self._reg._begin(write=self._write)
+        reg = self._reg
+        try:
+            reg._begin(write=self._write)
+        except reg._failures as err:
+            _raise_database_error(reg, err)
 
-    def __exit__(self, kind: object, *exc: object) -> None:
-        if kind is None:
-            self._reg._commit()
-        else:
-            self._reg._rollback()
+    def __exit__(self, kind: object, error: BaseException | None, *exc: object) -> None:
+        reg = self._reg
+        if error is None:
+            try:
+                reg._commit()
+            except reg._failures as err:
+                with contextlib.suppress(*reg._failures):
+                    reg._rollback()
+                _raise_database_error(reg, err)
+            return
+        with contextlib.suppress(*reg._failures):  # the transaction's own error says more
+            reg._rollback()
+        if isinstance(error, reg._failures):
+            _raise_database_error(reg, error)
+
+
+def _raise_database_error(reg: Registry, err: BaseException) -> None:
+    """Raise the RegistryError for what the database driver raised (a misuse by the calling program unchanged)."""
+    if isinstance(err, reg._misuse):
+        raise err
+    text = str(err).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    raise RegistryError(f"the registry database failed ({type(err).__name__}{': ' + first if first else ''})") from err
+
+
+def _malformed(what: str) -> RegistryError:
+    return RegistryError(f"{what} in the registry is malformed (a database healthpass did not write?)")
+
+
+def _blob(value: object) -> bytes:
+    if not isinstance(value, (bytes, memoryview)):
+        raise _malformed("a binary value")
+    return bytes(value)
+
+
+def _entries(rows: Sequence[Any], uri: str, size: int, bits: int) -> list[tuple[int, int]]:
+    """(index, status) rows of a list, checked: indices within the list, statuses within its bits."""
+    out = []
+    for i, s in rows:
+        if type(i) is not int or type(s) is not int or not 0 <= i < size or not 0 <= s < 1 << bits:
+            raise _malformed(f"the entries of status list {uri}")
+        out.append((i, s))
+    return out
 
 
 def _nth_unused(taken: Iterator[int], rank: int) -> int:
@@ -335,20 +408,29 @@ def open_registry(dsn: str) -> Registry:
             conn: Any = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as err:
             raise RegistryError(f"cannot connect to the PostgreSQL registry ({type(err).__name__})") from None
-        registry = Registry(conn, dsn, postgres=True)
+        registry = Registry(conn, dsn, postgres=True, failures=(psycopg.Error,))
     else:
         import sqlite3
 
+        conn = None
         try:
             conn = sqlite3.connect(dsn, timeout=60, isolation_level=None, check_same_thread=True)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as err:
+            if conn is not None:
+                conn.close()
             raise RegistryError(f"cannot open the SQLite registry {dsn} ({err})") from None
-        registry = Registry(conn, dsn, postgres=False)
+        # sqlite3.ProgrammingError: a closed registry, or one used from another thread (the calling program's)
+        registry = Registry(conn, dsn, postgres=False, failures=(sqlite3.DatabaseError,),
+                            misuse=(sqlite3.ProgrammingError,))
     try:
-        registry.setup()
-    except Exception:  # PostgreSQL: another process created the tables at the same moment; they exist now
-        registry.setup()
+        try:
+            registry.setup()
+        except RegistryError:  # PostgreSQL: another process created the tables at the same moment; they exist now
+            registry.setup()
+    except BaseException:
+        registry.close()
+        raise
     return registry
