@@ -412,3 +412,35 @@ def test_hred2_cli_empty_option_values_are_usage_errors(root: SoftwareSigner, qi
         assert status == 2 and "VERIFIED" not in out, (argv, status, out, err)
     # an empty code text stays a rejected code (exit 1), not a usage error
     assert run(capsys, "verify", *trusted, "")[0] == 1
+
+
+def test_hred2_forged_documents_a_verified_bundles_rules_are_read_only(
+    root: SoftwareSigner, qinghai: SoftwareSigner, sample: HealthPayload
+) -> None:
+    """A verified RuleBundle is frozen, but its rules' logic and its value sets were plain dicts and lists, also
+    handed out by Rule.logic and RuleBundle.context(): a caller editing them (a UI annotating a rule, a test
+    tweaking a context) changed the verified rules of every later verification, rules no root ever signed.
+    They are now read-only (TypeError); CertLogic, copies and pickles read them as before."""
+    bundle = RuleBundle.load(RuleBundle.build(root, RULES, seq=1, valid_for=timedelta(days=7), now=NOW),
+                             [trust_root(root.public_key_pem())])
+    verifier = Verifier(keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)], rules=bundle)
+    code = Issuer(qinghai, QINGHAI).issue(sample, now=NOW)
+    before = verifier.verify(code, at=AT).rules
+    assert before and all(result["passed"] for result in before)
+    logic = bundle.rules[0].logic
+    context = bundle.context(_credential(qinghai, sample), now=AT)
+    for change in (lambda: logic.clear(), lambda: logic.update({"===": [1, 1]}), lambda: logic.__setitem__("x", 1),
+                   lambda: next(iter(logic.values())).append(True), lambda: bundle.value_sets.update(x=1),
+                   lambda: context["external"]["valueSets"].__setitem__("x", 1)):
+        with pytest.raises(TypeError, match="read-only"):
+            change()
+    assert verifier.verify(code, at=AT).rules == before
+    for clone in (copy.deepcopy(bundle), pickle.loads(pickle.dumps(bundle))):
+        assert clone == bundle and clone.rules[0].logic == logic
+        with pytest.raises(TypeError, match="read-only"):
+            clone.rules[0].logic.clear()
+
+
+def _credential(signer: SoftwareSigner, sample: HealthPayload) -> Any:
+    code = Issuer(signer, QINGHAI).issue(sample, now=NOW)
+    return Verifier(keys=[issuer_key(signer.public_key_pem(), region=QINGHAI)]).verify(code, at=AT)

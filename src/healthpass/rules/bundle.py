@@ -35,7 +35,7 @@ from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Final, Literal, NoReturn, Protocol, TypeVar
 
 from healthpass.codec import decode_sign1
 from healthpass.codec.signed_doc import ContentType, decode_envelope, encode_envelope
@@ -312,7 +312,7 @@ def _parse_rule(text: str, where: str) -> Rule:
         valid_from=valid_from,
         valid_to=valid_to,
         text=text,
-        logic=obj["Logic"],
+        logic=_freeze(obj["Logic"]),
     )
 
 
@@ -347,7 +347,43 @@ def _parse_value_sets(text: str) -> dict[str, Any]:
     obj = _parse_json(text, "valueSets.json")
     if not isinstance(obj, dict):
         raise _invalid("valueSets.json must be a JSON object")
-    return obj
+    return _freeze(obj)  # type: ignore[no-any-return]
+
+
+def _read_only(*_: object, **__: object) -> NoReturn:
+    raise TypeError("a rule bundle's rules and value sets are read-only (verified when the bundle loaded)")
+
+
+class _FrozenDict(dict[Any, Any]):
+    """A JSON object of a verified bundle (a rule's logic, the value sets): shared by every verification and handed
+    out by :meth:`RuleBundle.context` and ``Rule.logic``, so it refuses changes (a caller editing it changed the
+    verified rules of every later verification); CertLogic reads it as the dict it is."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_FrozenDict, (dict(self),))
+
+
+class _FrozenList(list[Any]):
+    """A JSON array of a verified bundle (see :class:`_FrozenDict`)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_FrozenList, (list(self),))
+
+
+def _freeze(value: Any) -> Any:
+    """``value`` (parsed JSON) with every object and array read-only."""
+    if isinstance(value, dict):
+        return _FrozenDict({key: _freeze(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return _FrozenList(_freeze(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +423,7 @@ def _contents(
         raise RuleError(ErrorCode.RULE_TESTS_FAILED, Stage.RULES,
                         f"rule {untested[0]} has no tests (every rule needs at least one)")
     profiles = _parse_profiles(profiles_text, ids)
-    value_sets = _parse_value_sets(value_sets_text) if value_sets_text is not None else {}
+    value_sets = _parse_value_sets(value_sets_text) if value_sets_text is not None else _FrozenDict()
     return _Contents(rules, profiles_text, profiles, tuple(tests), value_sets_text, value_sets)
 
 
