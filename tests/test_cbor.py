@@ -119,3 +119,17 @@ def test_arbitrary_bytes_never_escape_as_other_exceptions(data: bytes) -> None:
             _decode(data, det)
         except DecodeError as err:
             assert err.code is ErrorCode.CBOR_INVALID
+
+
+@pytest.mark.parametrize("payload", [b"\x00\x00\x00\x00", b"\xd8\x1c\x00\x00", b"\xd9\x01\x00\x00"])
+def test_typed_decode_does_not_depend_on_a_chance_reference_tag_head(payload: bytes) -> None:
+    """A typed decode (the caller's schema bounds what it reads) accepts the same data whether or not its bytes
+    hold a tag-25/28/29/256 head by chance (inside a signature, a key or a number), which sends them through
+    the reference pre-scan first: that scan proves only that no references are present. Before, it applied
+    the generic item limits too, and 3-key trust lists under ``max_items=3`` failed about one load in 140.
+    A generic decode applies its limits either way."""
+    limits = CborLimits(max_depth=2, max_items=3, max_string=8)
+    data = cbor2.dumps([1, 2, payload, 4])
+    assert decode(data, what="x", deterministic=True, limits=limits, typed=True) == [1, 2, payload, 4]
+    with pytest.raises(DecodeError, match=r"more than 3 items|array too long"):
+        decode(data, what="x", deterministic=True, limits=limits)

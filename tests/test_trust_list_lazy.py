@@ -402,6 +402,19 @@ def test_limits_bound_keys_and_entries() -> None:
         TrustList.load(data, _roots(), limits=Limits(max_items=3, max_string=50))
 
 
+@pytest.mark.parametrize("seq", [0xD81B, 0xD81C])
+def test_limits_bound_keys_not_the_envelope_whatever_its_bytes(seq: int) -> None:
+    """``max_items`` bounds a list's keys, never its COSE envelope, whatever bytes the list holds: seq 0xD81C
+    encodes as a CBOR tag-28 head (as a signature or key does by chance, about one list in 140), which once
+    made the envelope's 4-element array count against ``max_items=3`` and refused a valid list."""
+    signers = [SoftwareSigner.generate() for _ in range(3)]
+    data = TrustList.build(ROOT, seq=seq, keys=[issuer_key(s.public_key_pem(), region=QINGHAI) for s in signers],
+                           valid_for=timedelta(days=1), now=NOW)
+    assert (b"\xd8\x1c" in data) == (seq == 0xD81C)
+    tl = TrustList.load(data, _roots(), limits=Limits(max_items=3, max_string=200), check_all=True)
+    assert tl.seq == seq and len(tl.keys) == 3
+
+
 def test_empty_list_loads() -> None:
     tl = TrustList.load(_sealed(b"\xa0"), _roots(), check_all=True)
     assert len(tl.keys) == 0 and list(tl.keys) == [] and tl.not_after == datetime.fromtimestamp(

@@ -64,6 +64,19 @@ def cbor_limits(limits: Limits, *, allow_floats: bool = False) -> CborLimits:
     return CborLimits(limits.max_depth, limits.max_items, limits.max_string, allow_floats)
 
 
+#: The reference pre-scan of a typed caller's data allows at least this nesting and this many items per
+#: container: more than any healthpass schema has (its parser enforces its own, tighter bounds), so a tight
+#: generic limit never refuses there what the typed path accepts; still small enough to keep the scan's
+#: recursion and work bounded as before.
+_TYPED_SCAN_DEPTH, _TYPED_SCAN_ITEMS = 16, 64
+
+
+def _typed_scan_limits(limits: CborLimits) -> CborLimits:
+    """The bounds of the reference pre-scan for a typed caller (see :data:`_TYPED_SCAN_DEPTH`)."""
+    return CborLimits(max(limits.max_depth, _TYPED_SCAN_DEPTH), max(limits.max_items, _TYPED_SCAN_ITEMS),
+                      limits.max_string, limits.allow_floats)
+
+
 @dataclass(frozen=True, slots=True)
 class Tagged:
     """A CBOR tag and its content, as decoded (only for tags a caller explicitly allows)."""
@@ -249,7 +262,11 @@ def decode(
     and anything else non-plain is left for the caller's type checks to reject.
     """
     if _REFERENCE_TAG.search(data):  # perhaps tags 25/28/29/256: prove there are none before cbor2 reads them
-        _Scanner(data, limits, allowed_tags, stage, what).scan()
+        # A typed caller's bounds are its schema's, not ``limits`` (see below): for it the scan proves only that
+        # there are no references, so whether it runs at all (a tag head that a signature, a key or a number
+        # holds by chance) never changes what is accepted.
+        scan_limits = _typed_scan_limits(limits) if typed and deterministic else limits
+        _Scanner(data, scan_limits, allowed_tags, stage, what).scan()
     if not (deterministic or allowed_tags <= _KEPT_TAGS) and any(h in data for h in _interpreted_heads(allowed_tags)):
         # perhaps an allowed tag cbor2 would turn into an object of its own (tag 1: a datetime): read it as a tag
         value = _Scanner(data, limits, allowed_tags, stage, what).decode()
