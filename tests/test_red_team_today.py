@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from healthpass.errors import ErrorCode, HealthPassError
+from healthpass.model.status import StatusValue
 from healthpass.registry import Registry, RegistryError, open_registry
 
 URI = "hp:630000:3"
@@ -64,8 +65,6 @@ def _mistyped(path: Path, column: str, value: object) -> Path:
 
 def _operations(reg: Registry) -> Iterator[object]:
     """Every registry operation a caller (or the command line) runs on an existing list."""
-    from healthpass.model.status import StatusValue
-
     yield lambda: reg.info(URI)
     yield lambda: reg.allocate(URI, [os.urandom(8)])
     yield lambda: reg.snapshot(URI)
@@ -174,3 +173,100 @@ def test_hred3_finding1_a_hostile_postgresql_registry_is_a_registry_error(postgr
                 assert err.code is ErrorCode.REGISTRY_ERROR
                 failures += 1
         assert failures >= 6
+
+
+# ------------------------------------------------------------------ finding 2 (and a held item): transcoding
+
+def _transcode_setup() -> tuple[object, ...]:
+    import json
+    from datetime import timedelta
+
+    from healthpass import Issuer, SoftwareSigner, issuer_key, payload_from_json
+    from healthpass.model.status import StatusReference
+
+    from .conftest import NOW, ROOT
+
+    sample = payload_from_json(json.loads((ROOT / "examples" / "credential.json").read_text("utf-8")))
+    qinghai, beijing = SoftwareSigner.generate(), SoftwareSigner.generate()
+    trusted = issuer_key(qinghai.public_key_pem(), region="630000")
+    plain = Issuer(qinghai, "630000").issue(sample, now=NOW)
+    # a reference into a list the transcoder does not hold: accepted only with status_unchecked
+    unchecked = Issuer(qinghai, "630000").issue(sample, now=NOW, status=StatusReference("hp:630000:3", 7))
+    return sample, beijing, trusted, plain, unchecked, NOW + timedelta(hours=1)
+
+
+def test_hred3_finding2_transcode_takes_no_verifier_subclass(tmp_path: Path) -> None:
+    """A Verifier subclass stands between transcode_verified and its source: one that drops `status_unchecked`
+    (laundering the doubt into a clean local code) or returns a hand-built VerifiedCredential with forged
+    provenance is refused (TypeError) before anything is signed; the healthpass Verifier itself is taken."""
+    import dataclasses
+    from datetime import datetime
+
+    from healthpass import Issuer, Verifier
+    from healthpass.codec import Prefix
+    from healthpass.errors import IssueError
+    from healthpass.model.cose import Algorithm
+    from healthpass.verify import VerifiedCredential
+
+    sample, beijing, trusted, plain, unchecked, later = _transcode_setup()
+    local = Issuer(beijing, "110000")  # type: ignore[arg-type]
+
+    class Laundering(Verifier):
+        def verify(self, text: str, *, at: datetime | None = None, profile: str | None = None) -> VerifiedCredential:
+            return dataclasses.replace(super().verify(text, at=at, profile=profile), warnings=())
+
+    class Forging(Verifier):
+        def verify(self, text: str, *, at: datetime | None = None, profile: str | None = None) -> VerifiedCredential:
+            assert at is not None
+            return VerifiedCredential(format=Prefix.HP1, issuer="310000", kid=b"\x00" * 8, algorithm=Algorithm.ES256,
+                                      issued_at=at, expires_at=at.replace(year=at.year + 1), not_before=None,
+                                      credential_id=b"\x01" * 8, payload=sample)  # type: ignore[arg-type]
+
+    with pytest.raises(IssueError) as refused:  # the healthpass Verifier: the doubt is seen
+        local.transcode_verified(unchecked, verifier=Verifier(keys=[trusted]), now=later)  # type: ignore[arg-type]
+    assert refused.value.code is ErrorCode.TRANSCODE_REFUSED
+    for verifier, text in ((Laundering(keys=[trusted]), unchecked), (Forging(), plain), (Forging(), "HP1:junk")):
+        for call in (local.transcode_verified, local.transcode):
+            with pytest.raises(TypeError):
+                call(text, verifier=verifier, now=later)  # type: ignore[arg-type, operator]
+    assert local.transcode(plain, verifier=Verifier(keys=[trusted]), now=later).startswith("HP1:")  # type: ignore
+
+
+def test_hred3_held_a_transcode_the_issuer_refuses_takes_no_index(tmp_path: Path) -> None:
+    """Tried and held (fixed meanwhile by hleft, 25c8843): the issuer refusing the new code (a kind it may not sign:
+    out_of_scope; too large for its QR symbol once it carries a reference) takes no index. With a StatusAllocator
+    (registry.allocator(uri), what the command line uses) no refused code takes one; with a bare callable, none
+    refused for its kinds. The code issued takes exactly one, recorded for its credential id."""
+    from healthpass import Issuer, Verifier
+    from healthpass.errors import IssueError
+    from healthpass.model.credential import Kind
+    from healthpass.model.status import StatusReference
+    from healthpass.unverified import decode_unverified
+
+    _, beijing, trusted, plain, _, later = _transcode_setup()
+    verifier = Verifier(keys=[trusted])  # type: ignore[list-item]
+    uri = "hp:110000:1"
+    with open_registry(str(tmp_path / "bj.db")) as reg:
+        reg.create_list(uri, size=1024)
+        calls: list[bytes] = []
+
+        def allocate(cti: bytes) -> StatusReference:
+            calls.append(cti)
+            return reg.allocate(uri, [cti])[0]
+
+        narrow = Issuer(beijing, "110000", kinds=frozenset({Kind.STATUS}))  # type: ignore[arg-type]
+        small = Issuer(beijing, "110000", max_qr_version=12)  # type: ignore[arg-type]  # fits v12 alone, not +85
+        for issuer, code in ((narrow, ErrorCode.OUT_OF_SCOPE), (small, ErrorCode.TOO_LARGE_FOR_QR)):
+            statuses: tuple[object, ...] = (reg.allocator(uri), allocate) if issuer is narrow else (reg.allocator(uri),)
+            for status in statuses:
+                with pytest.raises(IssueError) as info:
+                    issuer.transcode(plain, verifier=verifier, now=later, status=status)  # type: ignore[arg-type]
+                assert info.value.code is code
+        assert calls == [] and reg.info(uri).allocated == 0
+        text = Issuer(beijing, "110000").transcode(plain, verifier=verifier, now=later,  # type: ignore[arg-type]
+                                                   status=reg.allocator(uri))
+        assert reg.info(uri).allocated == 1
+        seen = decode_unverified(text)
+        where, _ = reg.set_status(StatusValue.REVOKED, credential_id=bytes.fromhex(seen["credential_id"]))
+        assert where.idx == seen["status_reference"]["idx"]
+

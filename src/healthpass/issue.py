@@ -188,12 +188,14 @@ class Issuer:
         (:class:`Transcoded`: ``code`` and ``source``), so that a caller showing the source (``healthpass
         transcode --json``) does not verify it a second time. Same parameters, checks and exceptions as
         :meth:`transcode`: the source is verified once, here, with ``verifier`` at ``now``; there is no way to
-        hand in a source verified elsewhere.
+        hand in a source verified elsewhere: ``verifier`` is a :class:`healthpass.Verifier` itself, TypeError for
+        a subclass (whose ``verify`` could return a source dropping a warning, or one built by hand).
         """
         if not isinstance(text, str):
             raise TypeError("transcode() takes the source code's text")
-        if not isinstance(verifier, verify.Verifier):
-            raise TypeError("transcode() needs a configured healthpass Verifier")
+        if type(verifier) is not verify.Verifier:  # a subclass could hand back any source: unverified, laundered
+            raise TypeError("transcode() needs a configured healthpass Verifier (not a subclass: the source must be "
+                            "verified by healthpass itself)")
         if type(max_depth) is not int or not 1 <= max_depth <= MAX_TRANSCODE_DEPTH:
             raise ValueError(f"max_depth must be 1-{MAX_TRANSCODE_DEPTH}")
         iat, lifetime = self._issue_time(now, valid_for, epoch=False)  # the source's own error comes first
@@ -202,7 +204,7 @@ class Issuer:
         if prefix not in formats:
             raise _refused(f"this issuer does not transcode {prefix.value.rstrip(':')} codes")
         source = verifier.verify(text, at=issued, profile=profile)
-        if not isinstance(source, verify.VerifiedCredential):  # a Verifier subclass returning something else
+        if type(source) is not verify.VerifiedCredential:  # defence in depth: the Verifier above returns no other
             raise TypeError("the verifier did not return a VerifiedCredential")
         _check_epoch(iat)
         unsure = sorted(set(source.warnings) & _UNSURE_SOURCE)
