@@ -329,6 +329,13 @@ def test_hred2_confusion_every_document_loads_only_as_its_own_kind(
             with pytest.raises(HealthPassError) as err:
                 load(data)
             assert err.value.code.value.endswith("_invalid"), (doc, loader, err.value)
+    # an issuer key that is not a configured root signs neither trust lists nor rule bundles
+    only_root = [trust_root(root.public_key_pem())]
+    bundle_by_issuer = RuleBundle.build(qinghai, RULES, seq=1, valid_for=timedelta(days=7), now=NOW)
+    for load_root_signed in (lambda: TrustList.load(docs["trust list signed by an issuer key"], only_root),
+                             lambda: RuleBundle.load(bundle_by_issuer, only_root)):
+        with pytest.raises(HealthPassError, match="not a configured root"):
+            load_root_signed()
 
 
 # -- the state directory -----------------------------------------------------------------------------------------------
