@@ -278,11 +278,28 @@ def test_hred2_cli_files_device_files_and_huge_files_are_read_in_bounded_memory(
             ("trust", "show", bad): (1, "trust_list_invalid"),
             ("status", "show", bad): (1, "status_list_invalid"),
             ("mint", "--key", bad, "--issuer", "630000", "--in", "-"): (2, "larger than"),
+            ("rules", "test", bad): (1, "FAIL"),  # checks no signature: the command for bundles from anywhere
         }
         for argv, (status, message) in cases.items():
             rc, output = _cli_bounded(*argv)
             assert (rc, message in output, "Traceback" in output) == (status, True, False), (argv, rc, output[-300:])
     assert f"larger than {MAX_DOCUMENT_BYTES} bytes" in _cli_bounded("trust", "show", "/dev/zero")[1]
+    assert f"larger than {MAX_DOCUMENT_BYTES} bytes" in _cli_bounded("rules", "test", str(huge))[1]
+
+
+def test_hred2_cli_files_a_named_pipe_without_a_writer_does_not_hang(root: SoftwareSigner, tmp_path: Path) -> None:
+    """A named pipe given as a document (`--trust-list FIFO`, `trust show FIFO`, `--root FIFO`) blocked the
+    command forever waiting for a writer. It is now opened without waiting: with no writer it reads as empty
+    (the document's error, or a usage error for a key), and `<(command)` keeps working (a writer is there)."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "root.pub.pem").write_bytes(root.public_key_pem())
+    for argv, status in ((["trust", "show", str(fifo)], 1), (["status", "show", str(fifo)], 1),
+                         (["verify", "--root", str(tmp_path / "root.pub.pem"), "--trust-list", str(fifo), "HP1:X"], 1),
+                         (["verify", "--root", str(fifo), "--trust-list", str(fifo), "HP1:X"], 2)):
+        assert _cli_bounded(*argv)[0] == status, argv
 
 
 # -- document confusion: held ----------------------------------------------------------------------------------------

@@ -61,10 +61,17 @@ def parse_at(text: str) -> datetime:
 
 def _read(path: str, what: str, *, limit: int) -> bytes:
     """The file's bytes, at most ``limit + 1`` of them: enough for the reader (a document's load, the image
-    scanner) to refuse an oversized file, never a device file or a file of gigabytes read whole."""
+    scanner) to refuse an oversized file, never a device file or a file of gigabytes read whole. A named pipe
+    is opened without waiting for a writer (one with none reads as empty instead of hanging the command), then
+    read as usual (``<(command)`` works)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                return handle.read(limit + 1)
+        finally:
+            os.close(fd)
     except OSError as err:
         raise UsageError(f"cannot read {what} {path!r}: {err.strerror}") from None
 

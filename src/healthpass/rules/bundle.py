@@ -53,14 +53,17 @@ from healthpass.errors import DecodeError, ErrorCode, HealthPassError, PolicyErr
 from healthpass.model.cose import HeaderLabel
 from healthpass.model.credential import HealthPayload
 from healthpass.model.jsonform import payload_to_json
-from healthpass.model.policy import Limits
+from healthpass.model.policy import MAX_DOCUMENT_BYTES, Limits
 from healthpass.model.provenance import Provenance
 from healthpass.model.regions import Region
 from healthpass.model.signer import Signer
 from healthpass.model.time import aware, format_iso, from_numeric_date, parse_iso, to_numeric_date
 from healthpass.model.trust import TrustRoot
 from healthpass.rules.certlogic import EuRuleTestOutcome, evaluate, run_eu_rule_tests, to_json_value, validate
-from healthpass.state import StateStore
+from healthpass.state import (
+    StateStore,
+    _read_regular,  # the state directory's bounded reader of regular files
+)
 
 __all__ = [
     "BUNDLE_LIMITS",
@@ -512,10 +515,15 @@ def _require_passing(outcomes: Sequence[RuleTestOutcome], when: str) -> None:
 
 
 def _read_text(path: Path, what: str) -> str:
+    """A file of a rules directory: a regular file (never a FIFO or a device) of at most one bundle string."""
     try:
-        return path.read_bytes().decode("utf-8")
+        data = _read_regular(path, BUNDLE_LIMITS.max_string + 1)
     except OSError:
         raise _invalid(f"cannot read {what}") from None
+    if len(data) > BUNDLE_LIMITS.max_string:
+        raise _invalid(f"{what} is larger than {BUNDLE_LIMITS.max_string} bytes")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise _invalid(f"{what} is not UTF-8") from None
 
@@ -853,9 +861,11 @@ def _test_bundle_file(path: Path) -> tuple[int, int, list[str]]:
     details = ["UNVERIFIED: the bundle's signature and root were not checked (no root is given to this "
                "command); only its embedded tests were run"]
     try:
-        data = path.read_bytes()
+        data = _read_regular(path, MAX_DOCUMENT_BYTES + 1)
     except OSError:
         return 0, 1, [*details, "FAIL cannot read the bundle file"]
+    if len(data) > MAX_DOCUMENT_BYTES:
+        return 0, 1, [*details, f"FAIL not a readable rule bundle: larger than {MAX_DOCUMENT_BYTES} bytes"]
     try:
         msg = decode_sign1(data, limits=BUNDLE_LIMITS, strict=True)
         if msg.protected_header.get(HeaderLabel.CONTENT_TYPE) != ContentType.RULE_BUNDLE.value:
