@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HEALTHPASS_SHARED="${HEALTHPASS_SHARED:-$(cd .. && pwd)/shared}"
+# property tests draw the same examples on every run here (tests/conftest.py: profiles "ci" and "explore")
+export HEALTHPASS_HYPOTHESIS_PROFILE="${HEALTHPASS_HYPOTHESIS_PROFILE:-ci}"
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

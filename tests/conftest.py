@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from healthpass.issue import Issuer
 from healthpass.model.credential import HealthPayload
@@ -18,6 +20,13 @@ from healthpass.verify import Verifier
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+# Property tests: "explore" (the default; each run draws new examples, as a developer's runs should) and "ci"
+# (scripts/test.sh: the same examples every run, so that a landing is never blocked by a draw; an example a
+# developer's run finds becomes a regular test).
+settings.register_profile("explore")
+settings.register_profile("ci", database=None, derandomize=True)
+settings.load_profile(os.environ.get("HEALTHPASS_HYPOTHESIS_PROFILE", "explore"))
 
 
 @pytest.fixture(scope="session")
