@@ -403,6 +403,7 @@ def test_hred2_status_order_a_partner_root_listing_the_signer_elsewhere_blocks_n
     for order in (lists, lists[::-1]):
         ring = KeyRing(trust_lists=order)
         held = StatusLists([StatusList.load(base, ring)], [StatusDelta.load(delta, ring)])
+        assert StatusList.load(base, ring).regions == StatusDelta.load(delta, ring).regions == {QINGHAI, BEIJING}
         verifier = Verifier(trust_lists=order, status_lists=held)
         for idx, code in ((4, ErrorCode.REVOKED), (6, ErrorCode.SUSPENDED)):
             with pytest.raises(CredentialStatusError) as err:

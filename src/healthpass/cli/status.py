@@ -149,8 +149,8 @@ def cmd_status_show(args: argparse.Namespace) -> int:
         except HealthPassError as err:
             _say(f"healthpass: {err}", file=sys.stderr)
             return EXIT_FAILED
-        region = doc.signer.region.code if doc.signer.region else "*"
-        header = f"VERIFIED: signed by kid {doc.signer.kid.hex()} for region {region}"
+        regions = ",".join(sorted(region.code for region in doc.regions))  # every entry trusting the signer
+        header = f"VERIFIED: signed by kid {doc.signer.kid.hex()} for region {regions}"
     _say(header)
     _say(f"{kind} {uri}  issued {iat.isoformat()}  expires {exp.isoformat()}  {summary}")
     return EXIT_OK
