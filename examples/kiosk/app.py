@@ -46,6 +46,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from healthpass import HealthPassError, Region, TrustList, Verifier, issuer_key, qr, trust_root
 from healthpass.display import Language, build_view, card_bytes, render_html
 from healthpass.state import StateStore
+from healthpass.trust import MAX_DOCUMENT_BYTES
 
 __all__ = ["MAX_TEXT_BYTES", "MAX_UPLOAD_BYTES", "KioskConfig", "LoopbackOnly", "create_app"]
 
@@ -126,6 +127,13 @@ class KioskConfig:
     language_configured: bool = False
 
 
+def _read(path: Path) -> bytes:
+    """A configuration file, at most MAX_DOCUMENT_BYTES + 1 bytes of it (the loaders refuse a larger document; a
+    key that long does not parse): a file of gigabytes planted in the directory is never read whole."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_DOCUMENT_BYTES + 1)
+
+
 def _files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
@@ -160,14 +168,14 @@ def load_config(config_dir: Path) -> KioskConfig:
     roots = []
     for path in _files(config_dir / "roots"):
         try:
-            roots.append(trust_root(path.read_bytes()))
+            roots.append(trust_root(_read(path)))
         except (OSError, ValueError) as err:
             problems.append(f"roots/{path.name}: {type(err).__name__}")
     state = StateStore(config_dir / ".state")
     lists = []
     for path in _files(config_dir / "trust-lists"):
         try:
-            lists.append(TrustList.load(path.read_bytes(), roots, state=state))
+            lists.append(TrustList.load(_read(path), roots, state=state))
         except HealthPassError as err:
             problems.append(f"trust-lists/{path.name}: {err.code.value}")
         except OSError:
@@ -175,12 +183,12 @@ def load_config(config_dir: Path) -> KioskConfig:
     keys = []
     for path in _files(config_dir / "keys"):
         try:
-            keys.append(issuer_key(path.read_bytes(), region=Region(path.name.split(".")[0])))
+            keys.append(issuer_key(_read(path), region=Region(path.name.split(".")[0])))
         except (OSError, ValueError) as err:
             problems.append(f"keys/{path.name}: {type(err).__name__}")
     for path in _files(config_dir / "dsc"):
         try:
-            keys.append(issuer_key(path.read_bytes(), source="dsc"))
+            keys.append(issuer_key(_read(path), source="dsc"))
         except (OSError, ValueError) as err:
             problems.append(f"dsc/{path.name}: {type(err).__name__}")
     rules = None
@@ -193,7 +201,7 @@ def load_config(config_dir: Path) -> KioskConfig:
         # (fail closed): dropping the checkpoint's rules would pass codes its policy rejects.
         for path in bundles:
             try:
-                bundle = RuleBundle.load(path.read_bytes(), roots, state=state)
+                bundle = RuleBundle.load(_read(path), roots, state=state)
             except HealthPassError as err:
                 problems.append(f"rules/{path.name}: {err.code.value}")
                 continue

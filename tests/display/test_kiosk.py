@@ -275,3 +275,27 @@ def test_hleft_item3_kiosk_page_carries_the_configured_language(tmp_path: Path,
         status, data, _ = post(base, setup.expired.encode(), kind="text", lang="")
         assert status == 200 and "码已过期" in json.loads(data)["card"]  # not configured: zh-Hans, as before
     assert "kiosk.json: language must be zh-Hans, zh-Hant or en" in caplog.text
+
+
+def test_hred2_kiosk_a_huge_file_in_the_configuration_is_not_read_whole(tmp_path: Path) -> None:
+    """Red team (hred2): the kiosk read every file of its configuration directory whole: a sparse file of
+    5 GB under trust-lists/ (or rules/, roots/, keys/) took the kiosk's memory at the next reload. It now reads
+    at most MAX_DOCUMENT_BYTES + 1 bytes of each, and reports the file; the other files stay in force."""
+    import tracemalloc
+
+    from healthpass.trust import MAX_DOCUMENT_BYTES
+
+    setup = Setup(tmp_path)
+    for folder, name in (("trust-lists", "huge.htl"), ("roots", "huge.pem")):
+        with (setup.dir / folder / name).open("wb") as handle:
+            handle.truncate(5 << 30)
+    tracemalloc.start()
+    try:
+        config = kiosk_module().load_config(setup.dir)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MAX_DOCUMENT_BYTES, peak
+    assert "trust-lists/huge.htl: trust_list_invalid" in config.problems
+    assert any(problem.startswith("roots/huge.pem") for problem in config.problems)
+    assert config.verifier is not None and len(config.verifier.keys) == 1  # the national list stays in force
