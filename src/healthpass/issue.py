@@ -19,7 +19,7 @@ from healthpass.codec.payload import payload_to_cbor
 from healthpass.codec.provenance import provenance_to_cbor
 from healthpass.codec.statuslist import encode_status_reference
 from healthpass.errors import ErrorCode, IssueError, Stage
-from healthpass.model.cose import MAX_NUMERIC_DATE, ClaimKey
+from healthpass.model.cose import MAX_NUMERIC_DATE, Algorithm, ClaimKey
 from healthpass.model.credential import HealthPayload, Kind
 from healthpass.model.provenance import DIGEST_BYTES, MAX_TRANSCODE_DEPTH, DigestOf, Provenance, SourceFormat
 from healthpass.model.qr_capacity import DEFAULT_MAX_QR_VERSION, MAX_QR_VERSION, ErrorCorrection, check_capacity
@@ -64,6 +64,10 @@ _LARGEST_INDEX = (1 << 32) - 1
 #: difference (benchmarks/status_measure.py: one filler is not enough, two are)
 _MEASURES = 2
 _HP1 = Prefix.HP1.value
+#: algorithms whose signatures are randomised (a new signature of the same message has other bytes): a code measured
+#: before its index was allocated and too large when signed is signed again, at most this many times in all
+_RANDOMISED = frozenset({Algorithm.ES256, Algorithm.SM2, Algorithm.PS256})
+_RESIGN_ATTEMPTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +224,7 @@ class Issuer:
         if exp <= iat:
             raise _refused(f"the source code expires at {provenance.expires_at.isoformat()}, "
                            "before the new code would be issued")
-        margin = _SAFETY_MARGIN
+        measured = False
         if isinstance(status, StatusAllocator) or callable(status):
             # the new code must be issuable before it takes an index: kinds, times and size are checked first
             # (with an allocator, with the longest reference into its list; with a bare callable, whose list is
@@ -231,11 +235,11 @@ class Issuer:
                           provenance=provenance)
             if isinstance(status, StatusAllocator):
                 status = _references(status, [credential_id])[0]
-                margin = 0  # measured with the largest index and the margin already (as issue_many)
+                measured = True  # with the largest index and the margin already (as issue_many)
             else:
                 status = status(credential_id)
         code = self._sign(source.payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
-                          status=status, margin=margin)
+                          status=status, measured=measured)
         return Transcoded(code, source)
 
     def _provenance(self, source: VerifiedCredential, max_depth: int) -> Provenance:
@@ -271,13 +275,27 @@ class Issuer:
         provenance: Provenance | None = None,
         status: StatusReference | None = None,
         margin: int = _SAFETY_MARGIN,
+        measured: bool = False,
     ) -> str:
+        """The signed code, refused (IssueError) when it needs more than ``max_qr_version`` with ``margin``.
+        ``measured``: the code was measured before its status index was allocated (:meth:`_measure`), so it is
+        checked without a margin, and a randomised signature (ES256, SM2, PS256) that makes it too large is made
+        again: zlib codes the signature's random bytes in up to ~20 characters more or less (with a text-rich
+        payload), more than the margin, and the index must not go to a code that is then refused."""
         claims = self._claims(payload, iat=iat, exp=exp, credential_id=credential_id, provenance=provenance,
                               status=status)
-        text = _HP1 + b45encode(compress(cose.sign1(self.signer, claims, kid=self.kid)))
-        check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
-                       margin=margin)
-        return text
+        attempts = _RESIGN_ATTEMPTS if measured and self.signer.algorithm in _RANDOMISED else 1
+        for attempt in range(attempts):
+            text = _HP1 + b45encode(compress(cose.sign1(self.signer, claims, kid=self.kid)))
+            try:
+                check_capacity(len(text), max_version=self.max_qr_version, error_correction=self.error_correction,
+                               margin=0 if measured else margin)
+            except IssueError:
+                if attempt + 1 == attempts:
+                    raise
+                continue
+            return text
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _measure(self, payload: HealthPayload, *, iat: int, exp: int, credential_id: bytes, uri: str | None,
                  provenance: Provenance | None = None) -> None:
@@ -473,10 +491,11 @@ def _sign_chunk(
         payload, cti, ref = item
         try:
             iat, lifetime = issuer._issue_time(now, None)
-            # measured with a larger index and the margin already: the margin is not asked for twice, so no code
-            # that passed the check fails here (the text differs from the measured one only in the index and
-            # the signature's random bytes, a few characters at most)
-            out.append(issuer._sign(payload, iat=iat, exp=iat + lifetime, credential_id=cti, status=ref, margin=0))
+            # measured with a larger index and the margin already: the margin is not asked for twice; the text
+            # differs from the measured one in the index and the signature's random bytes, by up to ~20 characters
+            # with a text-rich payload, so a randomised signature that makes it too large is made again
+            out.append(issuer._sign(payload, iat=iat, exp=iat + lifetime, credential_id=cti, status=ref,
+                                    measured=True))
         except IssueError as err:
             out.append(err)
     return out
