@@ -250,7 +250,7 @@ class StatusList:
     def regions(self) -> frozenset[Region]:
         """The regions the list speaks for: those of every entry trusting its signing key for status lists
         (whatever the order in which the trust lists naming them were handed over)."""
-        return frozenset(_region(e) for e in self.signers or (self.signer,))
+        return _speaks_for(self.signers or (self.signer,))
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         refuse_subclass(cls)
@@ -375,16 +375,16 @@ class StatusDelta:
     signers: tuple[IssuerKey, ...] = ()
     _proof: InitVar[object] = None
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        refuse_subclass(cls)
+
     def __post_init__(self, _proof: object) -> None:
         require_loaded(_proof, "StatusDelta")
 
     @property
     def regions(self) -> frozenset[Region]:
         """The regions the delta speaks for (as :attr:`StatusList.regions`)."""
-        return frozenset(_region(e) for e in self.signers or (self.signer,))
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        refuse_subclass(cls)
+        return _speaks_for(self.signers or (self.signer,))
 
     def __repr__(self) -> str:
         return (f"StatusDelta(uri={self.uri!r}, iat={self.issued_at.isoformat()}, base_iat={self.base_iat}, "
@@ -580,6 +580,10 @@ class StatusLists:
         for sl in speaking.values():
             warnings += _check_one(sl, ref, issuer=issuer, now=now, grace=grace, leeway=leeway)
         return CredentialStatus(ref.uri, ref.idx, StatusValue.VALID), tuple(dict.fromkeys(warnings))
+
+
+def _speaks_for(signers: tuple[IssuerKey, ...]) -> frozenset[Region]:
+    return frozenset(_region(e) for e in signers)
 
 
 def _region(signer: IssuerKey) -> Region:
