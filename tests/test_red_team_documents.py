@@ -469,3 +469,24 @@ def test_hred2_forged_documents_a_verified_bundles_rules_are_read_only(
 def _credential(signer: SoftwareSigner, sample: HealthPayload) -> Any:
     code = Issuer(signer, QINGHAI).issue(sample, now=NOW)
     return Verifier(keys=[issuer_key(signer.public_key_pem(), region=QINGHAI)]).verify(code, at=AT)
+
+
+def test_hred2_order_the_stale_warning_does_not_depend_on_the_order_of_the_lists(
+    qinghai: SoftwareSigner, sample: HealthPayload
+) -> None:
+    """The warning trust_list_stale came from the first governing entry only: with two roots listing the key, one
+    list past its not-after (within the grace period) and one current, a code carried the warning when the stale
+    list was handed over first and not otherwise, and a transcoder refused it (transcode_refused) in one order
+    only. A code is stale only when every trust path to its key is."""
+    def listed(valid_for: timedelta) -> TrustList:
+        root = SoftwareSigner.generate()
+        data = TrustList.build(root, seq=1, keys=[issuer_key(qinghai.public_key_pem(), region=QINGHAI)],
+                               valid_for=valid_for, now=NOW - timedelta(hours=25))
+        return TrustList.load(data, [trust_root(root.public_key_pem())])
+
+    stale, current = listed(timedelta(hours=24)), listed(timedelta(days=7))  # stale: 2 hours past not-after at AT
+    code = Issuer(qinghai, QINGHAI).issue(sample, now=NOW)
+    for order in ([stale, current], [current, stale]):
+        assert Verifier(trust_lists=order).verify(code, at=AT).warnings == ()
+        Issuer(SoftwareSigner.generate(), BEIJING).transcode(code, verifier=Verifier(trust_lists=order), now=AT)
+    assert Verifier(trust_lists=[stale]).verify(code, at=AT).warnings == ("trust_list_stale",)

@@ -430,7 +430,9 @@ class Verifier:
         for e in governing:
             self._check_validity(claims, now, e)
         entry = governing[0]
-        stale = entry.list_not_after is not None and now > entry.list_not_after
+        # stale only when every trust path to the key is: the first entry alone made the warning (and a
+        # transcoder's refusal) depend on the order in which the lists were handed over
+        stale = all(e.list_not_after is not None and now > e.list_not_after for e in governing)
         return entry, issued_at, expires_at, (WARNING_TRUST_LIST_STALE,) if stale else ()
 
     def _finish_hp1(
