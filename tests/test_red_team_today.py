@@ -485,3 +485,47 @@ print(len(errors), errors[:1])
         done = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, env=env,
                               timeout=120, check=False)
         assert done.returncode == 0 and done.stdout.strip() == "0 []", done.stdout + done.stderr
+
+
+# ------------------------------------------------------------------ finding 4: an input failing mid-batch
+
+
+def test_hred3_finding4_an_input_failing_mid_batch_leaves_no_index_without_its_code(tmp_path: Path) -> None:
+    """issue_many(status=) with an executor allocates a few chunks ahead of the codes it yields. When the input
+    itself failed mid-way (a generator parsing lines that meets a bad one, a value that is no HealthPayload), the
+    error left the iterator at once: 50 indices were allocated, their codes signed, and none yielded (0 of the
+    120 good inputs before the bad one; issue_many without status yields 50 of them). Now, as when the allocator
+    fails, every code whose index was allocated is yielded first, then the input's error is raised; without an
+    executor nothing changes."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import timedelta
+
+    from healthpass import HealthPayload, HealthStatus, Issuer, SoftwareSigner
+
+    from .conftest import NOW
+
+    def lines(bad_at: int, bad: object) -> Iterator[HealthPayload]:
+        for i in range(200):
+            if i == bad_at:
+                if isinstance(bad, Exception):
+                    raise bad
+                yield bad  # type: ignore[misc]
+            yield HealthPayload(status=HealthStatus(colour=1, set_at=NOW - timedelta(minutes=i)))
+
+    issuer = Issuer(SoftwareSigner.generate(), "630000")  # type: ignore[arg-type]
+    for n, (bad, kind) in enumerate(((ValueError("line 121: not JSON"), ValueError), ("not a payload", TypeError))):
+        for executor in (None, ThreadPoolExecutor(2)):
+            with open_registry(str(tmp_path / f"r{n}{executor is None}.db")) as reg:
+                reg.create_list(URI, size=131072)
+                got: list[object] = []
+                with pytest.raises(kind):
+                    for code in issuer.issue_many(lines(120, bad), now=NOW, status=reg.allocator(URI),
+                                                  executor=executor, chunk_size=10):
+                        got.append(code)
+                assert all(isinstance(c, str) for c in got)
+                assert reg.info(URI).allocated == len(got)  # every index allocated went to a code yielded
+                # the chunks before the bad input's are issued (with an executor, those the pipeline had reached,
+                # as many as issue_many without status yields)
+                assert len(got) == 120 if executor is None else len(got) >= 50
+            if executor is not None:
+                executor.shutdown()

@@ -366,10 +366,11 @@ class Issuer:
         this process, with the credential ids of exactly the codes that passed; then those are signed. An
         input refused yields its IssueError and takes no index. What the allocator raises (e.g. RegistryError:
         the list is full or unknown) is raised from the iterator after every code whose index was allocated
-        before has been yielded; the inputs from that chunk on are not issued. TypeError for a ``status`` that
-        is no StatusAllocator; ValueError (raised likewise) when the allocator returns a different number of
-        references, a reference into another list, or one index twice. Indices are allocated a few chunks
-        ahead of the codes yielded: a caller that stops iterating early leaves those allocated, never reused.
+        before has been yielded; the inputs from that chunk on are not issued. So is an error of the inputs
+        themselves (an iterable that raises, TypeError for a value that is no HealthPayload). TypeError for a
+        ``status`` that is no StatusAllocator; ValueError (raised likewise) when the allocator returns a different
+        number of references, a reference into another list, or one index twice. Indices are allocated a few
+        chunks ahead of the codes yielded: a caller that stops iterating early leaves those allocated, never reused.
         """
         stamp = datetime.now(UTC) if now is None else aware(now, "now")  # checked at the call, not on first next()
         if status is None:
@@ -452,10 +453,18 @@ def _allocate(
     failed: list[Exception],
 ) -> Iterator[IssueError | tuple[HealthPayload, bytes, StatusReference]]:
     """Pair each checked input with its payload and, when it passed, an index allocated for it: one allocator call
-    per ``block`` inputs, for those that passed only. When the allocator fails, the stream ends there and the
-    error goes to ``failed`` (to be raised once the codes allocated before are signed and yielded)."""
+    per ``block`` inputs, for those that passed only. When the allocator fails, or the inputs do (an iterable that
+    raises, a value that is no HealthPayload), the stream ends there and the error goes to ``failed`` (to be raised
+    once the codes allocated before are signed and yielded: with an executor they run a few chunks ahead)."""
     results = iter(checked)
-    while chunk := list(islice(results, block)):
+    while True:
+        try:
+            chunk = list(islice(results, block))
+        except Exception as err:  # the inputs failed: nothing of this block is allocated yet
+            failed.append(err)
+            return
+        if not chunk:
+            return
         items = [(waiting.popleft(), result) for result in chunk]
         ctis = [result for _, result in items if isinstance(result, bytes)]
         try:
