@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from healthpass import unverified
+from healthpass.display import build_view
 from healthpass.errors import CredentialStatusError, ErrorCode, HealthPassError, StatusListError
 from healthpass.issue import Issuer
 from healthpass.model.credential import HealthPayload
@@ -122,10 +123,14 @@ def test_hred2_forged_documents_copies_of_verified_ones_stay_verified(root: Soft
         for clone in (copy.copy(value), copy.deepcopy(value), pickle.loads(pickle.dumps(value))):
             assert clone == value and type(clone) is type(value)
     record = unverified.inspect_trust_list_unverified(data)
+    code = Issuer(qinghai, QINGHAI).issue(sample, now=NOW)
     for call in (lambda: Verifier(keys=record.keys), lambda: Verifier(trust_lists=[record]),
                  lambda: KeyRing(record.keys), lambda: StatusList.load(_status_list(qinghai, {}), record.keys),
                  lambda: load_all([_status_list(qinghai, {})], [], record.keys),
-                 lambda: Verifier(status_lists=[record]), lambda: Verifier(rules=tl)):  # type: ignore[arg-type]
+                 lambda: Verifier(status_lists=[record]), lambda: Verifier(rules=tl),  # type: ignore[arg-type]
+                 # re-signing unverified keys into a list of one's own, or showing an unverified decode as a result
+                 lambda: TrustList.build(root, seq=2, keys=record.keys, valid_for=timedelta(days=1), now=NOW),
+                 lambda: build_view(unverified.decode_unverified(code), now=NOW)):  # type: ignore[arg-type]
         with pytest.raises(TypeError):
             call()
 
