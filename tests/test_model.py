@@ -17,6 +17,7 @@ from healthpass.model.credential import (
 )
 from healthpass.model.jsonform import payload_from_json
 from healthpass.model.regions import PROVINCES, Region, RegionLevel
+from healthpass.signers import SoftwareSigner
 
 
 def test_region_levels_and_coverage() -> None:
@@ -126,3 +127,23 @@ def test_issue16_item6_json_regions_parse_like_api_regions(bad: str) -> None:
     for other in (630000, None, ["630000"], {"code": 630000}):
         with pytest.raises(ValueError, match=r"^region_risk\.region must be a region code$"):
             risk(other)
+
+
+@pytest.mark.parametrize("name", ["max_text", "max_decompressed", "max_depth", "max_items", "max_string",
+                                  "max_header_entries"])
+def test_limits_are_bounded_so_that_no_bound_overflows(name: str, code: str, es_signer: SoftwareSigner) -> None:
+    """A bound beyond :data:`MAX_LIMIT` is ValueError at construction (``max_decompressed=2**63 - 1`` made
+    ``verify`` raise OverflowError inside zlib); the largest allowed bound verifies a code."""
+    from healthpass.model.policy import MAX_LIMIT, Limits
+    from healthpass.trust import issuer_key
+    from healthpass.verify import Verifier, VerifierPolicy
+
+    from .conftest import NOW
+
+    with pytest.raises(ValueError, match=r"at most 2\*\*32"):
+        Limits(**{name: 2**63 - 1})
+    with pytest.raises(ValueError, match=r"at most 2\*\*32"):
+        Limits(**{name: MAX_LIMIT + 1})
+    key = issuer_key(es_signer.public_key_pem(), region=Region("630000"))
+    wide = Verifier(keys=[key], policy=VerifierPolicy(limits=Limits(**{name: MAX_LIMIT})))
+    assert wide.verify(code, at=NOW).payload is not None

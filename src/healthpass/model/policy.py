@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["MAX_DOCUMENT_BYTES", "Limits"]
+__all__ = ["MAX_DOCUMENT_BYTES", "MAX_LIMIT", "Limits"]
 
 #: The largest signed document (trust list, rule bundle, status list or delta) a verifier reads, in bytes:
 #: larger ones are refused before anything is decoded, and the command line reads no more than this (plus
 #: one byte) of a file named as one, so that a device file or a file of gigabytes never exhausts memory.
 MAX_DOCUMENT_BYTES: Final = 1 << 26
+#: The largest value of any :class:`Limits` bound: far above any input healthpass reads, and small enough that
+#: every bound (plus one) fits the C size parameters it is handed to (zlib's ``max_length``).
+MAX_LIMIT: Final = 1 << 32
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)  # every bound is keyword-only
@@ -44,5 +47,5 @@ class Limits:
         for name in ("max_text", "max_decompressed", "max_depth", "max_items", "max_string",
                      "max_header_entries"):
             value = getattr(self, name)
-            if type(value) is not int or value <= 0:
-                raise ValueError(f"Limits.{name} must be a positive integer")
+            if type(value) is not int or not 0 < value <= MAX_LIMIT:
+                raise ValueError(f"Limits.{name} must be a positive integer of at most 2**32")
