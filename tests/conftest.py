@@ -52,6 +52,18 @@ def ed_signer() -> SoftwareSigner:
 
 
 @pytest.fixture(scope="session")
+def qinghai() -> SoftwareSigner:
+    """Qinghai's issuer key (630000), for tests with two provinces."""
+    return SoftwareSigner.generate()
+
+
+@pytest.fixture(scope="session")
+def beijing() -> SoftwareSigner:
+    """Beijing's issuer key (110000), for tests with two provinces."""
+    return SoftwareSigner.generate()
+
+
+@pytest.fixture(scope="session")
 def issuer(es_signer: SoftwareSigner) -> Issuer:
     return Issuer(es_signer, Region("630000"))
 

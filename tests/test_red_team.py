@@ -21,16 +21,6 @@ from .conftest import NOW
 QINGHAI, BEIJING = Region("630000"), Region("110000")
 
 
-@pytest.fixture(scope="module")
-def qinghai() -> SoftwareSigner:
-    return SoftwareSigner.generate()
-
-
-@pytest.fixture(scope="module")
-def beijing() -> SoftwareSigner:
-    return SoftwareSigner.generate()
-
-
 # -- transcoding launders what the source's verification could not confirm ------------------------------------
 
 def test_hred_transcode_laundering_an_unchecked_status_is_refused(

@@ -44,16 +44,6 @@ def root() -> SoftwareSigner:
 
 
 @pytest.fixture(scope="module")
-def qinghai() -> SoftwareSigner:
-    return SoftwareSigner.generate()
-
-
-@pytest.fixture(scope="module")
-def beijing() -> SoftwareSigner:
-    return SoftwareSigner.generate()
-
-
-@pytest.fixture(scope="module")
 def keys(qinghai: SoftwareSigner, beijing: SoftwareSigner) -> list[Any]:
     """Both provinces' keys, each trusted (for every kind, status lists included) for its own region only."""
     return [issuer_key(qinghai.public_key_pem(), region=QINGHAI), issuer_key(beijing.public_key_pem(), region=BEIJING)]
