@@ -717,3 +717,35 @@ def test_hleft_item2_transcode_takes_an_index_only_for_a_code_it_issues(
         credential = Verifier(keys=keys, status_lists=[StatusList.load(data, keys)]).verify(new, at=LATER)
         assert credential.credential_status is not None and credential.credential_status.value is StatusValue.VALID
         assert credential.transcoded_from is not None and credential.transcoded_from.origin == "630000"
+
+
+def test_cli_transcode_takes_status_deltas_and_require_status(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """``healthpass transcode`` checks a source's status as ``verify`` does: a revocation published only in a
+    signed delta reaches it (``--status-delta``; before, the transcoder had no way to take one and re-issued
+    the revoked code), and ``--require-status`` makes a missing list ``status_unavailable``."""
+    from .cli._run import SAMPLE, run
+
+    d = tmp_path
+    for name in ("qh", "bj"):
+        assert run(capsys, "keygen", "--alg", "ES256", "--out", str(d / name))[0] == 0
+    uri = "hp:630000:3"
+    assert run(capsys, "status", "new", "--registry", str(d / "qh.db"), "--uri", uri)[0] == 0
+    code, out, err = run(capsys, "mint", "--key", str(d / "qh.key.pem"), "--issuer", "630000", "--in", SAMPLE,
+                         "--registry", str(d / "qh.db"), "--status-uri", uri)
+    assert code == 0, err
+    source = out.strip()
+    signing = ("--registry", str(d / "qh.db"), "--uri", uri, "--key", str(d / "qh.key.pem"), "--valid-for", "1d")
+    assert run(capsys, "status", "publish", *signing, "--out", str(d / "list.cwt"))[0] == 0
+    assert run(capsys, "status", "set", "--registry", str(d / "qh.db"), "--code", source, "--to", "revoked")[0] == 0
+    delta = ("status", "delta", *signing, "--base", str(d / "list.cwt"), "--out", str(d / "delta.cwt"))
+    assert run(capsys, *delta)[0] == 0
+    transcode = ("transcode", "--key", str(d / "bj.key.pem"), "--issuer", "110000",
+                 "--trust-key", f"630000={d / 'qh.pub.pem'}", "--json")
+    code, out, err = run(capsys, *transcode, "--status-list", str(d / "list.cwt"), source)
+    assert code == 0, err  # the list alone still says valid
+    code, out, _ = run(capsys, *transcode, "--status-list", str(d / "list.cwt"), "--status-delta",
+                       str(d / "delta.cwt"), source)
+    assert code == 1 and json.loads(out)["error"]["code"] == "revoked"
+    code, out, _ = run(capsys, *transcode, "--require-status", source)
+    assert code == 1 and json.loads(out)["error"]["code"] == "status_unavailable"

@@ -16,7 +16,8 @@ from healthpass.cli._io import UsageError, _InputFailure, _read, _read_small, _s
 if TYPE_CHECKING:
     from healthpass.verify import Verifier
 
-__all__ = ["_SPEC_OPTION", "_load_trust_lists", "_regions", "_split_spec", "_trust_options", "build_verifier"]
+__all__ = ["_SPEC_OPTION", "_load_trust_lists", "_regions", "_split_spec", "_status_options", "_trust_options",
+           "build_verifier"]
 
 
 def _trust_options(p: argparse.ArgumentParser) -> None:
@@ -40,6 +41,17 @@ def _trust_options(p: argparse.ArgumentParser) -> None:
                    help="reject EU certificates deviating from the EU DCC JSON schema (default: warn)")
     g.add_argument("--dcc-schema", metavar="DIR", default=os.environ.get("HEALTHPASS_DCC_SCHEMA_DIR"),
                    help="directory of EU DCC JSON schemas (*.combined-schema.json); env HEALTHPASS_DCC_SCHEMA_DIR")
+
+
+def _status_options(p: argparse.ArgumentParser) -> None:
+    """What ``verify`` and ``transcode`` check a code's status with (Token Status Lists)."""
+    g = p.add_argument_group("credential status (Token Status Lists)")
+    g.add_argument("--status-list", action="append", default=[], metavar="FILE",
+                   help="a signed status list (repeatable); codes referencing it must have status valid")
+    g.add_argument("--status-delta", action="append", default=[], metavar="FILE",
+                   help="a signed status delta, applied to the list it names when that exact list is held")
+    g.add_argument("--require-status", action="store_true",
+                   help="reject a code whose status list is not held (status_unavailable) instead of warning")
 
 
 _SPEC_OPTION = r":(?=(?:kinds|from|until|regions|max_validity)=)"

@@ -10,7 +10,7 @@ from typing import Any
 from healthpass.cli._io import _MAX_LINE, EXIT_FAILED, EXIT_OK, _dumps, _InputFailure, _say, parse_at
 from healthpass.cli._parser import _Parser
 from healthpass.cli._signers import _add_pkcs11_options
-from healthpass.cli._verifier import _trust_options, build_verifier
+from healthpass.cli._verifier import _status_options, _trust_options, build_verifier
 from healthpass.cli.mint import _issuer, _mint_registry
 from healthpass.cli.verify import _report_failure, _result_json
 
@@ -86,8 +86,7 @@ def _transcode_arguments(p: _Parser) -> None:
                    "allocates the new code's status-list index (with --status-uri)")
     p.add_argument("--status-uri", metavar="URI", help="the status list the new code is entered in")
     _trust_options(p)
-    p.add_argument("--status-list", action="append", default=[], metavar="FILE",
-                   help="a signed status list (repeatable): a source referencing it must have status valid")
+    _status_options(p)  # a source with a status reference is refused unless its list is held and says valid
     p.add_argument("--at", metavar="ISO8601", help="the instant of the whole operation (default: now)")
     p.add_argument("--json", action="store_true", help='print {"code", "source"} (or the error object)')
     p.add_argument("--png", metavar="FILE", help="also write the new code's QR as a PNG")

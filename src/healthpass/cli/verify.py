@@ -24,7 +24,7 @@ from healthpass.cli._io import (
     parse_at,
 )
 from healthpass.cli._parser import _Parser
-from healthpass.cli._verifier import _trust_options, build_verifier
+from healthpass.cli._verifier import _status_options, _trust_options, build_verifier
 
 if TYPE_CHECKING:
     from healthpass.verify import Verifier
@@ -207,13 +207,7 @@ def _verify_lines(context: tuple[Any, datetime, str | None, bool],
 
 def _verify_arguments(p: _Parser) -> None:
     _trust_options(p)
-    g = p.add_argument_group("credential status (Token Status Lists)")
-    g.add_argument("--status-list", action="append", default=[], metavar="FILE",
-                   help="a signed status list (repeatable); codes referencing it must have status valid")
-    g.add_argument("--status-delta", action="append", default=[], metavar="FILE",
-                   help="a signed status delta, applied to the list it names when that exact list is held")
-    g.add_argument("--require-status", action="store_true",
-                   help="reject a code whose status list is not held (status_unavailable) instead of warning")
+    _status_options(p)
     p.add_argument("--at", metavar="ISO8601",
                    help="verify as of this time, with its zone, e.g. 2026-12-03T08:00+08:00 (default: now)")
     p.add_argument("--json", action="store_true", help="print one JSON object per code on standard output")
