@@ -394,7 +394,7 @@ class Verifier:
             if e.list_not_after is not None:
                 state = documents.freshness(issued_at=e.list_issued_at, not_after=e.list_not_after, now=now,
                                             grace=grace)
-                if state in {documents.Freshness.EXPIRED, documents.Freshness.CLOCK_BEHIND}:
+                if state is documents.Freshness.EXPIRED or state is documents.Freshness.CLOCK_BEHIND:
                     if refused is None or state is documents.Freshness.CLOCK_BEHIND:
                         refused = (state, e)
                     continue
